@@ -1,0 +1,394 @@
+//! The one error type of the crate: [`Error`], classified by [`ErrorKind`].
+
+use std::fmt;
+
+use crate::types::RateLimit;
+
+/// What went wrong, in the categories a caller acts on.
+///
+/// The JavaScript surface maps each kind to an error class (`NotFoundError` for
+/// [`ErrorKind::NotFound`], …) and exposes [`ErrorKind::as_str`] as the `kind` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad input or configuration, detected before anything was sent.
+    InvalidArgument,
+    /// `fetch` itself failed: DNS, refused or reset connection, CORS.
+    Connection,
+    /// An attempt took longer than the configured timeout.
+    Timeout,
+    /// The caller's abort signal fired.
+    Aborted,
+    /// The body was not JSON, or its shape was not the documented one.
+    InvalidResponse,
+    /// Any other non-2xx status (and redirects, which are never followed).
+    Api,
+    /// HTTP 400.
+    BadRequest,
+    /// HTTP 401.
+    Authentication,
+    /// HTTP 403.
+    PermissionDenied,
+    /// HTTP 404.
+    NotFound,
+    /// HTTP 429.
+    RateLimit,
+    /// HTTP 5xx.
+    Server,
+}
+
+impl ErrorKind {
+    /// The stable snake_case name, as in the JavaScript `kind` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::Connection => "connection",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Aborted => "aborted",
+            ErrorKind::InvalidResponse => "invalid_response",
+            ErrorKind::Api => "api",
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::Authentication => "authentication",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::RateLimit => "rate_limit",
+            ErrorKind::Server => "server",
+        }
+    }
+
+    /// The kind for a non-2xx HTTP status.
+    pub fn from_status(status: u16) -> ErrorKind {
+        match status {
+            400 => ErrorKind::BadRequest,
+            401 => ErrorKind::Authentication,
+            403 => ErrorKind::PermissionDenied,
+            404 => ErrorKind::NotFound,
+            429 => ErrorKind::RateLimit,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::Api,
+        }
+    }
+
+    /// Whether the error came from an HTTP error response (`ApiError` and its subclasses).
+    pub fn is_api(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Api
+                | ErrorKind::BadRequest
+                | ErrorKind::Authentication
+                | ErrorKind::PermissionDenied
+                | ErrorKind::NotFound
+                | ErrorKind::RateLimit
+                | ErrorKind::Server
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error from the PowerPost analytics client.
+///
+/// Opaque on purpose (like `reqwest::Error`): ask it with [`Error::kind`], the `is_*`
+/// predicates and the field accessors. Its `Display` is a complete sentence that says what
+/// to do; it never contains the API key.
+///
+/// ```
+/// use powerpost_analytics::{parse_post_item_analytics, ErrorKind};
+///
+/// let err = parse_post_item_analytics(br#"{"post_item_id": 5}"#, None).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::InvalidResponse);
+/// assert_eq!(err.path(), Some("post_item_id"));
+/// assert_eq!(err.received(), Some("number 5"));
+/// ```
+#[derive(Clone)]
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Inner {
+    pub(crate) kind: ErrorKind,
+    pub(crate) message: String,
+    pub(crate) status: Option<u16>,
+    pub(crate) code: Option<String>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) path: Option<String>,
+    pub(crate) expected: Option<String>,
+    pub(crate) received: Option<String>,
+    pub(crate) retry_after_ms: Option<u64>,
+    pub(crate) attempts: u32,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) post_item_id: Option<String>,
+    pub(crate) cause: Option<String>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                status: None,
+                code: None,
+                request_id: None,
+                path: None,
+                expected: None,
+                received: None,
+                retry_after_ms: None,
+                attempts: 0,
+                rate_limit: None,
+                post_item_id: None,
+                cause: None,
+            }),
+        }
+    }
+
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::InvalidArgument, message)
+    }
+
+    pub(crate) fn invalid_response(path: &str, expected: &str, received: &str) -> Error {
+        let mut err = Error::new(
+            ErrorKind::InvalidResponse,
+            format!(
+                "The PowerPost API returned an unexpected response: at `{path}` expected {expected}, found {received}."
+            ),
+        );
+        err.inner.path = Some(path.to_owned());
+        err.inner.expected = Some(expected.to_owned());
+        err.inner.received = Some(received.to_owned());
+        err
+    }
+
+    pub(crate) fn inner_mut(&mut self) -> &mut Inner {
+        &mut self.inner
+    }
+
+    /// The category of the error.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The human-readable explanation (the same text as `Display`).
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// Whether repeating the same request later may succeed (connection failures, timeouts,
+    /// 408, 429 and 500/502/503/504).
+    pub fn is_retryable(&self) -> bool {
+        match self.kind() {
+            ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::RateLimit => true,
+            _ => matches!(self.inner.status, Some(408 | 500 | 502 | 503 | 504)),
+        }
+    }
+
+    /// True for bad input or configuration.
+    pub fn is_invalid_argument(&self) -> bool {
+        self.kind() == ErrorKind::InvalidArgument
+    }
+
+    /// True for connection failures, including timeouts.
+    pub fn is_connection(&self) -> bool {
+        matches!(self.kind(), ErrorKind::Connection | ErrorKind::Timeout)
+    }
+
+    /// True when an attempt timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.kind() == ErrorKind::Timeout
+    }
+
+    /// True when the caller aborted the request.
+    pub fn is_aborted(&self) -> bool {
+        self.kind() == ErrorKind::Aborted
+    }
+
+    /// True when the response body was not the documented JSON.
+    pub fn is_invalid_response(&self) -> bool {
+        self.kind() == ErrorKind::InvalidResponse
+    }
+
+    /// True for any HTTP error response.
+    pub fn is_api(&self) -> bool {
+        self.kind().is_api()
+    }
+
+    /// The HTTP status, for API errors and invalid responses.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// The server's `error.code` (e.g. `NOT_FOUND`), when the body carried one.
+    pub fn code(&self) -> Option<&str> {
+        self.inner.code.as_deref()
+    }
+
+    /// The `x-request-id` response header, when present: quote it to PowerPost support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+
+    /// For invalid responses: where in the body the first problem is (`$` is the root).
+    pub fn path(&self) -> Option<&str> {
+        self.inner.path.as_deref()
+    }
+
+    /// For invalid responses: what was expected at [`Error::path`].
+    pub fn expected(&self) -> Option<&str> {
+        self.inner.expected.as_deref()
+    }
+
+    /// For invalid responses: a short description of what was found (never the whole body).
+    pub fn received(&self) -> Option<&str> {
+        self.inner.received.as_deref()
+    }
+
+    /// For rate-limit errors: how long the server asked to wait, in milliseconds.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        self.inner.retry_after_ms
+    }
+
+    /// How many HTTP requests were made (0 when nothing was sent).
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
+
+    /// The rate-limit headers of the response that failed, when present.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.inner.rate_limit
+    }
+
+    /// The post item id the request was for, when known.
+    pub fn post_item_id(&self) -> Option<&str> {
+        self.inner.post_item_id.as_deref()
+    }
+
+    /// For connection errors: what the runtime reported (e.g. `TypeError: fetch failed`).
+    pub fn cause(&self) -> Option<&str> {
+        self.inner.cause.as_deref()
+    }
+
+    pub(crate) fn with_post_item_id(mut self, id: &str) -> Error {
+        self.inner.post_item_id = Some(id.to_owned());
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.inner.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind()).field("message", &i.message);
+        if let Some(s) = i.status {
+            d.field("status", &s);
+        }
+        if let Some(c) = &i.code {
+            d.field("code", c);
+        }
+        if let Some(p) = &i.path {
+            d.field("path", p);
+        }
+        if let Some(r) = &i.request_id {
+            d.field("request_id", r);
+        }
+        d.field("attempts", &i.attempts).finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A short, bounded description of a string for error messages: never the whole input.
+pub(crate) fn describe_str(s: &str) -> String {
+    const MAX: usize = 40;
+    let mut out = String::from("\"");
+    for (n, ch) in s.chars().enumerate() {
+        if n == MAX {
+            out.push_str("…");
+            break;
+        }
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Removes every occurrence of `secret` from `text`; used on anything the server sends back
+/// so that a server echoing the key cannot put it into an error.
+pub(crate) fn redact(text: &str, secret: Option<&str>) -> String {
+    match secret {
+        Some(key) if !key.is_empty() && text.contains(key) => text.replace(key, "[redacted]"),
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_maps_to_kind() {
+        assert_eq!(ErrorKind::from_status(400), ErrorKind::BadRequest);
+        assert_eq!(ErrorKind::from_status(401), ErrorKind::Authentication);
+        assert_eq!(ErrorKind::from_status(403), ErrorKind::PermissionDenied);
+        assert_eq!(ErrorKind::from_status(404), ErrorKind::NotFound);
+        assert_eq!(ErrorKind::from_status(429), ErrorKind::RateLimit);
+        assert_eq!(ErrorKind::from_status(503), ErrorKind::Server);
+        assert_eq!(ErrorKind::from_status(409), ErrorKind::Api);
+        assert_eq!(ErrorKind::from_status(302), ErrorKind::Api);
+    }
+
+    #[test]
+    fn retryable_follows_the_table() {
+        let mut e = Error::new(ErrorKind::Api, "x");
+        e.inner.status = Some(408);
+        assert!(e.is_retryable());
+        e.inner.status = Some(409);
+        assert!(!e.is_retryable());
+        let mut s = Error::new(ErrorKind::Server, "x");
+        s.inner.status = Some(501);
+        assert!(!s.is_retryable(), "501 Not Implemented will not change on retry");
+        s.inner.status = Some(503);
+        assert!(s.is_retryable());
+        assert!(Error::new(ErrorKind::Timeout, "t").is_retryable());
+        assert!(!Error::new(ErrorKind::InvalidResponse, "t").is_retryable());
+        assert!(!Error::new(ErrorKind::NotFound, "t").is_retryable());
+    }
+
+    #[test]
+    fn describe_str_is_bounded_and_escaped() {
+        assert_eq!(describe_str("12"), "\"12\"");
+        assert_eq!(describe_str("a\"b\n"), "\"a\\\"b\\u{a}\"");
+        let long = "x".repeat(10_000);
+        assert!(describe_str(&long).chars().count() < 50);
+    }
+
+    #[test]
+    fn redact_removes_the_key() {
+        let out = redact("bad key pp_live_sk_abc here", Some("pp_live_sk_abc"));
+        assert_eq!(out, "bad key [redacted] here");
+        assert_eq!(redact("x", None), "x");
+        assert_eq!(redact("x", Some("")), "x");
+    }
+
+    #[test]
+    fn debug_has_no_message_secrets_beyond_message() {
+        let e = Error::invalid_argument("apiKey contains a character that is not visible ASCII");
+        let d = format!("{e:?}");
+        assert!(d.contains("InvalidArgument"));
+    }
+}

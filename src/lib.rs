@@ -1,0 +1,49 @@
+//! # powerpost-analytics
+//!
+//! A typed, validated client for PowerPost's
+//! [`GET /api/v1/post-items/{post_item_id}/analytics`](https://powerpost.ai) endpoint,
+//! for Rust web apps compiled to WebAssembly (Leptos, Yew, …) and, through `wasm-bindgen`,
+//! for JavaScript as the npm package `powerpost-analytics`.
+//!
+//! The pure parts — [`validate`](parse_post_item_analytics), [`Config`] checks, error mapping
+//! and [`retry`] timing — build and test natively. The request path ([`Client`]) uses
+//! `gloo-net`'s `fetch` and exists on `wasm32` only.
+//!
+//! ```
+//! use powerpost_analytics::{parse_post_item_analytics, ErrorKind};
+//!
+//! let body = br#"{"post_item_id":"p1","post_type":"instagram-reel","platform":"instagram",
+//!                 "status":"posted","metrics":{"views":"12","fetched_at":"2026-04-15T09:00:00Z"}}"#;
+//! let err = parse_post_item_analytics(body, Some("p1")).unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::InvalidResponse);
+//! assert_eq!(err.path(), Some("metrics.views"));
+//! assert!(err.to_string().contains(r#"expected a non-negative integer, found string "12""#));
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
+mod config;
+mod error;
+pub mod response;
+pub mod retry;
+mod types;
+mod validate;
+
+#[cfg(target_arch = "wasm32")]
+mod client;
+#[cfg(target_arch = "wasm32")]
+mod js;
+#[cfg(target_arch = "wasm32")]
+mod transport;
+
+pub use config::{
+    check_count, check_ms, check_post_item_id, ClientOptions, Config, Env, Runtime, DEFAULT_BASE_URL,
+    DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT_MS, DEFAULT_TIMEOUT_MS, ENV_API_KEY,
+    ENV_BASE_URL, ENV_WORKSPACE_ID, MAX_POST_ITEM_ID_CHARS,
+};
+pub use error::{Error, ErrorKind};
+pub use types::{Metrics, PostItemAnalytics, PostStatus, RateLimit};
+pub use validate::{parse_post_item_analytics, MAX_BODY_BYTES};
+
+#[cfg(target_arch = "wasm32")]
+pub use client::{BatchItem, Client, RequestOptions};

@@ -1,0 +1,293 @@
+//! What a completed HTTP response means: the validated analytics, or the typed error with the
+//! server's code, message, request id, rate limit and wait hints. Pure, so every status and
+//! body shape is tested natively.
+
+use crate::error::{redact, Error, ErrorKind};
+use crate::retry::WaitHints;
+use crate::types::{PostItemAnalytics, RateLimit};
+use crate::validate::{self, MAX_BODY_BYTES};
+
+/// The parts of a response the client reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResponseMeta {
+    /// HTTP status; 0 for an opaque redirect in browsers.
+    pub status: u16,
+    /// `x-request-id`.
+    pub request_id: Option<String>,
+    /// `Retry-After`.
+    pub retry_after: Option<String>,
+    /// `X-RateLimit-*`.
+    pub rate_limit: Option<RateLimit>,
+    /// `Location`, for redirects.
+    pub location: Option<String>,
+}
+
+/// The body as read: complete, or abandoned once it passed the size limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// The whole body.
+    Complete(Vec<u8>),
+    /// More than [`MAX_BODY_BYTES`] arrived; reading stopped at `bytes_seen`.
+    TooLarge {
+        /// Bytes seen (or announced by `Content-Length`) when reading stopped.
+        bytes_seen: u64,
+    },
+}
+
+/// Interprets one response to a request for `post_item_id`. On failure, also returns what the
+/// response said about waiting before a retry.
+pub fn interpret(
+    meta: &ResponseMeta,
+    body: &Body,
+    post_item_id: &str,
+    secret: Option<&str>,
+    now_ms: f64,
+) -> Result<PostItemAnalytics, (Error, WaitHints)> {
+    let result = if (200..300).contains(&meta.status) {
+        let parsed = match body {
+            Body::Complete(bytes) => validate::parse_post_item_analytics(bytes, Some(post_item_id)),
+            Body::TooLarge { bytes_seen } => Err(Error::invalid_response(
+                "$",
+                "a JSON document of at most 1 MiB",
+                &format!("a body of more than {} bytes ({bytes_seen} seen)", MAX_BODY_BYTES),
+            )),
+        };
+        parsed.map_err(|mut e| {
+            e.inner_mut().status = Some(meta.status);
+            (e, WaitHints::default())
+        })
+    } else {
+        Err(api_error(meta, body, secret, now_ms))
+    };
+    result.map_err(|(mut e, hints)| {
+        let inner = e.inner_mut();
+        inner.request_id = meta.request_id.clone();
+        inner.rate_limit = meta.rate_limit;
+        inner.post_item_id = Some(post_item_id.to_owned());
+        (e, hints)
+    })
+}
+
+struct Envelope {
+    message: Option<String>,
+    code: Option<String>,
+    retry_after_secs: Option<f64>,
+}
+
+/// Reads `{"error": {"message", "code"}, "retryAfter"}`; tolerant of missing parts.
+fn envelope(bytes: &[u8]) -> Option<Envelope> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let err = v.get("error");
+    let text = |x: Option<&serde_json::Value>| x.and_then(|s| s.as_str()).filter(|s| !s.is_empty()).map(str::to_owned);
+    let message = text(err.and_then(|e| e.get("message"))).or_else(|| text(err.filter(|e| e.is_string())));
+    let code = text(err.and_then(|e| e.get("code")));
+    let retry_after_secs = v
+        .get("retryAfter")
+        .or_else(|| err.and_then(|e| e.get("retryAfter")))
+        .and_then(serde_json::Value::as_f64);
+    Some(Envelope { message, code, retry_after_secs })
+}
+
+fn api_error(meta: &ResponseMeta, body: &Body, secret: Option<&str>, now_ms: f64) -> (Error, WaitHints) {
+    let status = meta.status;
+    let kind = ErrorKind::from_status(status);
+    if status == 0 || (300..400).contains(&status) {
+        let shown = if status == 0 { "a redirect".to_owned() } else { format!("a redirect (HTTP {status})") };
+        let to = meta
+            .location
+            .as_deref()
+            .map(|l| format!(" to {}", crate::error::describe_str(&redact(l, secret))))
+            .unwrap_or_default();
+        let mut e = Error::new(
+            ErrorKind::Api,
+            format!(
+                "The server answered with {shown}{to}. Redirects are not followed, so the API key cannot be \
+                 carried to another address: set baseUrl to the final address."
+            ),
+        );
+        e.inner_mut().status = Some(status);
+        return (e, WaitHints::default());
+    }
+    let env = match body {
+        Body::Complete(bytes) => envelope(bytes),
+        Body::TooLarge { .. } => None,
+    };
+    let (server_message, code, body_retry) = match &env {
+        Some(e) => (e.message.as_deref().map(|m| redact(m, secret)), e.code.as_deref().map(|c| redact(c, secret)), e.retry_after_secs),
+        None => (None, None, None),
+    };
+    let hints = WaitHints {
+        retry_after_header: meta.retry_after.clone(),
+        body_retry_after_secs: body_retry,
+        rate_limit: meta.rate_limit,
+    };
+    let retry_after_ms = if kind == ErrorKind::RateLimit || status == 503 { hints.server_wait_ms(now_ms) } else { None };
+
+    let mut msg = format!("PowerPost API error {status}");
+    if let Some(c) = &code {
+        msg.push(' ');
+        msg.push_str(c);
+    }
+    match (&server_message, body) {
+        (Some(m), _) => {
+            msg.push_str(": ");
+            msg.push_str(m.trim_end_matches('.'));
+            msg.push('.');
+        }
+        (None, Body::Complete(b)) if b.trim_ascii().is_empty() => msg.push_str(" with an empty body."),
+        (None, Body::Complete(b)) if b.trim_ascii_start().first() == Some(&b'<') => {
+            msg.push_str(" with an HTML body (often a proxy or gateway page), not PowerPost's JSON error.")
+        }
+        (None, _) if env.is_some() => msg.push('.'),
+        (None, _) => msg.push_str(" with a body that is not PowerPost's JSON error."),
+    }
+    let hint = match kind {
+        ErrorKind::BadRequest => " Check the request: the X-Workspace-Id header (workspaceId / POWERPOST_WORKSPACE_ID) is required.",
+        ErrorKind::Authentication => " Check the API key (apiKey / POWERPOST_API_KEY).",
+        ErrorKind::PermissionDenied => " The key lacks a scope for this endpoint, or the workspace is not owned by its account.",
+        ErrorKind::NotFound => " The post item does not exist or belongs to another workspace.",
+        ErrorKind::RateLimit => " Rate limit exceeded: slow down or wait for the reset.",
+        ErrorKind::Server => " The problem is on the server side; trying again later may help.",
+        _ => "",
+    };
+    msg.push_str(hint);
+    if let Some(ms) = retry_after_ms {
+        msg.push_str(&format!(" The server asked to wait {}.", fmt_wait(ms)));
+    }
+    let mut e = Error::new(kind, msg);
+    let inner = e.inner_mut();
+    inner.status = Some(status);
+    inner.code = code;
+    inner.retry_after_ms = retry_after_ms;
+    (e, hints)
+}
+
+/// `1.5 s`, `250 ms`, `2 min`.
+pub(crate) fn fmt_wait(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 120_000 {
+        let tenths = ms / 100;
+        if tenths % 10 == 0 {
+            format!("{} s", tenths / 10)
+        } else {
+            format!("{}.{} s", tenths / 10, tenths % 10)
+        }
+    } else {
+        format!("{} min", ms.div_ceil(60_000))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "pp_live_sk_SECRET";
+
+    fn meta(status: u16) -> ResponseMeta {
+        ResponseMeta { status, request_id: Some("req_1".into()), ..ResponseMeta::default() }
+    }
+
+    fn err(status: u16, body: &str) -> Error {
+        interpret(&meta(status), &Body::Complete(body.as_bytes().to_vec()), "item-1", Some(KEY), 0.0)
+            .unwrap_err()
+            .0
+    }
+
+    fn envelope_body(code: &str, message: &str) -> String {
+        format!(r#"{{"error":{{"message":"{message}","code":"{code}"}}}}"#)
+    }
+
+    #[test]
+    fn every_status_class() {
+        for (status, kind, code) in [
+            (400, ErrorKind::BadRequest, "VALIDATION_ERROR"),
+            (401, ErrorKind::Authentication, "INVALID_API_KEY"),
+            (402, ErrorKind::Api, "INSUFFICIENT_CREDITS"),
+            (403, ErrorKind::PermissionDenied, "INSUFFICIENT_SCOPE"),
+            (404, ErrorKind::NotFound, "NOT_FOUND"),
+            (409, ErrorKind::Api, "ALREADY_PUBLISHED"),
+            (422, ErrorKind::Api, "PLATFORM_NOT_CONNECTED"),
+            (429, ErrorKind::RateLimit, "RATE_LIMIT_EXCEEDED"),
+            (500, ErrorKind::Server, "INTERNAL_ERROR"),
+        ] {
+            let e = err(status, &envelope_body(code, "Something specific"));
+            assert_eq!(e.kind(), kind, "{status}");
+            assert_eq!(e.status(), Some(status));
+            assert_eq!(e.code(), Some(code));
+            assert_eq!(e.request_id(), Some("req_1"));
+            assert_eq!(e.post_item_id(), Some("item-1"));
+            assert!(e.message().contains("Something specific"), "{e}");
+            assert!(e.message().contains(&status.to_string()) && e.message().contains(code), "{e}");
+        }
+    }
+
+    #[test]
+    fn html_empty_and_odd_error_bodies() {
+        let e = err(502, "<html><body><h1>502 Bad Gateway</h1></body></html>");
+        assert_eq!(e.kind(), ErrorKind::Server);
+        assert!(e.message().contains("HTML"), "{e}");
+        assert!(!e.message().contains("Bad Gateway</h1>"));
+        assert_eq!(e.code(), None);
+        let e = err(503, "");
+        assert!(e.message().contains("empty body"), "{e}");
+        let e = err(500, "{\"error\":");
+        assert!(e.message().contains("not PowerPost's JSON error"), "{e}");
+        let e = err(500, "{}");
+        assert_eq!(e.message(), "PowerPost API error 500. The problem is on the server side; trying again later may help.");
+    }
+
+    #[test]
+    fn rate_limit_wait_from_header_or_body() {
+        let mut m = meta(429);
+        m.retry_after = Some("2".into());
+        let body = Body::Complete(br#"{"error":{"message":"Slow down","code":"RATE_LIMIT_EXCEEDED"},"retryAfter":5}"#.to_vec());
+        let (e, hints) = interpret(&m, &body, "i", None, 0.0).unwrap_err();
+        assert_eq!(e.retry_after_ms(), Some(2000));
+        assert_eq!(hints.body_retry_after_secs, Some(5.0));
+        assert!(e.message().contains("wait 2 s"), "{e}");
+        m.retry_after = None;
+        let (e, _) = interpret(&m, &body, "i", None, 0.0).unwrap_err();
+        assert_eq!(e.retry_after_ms(), Some(5000));
+        let nested = Body::Complete(br#"{"error":{"message":"x","code":"RATE_LIMIT_EXCEEDED","retryAfter":1}}"#.to_vec());
+        assert_eq!(interpret(&m, &nested, "i", None, 0.0).unwrap_err().0.retry_after_ms(), Some(1000));
+    }
+
+    #[test]
+    fn server_text_is_redacted() {
+        let e = err(401, &envelope_body("INVALID_API_KEY", &format!("Key {KEY} is revoked")));
+        assert!(!e.message().contains(KEY));
+        assert!(e.message().contains("[redacted]"));
+    }
+
+    #[test]
+    fn redirects_are_errors_that_say_why() {
+        let mut m = meta(302);
+        m.location = Some("https://evil.example/steal".into());
+        let (e, _) = interpret(&m, &Body::Complete(vec![]), "i", Some(KEY), 0.0).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Api);
+        assert_eq!(e.status(), Some(302));
+        assert!(e.message().contains("not followed") && e.message().contains("evil.example"), "{e}");
+        let (e, _) = interpret(&meta(0), &Body::Complete(vec![]), "i", Some(KEY), 0.0).unwrap_err();
+        assert!(e.message().contains("redirect"));
+    }
+
+    #[test]
+    fn success_is_validated_with_status_on_failure() {
+        let good = br#"{"post_item_id":"i","post_type":"t","platform":"p","status":"draft","metrics":null}"#;
+        assert!(interpret(&meta(200), &Body::Complete(good.to_vec()), "i", None, 0.0).is_ok());
+        let (e, _) = interpret(&meta(200), &Body::Complete(good.to_vec()), "other", None, 0.0).unwrap_err();
+        assert_eq!((e.kind(), e.path(), e.status()), (ErrorKind::InvalidResponse, Some("post_item_id"), Some(200)));
+        assert_eq!(e.request_id(), Some("req_1"));
+        let (e, _) = interpret(&meta(200), &Body::TooLarge { bytes_seen: 2_000_000 }, "i", None, 0.0).unwrap_err();
+        assert_eq!((e.kind(), e.path()), (ErrorKind::InvalidResponse, Some("$")));
+    }
+
+    #[test]
+    fn waits_read_well() {
+        assert_eq!(fmt_wait(250), "250 ms");
+        assert_eq!(fmt_wait(2000), "2 s");
+        assert_eq!(fmt_wait(1500), "1.5 s");
+        assert_eq!(fmt_wait(600_000), "10 min");
+    }
+}
