@@ -315,8 +315,9 @@ fn encode_segment(s: &str, out: &mut String) {
             out.push(char::from(b));
         } else {
             out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+            for nibble in [b >> 4, b & 15] {
+                out.push(HEX.get(usize::from(nibble)).map_or('0', |h| char::from(*h)));
+            }
         }
     }
 }
@@ -431,7 +432,7 @@ fn host_of(authority: &str) -> Option<&str> {
 /// Checks a millisecond option given as a JavaScript number: finite, non-negative, at most
 /// 2^53 − 1 (fractions are rounded down).
 pub fn check_ms(name: &str, value: f64) -> Result<u64, Error> {
-    if value.is_finite() && value >= 0.0 && value <= crate::validate::MAX_SAFE_INTEGER {
+    if (0.0..=crate::validate::MAX_SAFE_INTEGER).contains(&value) {
         Ok(value as u64)
     } else {
         Err(Error::invalid_argument(format!(

@@ -272,6 +272,7 @@ impl Error {
         self.inner.cause.as_deref()
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn with_post_item_id(mut self, id: &str) -> Error {
         self.inner.post_item_id = Some(id.to_owned());
         self
@@ -313,7 +314,7 @@ pub(crate) fn describe_str(s: &str) -> String {
     let mut out = String::from("\"");
     for (n, ch) in s.chars().enumerate() {
         if n == MAX {
-            out.push_str("…");
+            out.push('…');
             break;
         }
         match ch {

@@ -151,7 +151,7 @@ fn count<D: Doc>(m: &D, key: &str, path: &str) -> Result<u64, Error> {
     const EXPECTED: &str = "a non-negative integer";
     match m.get(key).map(|v| v.node()) {
         None | Some(Node::Null) => Ok(0),
-        Some(Node::Number(n)) if n.fract() == 0.0 && n >= 0.0 && n <= MAX_SAFE_INTEGER => Ok(n as u64),
+        Some(Node::Number(n)) if n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&n) => Ok(n as u64),
         Some(Node::Number(n)) if n.fract() == 0.0 && n > MAX_SAFE_INTEGER => Err(Error::invalid_response(
             path,
             "a non-negative integer no larger than 2^53 - 1",

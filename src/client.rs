@@ -1,0 +1,302 @@
+//! The client: one lookup with timeouts, retries and cancellation, and batch lookups that share
+//! one rate-limit pause. wasm-only (the request goes through `fetch`).
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::Poll;
+
+use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
+
+use crate::config::{ClientOptions, Config, Env, Runtime, ENV_API_KEY, ENV_BASE_URL, ENV_WORKSPACE_ID};
+use crate::error::{Error, ErrorKind};
+use crate::response::{self, fmt_wait};
+use crate::retry::backoff_ms;
+use crate::transport;
+use crate::types::{PostItemAnalytics, RateLimit};
+
+#[wasm_bindgen(module = "/js/runtime.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = isBrowser)]
+    fn is_browser() -> bool;
+    #[wasm_bindgen(js_name = readEnv)]
+    fn read_env(name: &str) -> Option<String>;
+}
+
+/// Per-call options.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOptions {
+    /// Aborts the request in flight and any retry wait at once.
+    pub signal: Option<AbortSignal>,
+    /// Overrides the client's per-attempt timeout.
+    pub timeout_ms: Option<u64>,
+    /// Overrides the client's retry count.
+    pub max_retries: Option<u32>,
+}
+
+/// One entry of a batch result, in input order.
+#[derive(Debug, Clone)]
+pub struct BatchItem {
+    /// The id as given.
+    pub post_item_id: String,
+    /// Its analytics, or why not.
+    pub result: Result<PostItemAnalytics, Error>,
+}
+
+/// A PowerPost analytics client. Cheap to clone: clones share configuration and the last
+/// seen rate limit.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), powerpost_analytics::Error> {
+/// use powerpost_analytics::{Client, ClientOptions};
+///
+/// let client = Client::new(ClientOptions::new().api_key("pp_live_sk_…").workspace_id("ws_…"))?;
+/// let item = client.get_post_item_analytics("550e8400-e29b-41d4-a716-446655440000").await?;
+/// if let Some(m) = &item.metrics {
+///     println!("{} views as of {}", m.views, m.fetched_at);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Rc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    rate_limit: Cell<Option<RateLimit>>,
+}
+
+/// A shared "nobody starts a request before…" time, for the workers of one batch.
+#[derive(Default)]
+struct Gate {
+    until_ms: Cell<f64>,
+}
+
+impl Gate {
+    async fn wait(&self, signal: Option<&AbortSignal>) -> Result<(), Error> {
+        loop {
+            let now = now_ms();
+            let until = self.until_ms.get();
+            if until <= now {
+                return Ok(());
+            }
+            transport::sleep((until - now).ceil() as u64, signal).await?;
+        }
+    }
+
+    fn pause_until(&self, t: f64) {
+        if t > self.until_ms.get() {
+            self.until_ms.set(t);
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+impl Client {
+    /// Resolves `options` against the environment (`POWERPOST_*` variables where the runtime
+    /// has them; never in browsers) and checks them (see [`Config::resolve`]).
+    pub fn new(options: ClientOptions) -> Result<Client, Error> {
+        let runtime = if is_browser() { Runtime::Browser } else { Runtime::Server };
+        let env = match runtime {
+            Runtime::Browser => Env::default(),
+            Runtime::Server => Env {
+                api_key: read_env(ENV_API_KEY),
+                workspace_id: read_env(ENV_WORKSPACE_ID),
+                base_url: read_env(ENV_BASE_URL),
+            },
+        };
+        Ok(Client::from_config(Config::resolve(options, &env, runtime)?))
+    }
+
+    /// A client for an already resolved configuration.
+    pub fn from_config(config: Config) -> Client {
+        Client { inner: Rc::new(Inner { config, rate_limit: Cell::new(None) }) }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The `X-RateLimit-*` headers of the last response that carried them.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.inner.rate_limit.get()
+    }
+
+    /// Fetches and validates the analytics of one post item, with the client's defaults.
+    pub async fn get_post_item_analytics(&self, post_item_id: &str) -> Result<PostItemAnalytics, Error> {
+        self.get_post_item_analytics_with(post_item_id, &RequestOptions::default()).await
+    }
+
+    /// Fetches and validates the analytics of one post item.
+    ///
+    /// Connection failures, timeouts, 408, 429, 500, 502, 503 and 504 are retried up to
+    /// `max_retries` times, waiting what the server asks (`Retry-After`, the body's
+    /// `retryAfter`, the rate-limit reset) or backing off exponentially.
+    pub async fn get_post_item_analytics_with(
+        &self,
+        post_item_id: &str,
+        options: &RequestOptions,
+    ) -> Result<PostItemAnalytics, Error> {
+        self.fetch(post_item_id, options, None).await.map_err(|e| e.with_post_item_id(post_item_id))
+    }
+
+    /// Looks up many items with at most `concurrency` requests in flight. Results come in
+    /// input order; a duplicate id is fetched once and reported at each of its positions.
+    /// Per-item failures are in the results; only an abort (or bad arguments) fails the
+    /// whole batch. A 429 pauses every worker until the server's wait is over.
+    pub async fn get_post_item_analytics_batch(
+        &self,
+        post_item_ids: &[String],
+        options: &RequestOptions,
+        concurrency: u32,
+    ) -> Result<Vec<BatchItem>, Error> {
+        if concurrency == 0 {
+            return Err(Error::invalid_argument("concurrency must be at least 1."));
+        }
+        if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err(transport_abort());
+        }
+        let mut unique: Vec<&str> = Vec::new();
+        let slot_of: Vec<usize> = post_item_ids
+            .iter()
+            .map(|id| match unique.iter().position(|u| *u == id.as_str()) {
+                Some(i) => i,
+                None => {
+                    unique.push(id);
+                    unique.len() - 1
+                }
+            })
+            .collect();
+        let results: Vec<Cell<Option<Result<PostItemAnalytics, Error>>>> = unique.iter().map(|_| Cell::new(None)).collect();
+        let next = Cell::new(0usize);
+        let gate = Gate::default();
+        let workers = (0..concurrency.min(unique.len() as u32)).map(|_| async {
+            loop {
+                let i = next.get();
+                let Some(id) = unique.get(i) else { return };
+                next.set(i + 1);
+                let r = self.fetch(id, options, Some(&gate)).await.map_err(|e| e.with_post_item_id(id));
+                if let Some(slot) = results.get(i) {
+                    slot.set(Some(r));
+                }
+            }
+        });
+        join_all(workers.collect()).await;
+        let results: Vec<Option<Result<PostItemAnalytics, Error>>> = results.into_iter().map(Cell::into_inner).collect();
+        if results.iter().any(|r| matches!(r, Some(Err(e)) if e.kind() == ErrorKind::Aborted)) {
+            return Err(transport_abort());
+        }
+        Ok(post_item_ids
+            .iter()
+            .zip(slot_of)
+            .map(|(id, slot)| BatchItem {
+                post_item_id: id.clone(),
+                result: results
+                    .get(slot)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| Err(Error::invalid_argument("internal: batch item was not fetched"))),
+            })
+            .collect())
+    }
+
+    async fn fetch(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>) -> Result<PostItemAnalytics, Error> {
+        let config = &self.inner.config;
+        let url = config.analytics_url(id)?;
+        let timeout_ms = options.timeout_ms.unwrap_or(config.timeout_ms);
+        let max_retries = options.max_retries.unwrap_or(config.max_retries);
+        let max_wait = config.max_retry_wait_ms;
+        let signal = options.signal.as_ref();
+        let mut attempt: u32 = 0;
+        loop {
+            if let Some(g) = gate {
+                g.wait(signal).await.map_err(|e| with_attempts(e, attempt))?;
+            }
+            attempt += 1;
+            let outcome = match transport::send(config, &url, timeout_ms, signal).await {
+                Ok((meta, body)) => {
+                    if meta.rate_limit.is_some() {
+                        self.inner.rate_limit.set(meta.rate_limit);
+                    }
+                    response::interpret(&meta, &body, id, config.api_key.as_deref(), now_ms())
+                        .map_err(|(e, hints)| (e, Some(hints)))
+                }
+                Err(e) => Err((e, None)),
+            };
+            let (err, hints) = match outcome {
+                Ok(item) => return Ok(item),
+                Err(x) => x,
+            };
+            let mut err = with_attempts(err, attempt);
+            if !err.is_retryable() || attempt > max_retries {
+                return Err(finish(err, attempt));
+            }
+            let wait = match hints.and_then(|h| h.server_wait_ms(now_ms())) {
+                Some(w) if w > max_wait => {
+                    let inner = err.inner_mut();
+                    inner.retry_after_ms = Some(w);
+                    inner.message.push_str(&format!(
+                        " Not retried: the server asked to wait {}, longer than maxRetryWaitMs ({}).",
+                        fmt_wait(w),
+                        fmt_wait(max_wait)
+                    ));
+                    return Err(err);
+                }
+                Some(w) => w,
+                None => backoff_ms(attempt, js_sys::Math::random()).min(max_wait),
+            };
+            if let Some(g) = gate.filter(|_| err.kind() == ErrorKind::RateLimit) {
+                g.pause_until(now_ms() + wait as f64);
+            }
+            transport::sleep(wait, signal).await.map_err(|e| with_attempts(e, attempt))?;
+        }
+    }
+}
+
+fn transport_abort() -> Error {
+    Error::new(ErrorKind::Aborted, "The batch was aborted by the caller's AbortSignal.")
+}
+
+fn with_attempts(mut e: Error, attempts: u32) -> Error {
+    e.inner_mut().attempts = attempts;
+    e
+}
+
+/// The last attempt's error, saying it was retried.
+fn finish(mut e: Error, attempts: u32) -> Error {
+    if attempts > 1 && e.is_retryable() {
+        e.inner_mut().message.push_str(&format!(" (Gave up after {attempts} attempts.)"));
+    }
+    e
+}
+
+/// Polls all futures until every one is done (no executor or extra crate needed).
+async fn join_all<F: Future<Output = ()>>(futures: Vec<F>) {
+    let mut slots: Vec<Option<Pin<Box<F>>>> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for slot in slots.iter_mut() {
+            if let Some(f) = slot {
+                if f.as_mut().poll(cx).is_ready() {
+                    *slot = None;
+                } else {
+                    pending = true;
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await
+}

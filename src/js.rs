@@ -1,0 +1,386 @@
+//! The `#[wasm_bindgen]` surface: conversion between JavaScript values and the Rust API, and
+//! nothing else. Every JavaScript input is checked here for its type (a wrong type is an
+//! `InvalidArgumentError`, never a panic); every rule lives in the pure modules.
+
+use js_sys::{Array, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::AbortSignal;
+
+use crate::client::{Client, RequestOptions};
+use crate::config::{check_count, check_ms, ClientOptions, DEFAULT_CONCURRENCY, MAX_POST_ITEM_ID_CHARS};
+use crate::error::Error;
+use crate::types::{PostItemAnalytics, RateLimit};
+use crate::validate::{self, Doc, Node};
+
+#[wasm_bindgen(module = "/js/errors.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = createError)]
+    fn create_error(kind: &str, message: &str, fields: &Object) -> JsValue;
+}
+
+/// The PowerPost analytics client (JavaScript class `PowerPost`).
+#[wasm_bindgen(js_name = PowerPost)]
+pub struct JsClient {
+    client: Client,
+}
+
+#[wasm_bindgen(js_class = PowerPost)]
+impl JsClient {
+    /// `new PowerPost(options?)`; throws `InvalidArgumentError` for bad options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<JsClient, JsValue> {
+        let client = client_options(&options).and_then(Client::new).map_err(to_js_error)?;
+        Ok(JsClient { client })
+    }
+
+    /// `getPostItemAnalytics(postItemId, options?)`.
+    #[wasm_bindgen(js_name = getPostItemAnalytics)]
+    pub fn get_post_item_analytics(&self, post_item_id: JsValue, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        get(client, post_item_id, options)
+    }
+
+    /// `getPostItemAnalyticsBatch(postItemIds, options?)`.
+    #[wasm_bindgen(js_name = getPostItemAnalyticsBatch)]
+    pub fn get_post_item_analytics_batch(&self, post_item_ids: JsValue, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        let prepared = (|| {
+            let ids = string_array(&post_item_ids)?;
+            let opts = request_options(&options)?;
+            let concurrency = match field(&options, "concurrency")? {
+                None => DEFAULT_CONCURRENCY,
+                Some(v) => check_count("concurrency", number(&v, "concurrency")?, 1, 1024)?,
+            };
+            Ok((ids, opts, concurrency))
+        })();
+        future_to_promise(async move {
+            let (ids, opts, concurrency) = prepared.map_err(to_js_error)?;
+            let items = client.get_post_item_analytics_batch(&ids, &opts, concurrency).await.map_err(to_js_error)?;
+            let out = Array::new_with_length(items.len() as u32);
+            for (i, item) in items.into_iter().enumerate() {
+                let entry = Object::new();
+                set(&entry, "postItemId", &JsValue::from_str(&item.post_item_id));
+                match item.result {
+                    Ok(a) => {
+                        set(&entry, "ok", &JsValue::TRUE);
+                        set(&entry, "analytics", &analytics_to_js(&a));
+                    }
+                    Err(e) => {
+                        set(&entry, "ok", &JsValue::FALSE);
+                        set(&entry, "error", &to_js_error(e));
+                    }
+                }
+                out.set(i as u32, entry.into());
+            }
+            Ok(out.into())
+        })
+    }
+
+    /// The `X-RateLimit-*` headers of the last response seen, or `null`.
+    #[wasm_bindgen(getter, js_name = rateLimit)]
+    pub fn rate_limit(&self) -> JsValue {
+        self.client.rate_limit().map_or(JsValue::NULL, |r| rate_limit_to_js(&r))
+    }
+}
+
+/// `getPostItemAnalytics(postItemId, options?)`: a one-off client for one call.
+#[wasm_bindgen(js_name = getPostItemAnalytics)]
+pub fn get_post_item_analytics(post_item_id: JsValue, options: JsValue) -> Promise {
+    match client_options(&options).and_then(Client::new) {
+        Ok(client) => get(client, post_item_id, options),
+        Err(e) => Promise::reject(&to_js_error(with_id(e, &post_item_id))),
+    }
+}
+
+/// `parsePostItemAnalytics(value, expectedPostItemId?)`: validates an already-parsed body.
+#[wasm_bindgen(js_name = parsePostItemAnalytics)]
+pub fn parse_post_item_analytics(value: JsValue, expected_post_item_id: JsValue) -> Result<JsValue, JsValue> {
+    let expected = if expected_post_item_id.is_undefined() {
+        None
+    } else {
+        Some(id_string(&expected_post_item_id, "expectedPostItemId").map_err(to_js_error)?)
+    };
+    validate::validate(&JsDoc::Value(value), expected.as_deref())
+        .map(|a| analytics_to_js(&a))
+        .map_err(to_js_error)
+}
+
+fn get(client: Client, post_item_id: JsValue, options: JsValue) -> Promise {
+    let prepared = id_string(&post_item_id, "postItemId").and_then(|id| Ok((id, request_options(&options)?)));
+    future_to_promise(async move {
+        let (id, opts) = prepared.map_err(|e| to_js_error(with_id(e, &post_item_id)))?;
+        let item = client.get_post_item_analytics_with(&id, &opts).await.map_err(to_js_error)?;
+        Ok(analytics_to_js(&item))
+    })
+}
+
+fn with_id(e: Error, id: &JsValue) -> Error {
+    match id.as_string() {
+        Some(s) if s.len() <= MAX_POST_ITEM_ID_CHARS * 4 => e.with_post_item_id(&s),
+        _ => e,
+    }
+}
+
+// ---- JS → Rust -------------------------------------------------------------------------
+
+fn type_name(v: &JsValue) -> String {
+    if v.is_null() {
+        "null".into()
+    } else if Array::is_array(v) {
+        "an array".into()
+    } else {
+        let t = v.js_typeof().as_string().unwrap_or_default();
+        match t.as_str() {
+            "object" => "an object".into(),
+            "undefined" => "undefined".into(),
+            other => format!("a {other}"),
+        }
+    }
+}
+
+/// Reads `obj[key]`; `None` for undefined. A throwing getter or proxy trap is an error.
+fn field(obj: &JsValue, key: &str) -> Result<Option<JsValue>, Error> {
+    if obj.is_undefined() || obj.is_null() {
+        return Ok(None);
+    }
+    let v = Reflect::get(obj, &JsValue::from_str(key))
+        .map_err(|_| Error::invalid_argument(format!("Reading option `{key}` threw an exception.")))?;
+    Ok((!v.is_undefined()).then_some(v))
+}
+
+fn check_options_object(options: &JsValue, what: &str) -> Result<(), Error> {
+    if options.is_undefined() || options.is_null() || (options.is_object() && !Array::is_array(options) && !options.is_function()) {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(format!("{what} must be an object, got {}.", type_name(options))))
+    }
+}
+
+fn string_opt(options: &JsValue, key: &str) -> Result<Option<String>, Error> {
+    match field(options, key)? {
+        None => Ok(None),
+        Some(v) => match v.as_string() {
+            Some(s) => Ok(Some(s)),
+            None => Err(Error::invalid_argument(format!("Option `{key}` must be a string, got {}.", type_name(&v)))),
+        },
+    }
+}
+
+fn number(v: &JsValue, key: &str) -> Result<f64, Error> {
+    v.as_f64()
+        .ok_or_else(|| Error::invalid_argument(format!("Option `{key}` must be a number, got {}.", type_name(v))))
+}
+
+fn ms_opt(options: &JsValue, key: &str) -> Result<Option<u64>, Error> {
+    field(options, key)?.map(|v| check_ms(key, number(&v, key)?)).transpose()
+}
+
+fn retries_opt(options: &JsValue) -> Result<Option<u32>, Error> {
+    field(options, "maxRetries")?
+        .map(|v| check_count("maxRetries", number(&v, "maxRetries")?, 0, 100))
+        .transpose()
+}
+
+fn client_options(options: &JsValue) -> Result<ClientOptions, Error> {
+    check_options_object(options, "options")?;
+    let mut o = ClientOptions::new();
+    if let Some(s) = string_opt(options, "apiKey")? {
+        o = o.api_key(s);
+    }
+    if let Some(s) = string_opt(options, "workspaceId")? {
+        o = o.workspace_id(s);
+    }
+    if let Some(s) = string_opt(options, "baseUrl")? {
+        o = o.base_url(s);
+    }
+    if let Some(v) = field(options, "dangerouslyAllowBrowser")? {
+        let b = v.as_bool().ok_or_else(|| {
+            Error::invalid_argument(format!("Option `dangerouslyAllowBrowser` must be a boolean, got {}.", type_name(&v)))
+        })?;
+        o = o.dangerously_allow_browser(b);
+    }
+    if let Some(ms) = ms_opt(options, "timeoutMs")? {
+        o = o.timeout_ms(ms);
+    }
+    if let Some(n) = retries_opt(options)? {
+        o = o.max_retries(n);
+    }
+    if let Some(ms) = ms_opt(options, "maxRetryWaitMs")? {
+        o = o.max_retry_wait_ms(ms);
+    }
+    Ok(o)
+}
+
+fn request_options(options: &JsValue) -> Result<RequestOptions, Error> {
+    check_options_object(options, "options")?;
+    let signal = match field(options, "signal")? {
+        None => None,
+        Some(v) => Some(v.dyn_into::<AbortSignal>().map_err(|v| {
+            Error::invalid_argument(format!("Option `signal` must be an AbortSignal, got {}.", type_name(&v)))
+        })?),
+    };
+    Ok(RequestOptions { signal, timeout_ms: ms_opt(options, "timeoutMs")?, max_retries: retries_opt(options)? })
+}
+
+/// A post item id from JS: a string, checked for length before it is copied into wasm memory.
+fn id_string(v: &JsValue, name: &str) -> Result<String, Error> {
+    let Some(js) = v.dyn_ref::<js_sys::JsString>() else {
+        return Err(Error::invalid_argument(format!("{name} must be a string, got {}.", type_name(v))));
+    };
+    // UTF-16 length ≥ character count; a huge string is rejected without copying it.
+    if js.length() as usize > MAX_POST_ITEM_ID_CHARS * 2 {
+        return Err(Error::invalid_argument(format!(
+            "{name} is {} characters long; PowerPost ids are at most {MAX_POST_ITEM_ID_CHARS}.",
+            js.length()
+        )));
+    }
+    let s = String::from(js);
+    crate::config::check_post_item_id(&s).map_err(|e| {
+        let mut e = e;
+        if name != "postItemId" {
+            let m = e.message().replacen("postItemId", name, 1);
+            e.inner_mut().message = m;
+        }
+        e
+    })?;
+    Ok(s)
+}
+
+fn string_array(v: &JsValue) -> Result<Vec<String>, Error> {
+    if !Array::is_array(v) {
+        return Err(Error::invalid_argument(format!("postItemIds must be an array of strings, got {}.", type_name(v))));
+    }
+    let arr: &Array = v.unchecked_ref();
+    (0..arr.length())
+        .map(|i| {
+            let item = arr.get(i);
+            if item.is_string() {
+                // Per-item rules (empty, too long) are reported per item by the batch.
+                item.as_string().ok_or_else(|| Error::invalid_argument("postItemIds holds a string that is not valid UTF-16."))
+            } else {
+                Err(Error::invalid_argument(format!("postItemIds[{i}] must be a string, got {}.", type_name(&item))))
+            }
+        })
+        .collect()
+}
+
+/// A JavaScript value seen through the validator's [`Doc`] view.
+enum JsDoc {
+    Value(JsValue),
+    Threw,
+}
+
+impl Doc for JsDoc {
+    type Str = String;
+    fn node(&self) -> Node<String> {
+        let v = match self {
+            JsDoc::Value(v) => v,
+            JsDoc::Threw => return Node::Other("a property whose getter throws"),
+        };
+        if v.is_null() {
+            Node::Null
+        } else if let Some(b) = v.as_bool() {
+            Node::Bool(b)
+        } else if let Some(n) = v.as_f64() {
+            if n.is_finite() {
+                Node::Number(n)
+            } else {
+                Node::Other("a non-finite number")
+            }
+        } else if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
+            // Long strings are described, not copied whole, when they are not needed whole.
+            Node::String(String::from(s))
+        } else if Array::is_array(v) {
+            Node::Array
+        } else if v.is_function() {
+            Node::Other("a function")
+        } else if v.is_object() {
+            Node::Object
+        } else if v.is_undefined() {
+            Node::Other("undefined")
+        } else if v.is_symbol() {
+            Node::Other("a symbol")
+        } else if v.is_bigint() {
+            Node::Other("a bigint")
+        } else {
+            Node::Other("an unsupported value")
+        }
+    }
+    fn get(&self, key: &str) -> Option<JsDoc> {
+        let JsDoc::Value(v) = self else { return None };
+        match Reflect::get(v, &JsValue::from_str(key)) {
+            Ok(x) if x.is_undefined() => None,
+            Ok(x) => Some(JsDoc::Value(x)),
+            Err(_) => Some(JsDoc::Threw),
+        }
+    }
+}
+
+// ---- Rust → JS -------------------------------------------------------------------------
+
+fn set(obj: &Object, key: &str, value: &JsValue) {
+    // Only fails on frozen objects or proxies, and these are fresh plain objects.
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+fn analytics_to_js(a: &PostItemAnalytics) -> JsValue {
+    let o = Object::new();
+    set(&o, "post_item_id", &JsValue::from_str(&a.post_item_id));
+    set(&o, "post_type", &JsValue::from_str(&a.post_type));
+    set(&o, "platform", &JsValue::from_str(&a.platform));
+    set(&o, "status", &JsValue::from_str(a.status.as_str()));
+    let metrics = match &a.metrics {
+        None => JsValue::NULL,
+        Some(m) => {
+            let mo = Object::new();
+            set(&mo, "views", &JsValue::from_f64(m.views as f64));
+            set(&mo, "likes", &JsValue::from_f64(m.likes as f64));
+            set(&mo, "comments", &JsValue::from_f64(m.comments as f64));
+            set(&mo, "fetched_at", &JsValue::from_str(&m.fetched_at));
+            mo.into()
+        }
+    };
+    set(&o, "metrics", &metrics);
+    o.into()
+}
+
+fn rate_limit_to_js(r: &RateLimit) -> JsValue {
+    let o = Object::new();
+    set(&o, "limit", &JsValue::from_f64(r.limit as f64));
+    set(&o, "remaining", &JsValue::from_f64(r.remaining as f64));
+    set(&o, "reset", &JsValue::from_f64(r.reset as f64));
+    o.into()
+}
+
+/// Builds the JavaScript error class instance for `e`.
+pub(crate) fn to_js_error(e: Error) -> JsValue {
+    let f = Object::new();
+    let s = |v: Option<&str>| v.map_or(JsValue::UNDEFINED, JsValue::from_str);
+    let n = |v: Option<f64>| v.map_or(JsValue::UNDEFINED, JsValue::from_f64);
+    set(&f, "retryable", &JsValue::from_bool(e.is_retryable()));
+    set(&f, "attempts", &JsValue::from_f64(f64::from(e.attempts())));
+    set(&f, "postItemId", &s(e.post_item_id()));
+    if e.kind().is_api() || e.is_invalid_response() {
+        set(&f, "status", &n(e.status().map(f64::from)));
+        set(&f, "requestId", &s(e.request_id()));
+    }
+    if e.kind().is_api() {
+        set(&f, "code", &s(e.code()));
+        set(&f, "rateLimit", &e.rate_limit().map_or(JsValue::UNDEFINED, |r| rate_limit_to_js(&r)));
+    }
+    if e.kind() == crate::ErrorKind::RateLimit {
+        set(&f, "retryAfterMs", &n(e.retry_after_ms().map(|v| v as f64)));
+    }
+    if e.is_invalid_response() {
+        set(&f, "path", &s(e.path()));
+        set(&f, "expected", &s(e.expected()));
+        set(&f, "received", &s(e.received()));
+    }
+    if let Some(c) = e.cause() {
+        let cause = js_sys::Error::new(c);
+        set(&f, "cause", &cause.into());
+    }
+    create_error(e.kind().as_str(), e.message(), &f)
+}

@@ -1,0 +1,272 @@
+//! One HTTP attempt over `gloo-net`'s `fetch`: headers, timeout and caller abort wired into
+//! one `AbortController`, the body read with a size cap. Everything here is wasm-only glue;
+//! what the response means is decided in [`crate::response`].
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, RequestInit, RequestRedirect};
+
+use crate::config::Config;
+use crate::error::{Error, ErrorKind};
+use crate::response::{Body, ResponseMeta};
+use crate::types::RateLimit;
+use crate::validate::MAX_BODY_BYTES;
+
+#[wasm_bindgen(module = "/js/runtime.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = startTimer)]
+    fn start_timer(callback: &js_sys::Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = stopTimer)]
+    fn stop_timer(handle: &JsValue);
+}
+
+/// Aborts `controller` when `signal` fires; undone on drop.
+struct AbortLink {
+    signal: AbortSignal,
+    callback: Closure<dyn FnMut()>,
+}
+
+impl AbortLink {
+    fn new(signal: &AbortSignal, on_abort: impl FnMut() + 'static) -> AbortLink {
+        let callback = Closure::<dyn FnMut()>::new(on_abort);
+        // Cannot fail for a real AbortSignal; a failure would only mean no early abort.
+        let _ = signal.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
+        AbortLink { signal: signal.clone(), callback }
+    }
+}
+
+impl Drop for AbortLink {
+    fn drop(&mut self) {
+        let _ = self.signal.remove_event_listener_with_callback("abort", self.callback.as_ref().unchecked_ref());
+    }
+}
+
+/// A running `setTimeout`; cleared on drop so no timer keeps Node alive or fires late.
+struct Timer {
+    handle: JsValue,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Timer {
+    fn new(ms: u64, on_fire: impl FnMut() + 'static) -> Timer {
+        let callback = Closure::<dyn FnMut()>::new(on_fire);
+        // setTimeout clamps anything above 2^31 - 1 ms to 1 ms; cap it instead.
+        let ms = ms.min(2_147_483_647) as f64;
+        let handle = start_timer(callback.as_ref().unchecked_ref(), ms);
+        Timer { handle, _callback: callback }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        stop_timer(&self.handle);
+    }
+}
+
+fn aborted_error() -> Error {
+    Error::new(
+        ErrorKind::Aborted,
+        "The request was aborted by the caller's AbortSignal.",
+    )
+}
+
+/// Waits `ms`, or fails with an `Aborted` error as soon as `signal` fires.
+pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), Error> {
+    if signal.is_some_and(AbortSignal::aborted) {
+        return Err(aborted_error());
+    }
+    if ms == 0 {
+        return Ok(());
+    }
+    let mut timer = None;
+    let mut link = None;
+    let promise = Promise::new(&mut |resolve, reject| {
+        timer = Some(Timer::new(ms, move || {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }));
+        if let Some(s) = signal {
+            link = Some(AbortLink::new(s, move || {
+                let _ = reject.call0(&JsValue::UNDEFINED);
+            }));
+        }
+    });
+    let result = JsFuture::from(promise).await;
+    drop((timer, link));
+    result.map(|_| ()).map_err(|_| aborted_error())
+}
+
+/// Why an attempt's internal controller was aborted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    None,
+    Timeout,
+    Caller,
+}
+
+/// One request: `Ok` for any HTTP response (the caller interprets the status), `Err` for a
+/// connection failure, a timeout or an abort.
+pub(crate) async fn send(
+    config: &Config,
+    url: &str,
+    timeout_ms: u64,
+    signal: Option<&AbortSignal>,
+) -> Result<(ResponseMeta, Body), Error> {
+    if signal.is_some_and(AbortSignal::aborted) {
+        return Err(aborted_error());
+    }
+    let controller = AbortController::new().map_err(|e| connection_error("AbortController is unavailable", &e))?;
+    let stop = Rc::new(Cell::new(Stop::None));
+    // The internal controller is always aborted with an Error object: gloo-net expects fetch
+    // to reject with an Error, and a caller's `abort('string')` reason must not reach it.
+    let _link = signal.map(|s| {
+        let (c, st) = (controller.clone(), stop.clone());
+        AbortLink::new(s, move || {
+            if st.get() == Stop::None {
+                st.set(Stop::Caller);
+            }
+            c.abort_with_reason(&js_sys::Error::new("aborted by the caller"));
+        })
+    });
+    let _timer = {
+        let (c, st) = (controller.clone(), stop.clone());
+        Timer::new(timeout_ms, move || {
+            if st.get() == Stop::None {
+                st.set(Stop::Timeout);
+            }
+            c.abort_with_reason(&js_sys::Error::new("timed out"));
+        })
+    };
+    let classify = |err: JsValue, during: &str| match stop.get() {
+        Stop::Caller => aborted_error(),
+        Stop::Timeout => {
+            let mut e = Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "The request timed out after {timeout_ms} ms{during}. Raise `timeoutMs` if the network is slow."
+                ),
+            );
+            e.inner_mut().cause = Some("timed out".into());
+            e
+        }
+        Stop::None => {
+            let mut e = connection_error(&format!("Could not reach the PowerPost API{during}"), &err);
+            e.inner_mut().cause = Some(js_error_text(&err));
+            e
+        }
+    };
+
+    let init = RequestInit::new();
+    init.set_method("GET");
+    // Redirects are surfaced as errors rather than followed with the key attached.
+    init.set_redirect(RequestRedirect::Manual);
+    init.set_signal(Some(&controller.signal()));
+    let headers = web_sys::Headers::new().map_err(|e| connection_error("Headers is unavailable", &e))?;
+    let _ = headers.set("accept", "application/json");
+    if let Some(key) = &config.api_key {
+        let _ = headers.set("x-api-key", key);
+    }
+    if let Some(ws) = &config.workspace_id {
+        let _ = headers.set("x-workspace-id", ws);
+    }
+    init.set_headers(&headers);
+    let raw = web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| {
+        Error::invalid_argument(format!(
+            "The request URL could not be built from baseUrl {}: {}",
+            crate::error::describe_str(&config.base_url),
+            js_error_text(&e)
+        ))
+    })?;
+
+    let response = match gloo_net::http::Request::from(raw).send().await {
+        Ok(r) => r,
+        Err(gloo_net::Error::JsError(js)) => {
+            let err = js_sys::Error::new(&js.message);
+            err.set_name(&js.name);
+            return Err(classify(err.into(), ""));
+        }
+        Err(other) => return Err(classify(JsValue::from_str(&other.to_string()), "")),
+    };
+    let raw: web_sys::Response = response.into();
+    let h = raw.headers();
+    let get = |name: &str| h.get(name).ok().flatten();
+    let meta = ResponseMeta {
+        status: if raw.type_() == web_sys::ResponseType::Opaqueredirect { 0 } else { raw.status() },
+        request_id: get("x-request-id"),
+        retry_after: get("retry-after"),
+        rate_limit: RateLimit::from_headers(
+            get("x-ratelimit-limit").as_deref(),
+            get("x-ratelimit-remaining").as_deref(),
+            get("x-ratelimit-reset").as_deref(),
+        ),
+        location: get("location"),
+    };
+    let declared = get("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let body = read_body(&raw, declared).await.map_err(|e| classify(e, " while reading the response body"))?;
+    Ok((meta, body))
+}
+
+/// Reads the body, giving up (and cancelling the stream) past [`MAX_BODY_BYTES`].
+async fn read_body(raw: &web_sys::Response, declared: Option<u64>) -> Result<Body, JsValue> {
+    let max = MAX_BODY_BYTES as u64;
+    if let Some(len) = declared {
+        if len > max {
+            if let Some(stream) = raw.body() {
+                let _ = stream.cancel();
+            }
+            return Ok(Body::TooLarge { bytes_seen: len });
+        }
+        // Fast path: the runtime enforces Content-Length, so the body is at most `len` bytes.
+        let buf = JsFuture::from(raw.array_buffer()?).await?;
+        return Ok(Body::Complete(Uint8Array::new(&buf).to_vec()));
+    }
+    let Some(stream) = raw.body() else {
+        return Ok(Body::Complete(Vec::new()));
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut out = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))?;
+        if done.is_truthy() {
+            return Ok(Body::Complete(out));
+        }
+        let value: Uint8Array = js_sys::Reflect::get(&chunk, &JsValue::from_str("value"))?.unchecked_into();
+        let seen = out.len() as u64 + u64::from(value.length());
+        if seen > max {
+            let _ = reader.cancel();
+            return Ok(Body::TooLarge { bytes_seen: seen });
+        }
+        out.extend_from_slice(&value.to_vec());
+    }
+}
+
+fn connection_error(what: &str, err: &JsValue) -> Error {
+    let mut e = Error::new(
+        ErrorKind::Connection,
+        format!("{what}: {}. Check the network connection and baseUrl.", js_error_text(err)),
+    );
+    e.inner_mut().cause = Some(js_error_text(err));
+    e
+}
+
+/// `TypeError: fetch failed`-style text of a thrown JS value.
+fn js_error_text(err: &JsValue) -> String {
+    if let Some(e) = err.dyn_ref::<js_sys::Error>() {
+        let name = String::from(e.name());
+        let message = String::from(e.message());
+        if name.is_empty() || name == "Error" {
+            message
+        } else {
+            format!("{name}: {message}")
+        }
+    } else if let Some(s) = err.as_string() {
+        s
+    } else {
+        "unknown error".to_owned()
+    }
+}
