@@ -220,6 +220,9 @@ impl Client {
             if let Some(g) = gate {
                 g.wait(signal).await.map_err(|e| with_attempts(e, attempt))?;
             }
+            if signal.is_some_and(AbortSignal::aborted) {
+                return Err(with_attempts(transport::aborted_error(), attempt));
+            }
             attempt += 1;
             let outcome = match transport::send(config, &url, timeout_ms, signal).await {
                 Ok((meta, body)) => {

@@ -294,6 +294,14 @@ pub fn check_post_item_id(id: &str) -> Result<(), Error> {
             "postItemId is {chars} characters long; PowerPost ids are at most {MAX_POST_ITEM_ID_CHARS}."
         )));
     }
+    // URL parsers treat `.`, `..` and their %2E spellings as dot-segments and drop them, so
+    // these ids cannot be sent as one path segment at all.
+    if id == "." || id == ".." {
+        return Err(Error::invalid_argument(format!(
+            "postItemId {} cannot be sent: URLs treat it as a relative path step.",
+            describe_str(id)
+        )));
+    }
     if id.chars().any(char::is_control) {
         return Err(Error::invalid_argument(format!(
             "postItemId {} contains a control character.",
@@ -307,10 +315,8 @@ pub fn check_post_item_id(id: &str) -> Result<(), Error> {
 /// are, so `/`, `?`, `#`, `%` and `.`-only segments cannot change the path.
 fn encode_segment(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    // "." and ".." are dot-segments that URL parsers collapse; encode their dots.
-    let dot_segment = s == "." || s == "..";
     for &b in s.as_bytes() {
-        let keep = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') || (b == b'.' && !dot_segment);
+        let keep = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~' | b'.');
         if keep {
             out.push(char::from(b));
         } else {
@@ -582,8 +588,11 @@ mod tests {
         assert_eq!(u("a?b"), "https://powerpost.ai/api/v1/post-items/a%3Fb/analytics");
         assert_eq!(u("a#b"), "https://powerpost.ai/api/v1/post-items/a%23b/analytics");
         assert_eq!(u("%2e"), "https://powerpost.ai/api/v1/post-items/%252e/analytics");
-        assert_eq!(u(".."), "https://powerpost.ai/api/v1/post-items/%2E%2E/analytics");
-        assert_eq!(u("."), "https://powerpost.ai/api/v1/post-items/%2E/analytics");
+        assert_eq!(u("..."), "https://powerpost.ai/api/v1/post-items/.../analytics");
+        assert_eq!(u(".x"), "https://powerpost.ai/api/v1/post-items/.x/analytics");
+        for dots in [".", ".."] {
+            assert_eq!(c.analytics_url(dots).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        }
         assert_eq!(u("é"), "https://powerpost.ai/api/v1/post-items/%C3%A9/analytics");
     }
 

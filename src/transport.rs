@@ -68,7 +68,7 @@ impl Drop for Timer {
     }
 }
 
-fn aborted_error() -> Error {
+pub(crate) fn aborted_error() -> Error {
     Error::new(
         ErrorKind::Aborted,
         "The request was aborted by the caller's AbortSignal.",

@@ -1,0 +1,36 @@
+# powerpost-analytics — `make test` and `make demo` are all a fresh machine needs.
+SHELL := /bin/bash
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: setup build test test-native test-wasm test-package demo bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	node scripts/build-pkg.mjs
+
+test: setup
+	$(MAKE) --no-print-directory test-native
+	$(MAKE) --no-print-directory build
+	$(MAKE) --no-print-directory test-wasm
+	$(MAKE) --no-print-directory test-package
+
+test-native:
+	cargo test --quiet
+	cargo clippy --quiet --all-targets -- -D warnings
+	cargo clippy --quiet --target wasm32-unknown-unknown -- -D warnings
+
+test-wasm:
+	node tests/run-wasm-tests.mjs node chrome
+
+test-package:
+	node tests/package/run.mjs
+
+demo: setup
+	@test -f pkg/package.json || $(MAKE) --no-print-directory build
+	node scripts/demo.mjs
+
+clean:
+	rm -rf pkg target/wasm-pack-out

@@ -1,0 +1,264 @@
+//! The Rust API's real request path, against the dev server over loopback HTTP.
+//! Runs under `wasm-pack test --node` and `--headless --chrome` (where CORS applies);
+//! `tests/run-wasm-tests.mjs` starts the server and passes its URL at compile time.
+#![cfg(target_arch = "wasm32")]
+
+use powerpost_analytics::{Client, ClientOptions, ErrorKind, PostStatus, RequestOptions};
+use wasm_bindgen_test::*;
+
+const KEY: &str = "pp_test_sk_local_dev";
+const WS: &str = "ws_local_dev";
+const SAMPLE: &str = "550e8400-e29b-41d4-a716-446655440000";
+
+fn base() -> &'static str {
+    option_env!("POWERPOST_TEST_BASE_URL").unwrap_or("http://127.0.0.1:4010")
+}
+
+fn options() -> ClientOptions {
+    ClientOptions::new().base_url(base()).api_key(KEY).workspace_id(WS).dangerously_allow_browser(true)
+}
+
+fn client() -> Client {
+    Client::new(options()).unwrap()
+}
+
+/// A fresh tag per run so per-id counters on the server start at zero.
+fn tag(prefix: &str) -> String {
+    format!("{prefix}{}", (js_sys::Math::random() * 1e12) as u64)
+}
+
+async fn server_count(id: &str) -> u64 {
+    let url = format!("{}/__dev/requests?id={}", base(), js_sys::encode_uri_component(id));
+    let text = gloo_net::http::Request::get(&url).send().await.unwrap().text().await.unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["count"].as_u64().unwrap()
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+#[wasm_bindgen_test]
+async fn fetches_and_validates_a_posted_item() {
+    let c = client();
+    let item = c.get_post_item_analytics(SAMPLE).await.unwrap();
+    assert_eq!(item.post_item_id, SAMPLE);
+    assert_eq!(item.platform, "instagram");
+    assert_eq!(item.status, PostStatus::Posted);
+    let m = item.metrics.unwrap();
+    assert_eq!((m.views, m.likes, m.comments), (12450, 890, 42));
+    let rl = c.rate_limit().expect("rate limit headers are exposed (CORS) and read");
+    assert!(rl.limit > 0);
+}
+
+#[wasm_bindgen_test]
+async fn draft_has_null_metrics() {
+    let item = client().get_post_item_analytics("1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a").await.unwrap();
+    assert_eq!(item.status, PostStatus::Draft);
+    assert!(item.metrics.is_none());
+}
+
+#[wasm_bindgen_test]
+async fn missing_counts_are_zero() {
+    let m = client().get_post_item_analytics("fault-missing-counts").await.unwrap().metrics.unwrap();
+    assert_eq!((m.likes, m.comments), (0, 0));
+    assert!(m.views > 0);
+}
+
+#[wasm_bindgen_test]
+async fn api_errors_map_to_kinds_with_server_details() {
+    let c = client();
+    let e = c.get_post_item_analytics("does-not-exist").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert_eq!((e.status(), e.code()), (Some(404), Some("NOT_FOUND")));
+    assert!(e.request_id().is_some_and(|r| r.starts_with("req_")));
+    assert_eq!(e.post_item_id(), Some("does-not-exist"));
+    assert_eq!(e.attempts(), 1, "404 is not retried");
+    // Another workspace's item is a 404 too.
+    let e = c.get_post_item_analytics("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+
+    let bad_key = Client::new(options().api_key("pp_test_sk_wrong")).unwrap();
+    let e = bad_key.get_post_item_analytics(SAMPLE).await.unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Authentication, Some("INVALID_API_KEY")));
+    assert!(!e.to_string().contains("pp_test_sk_wrong"));
+
+    let no_scope = Client::new(options().api_key("pp_test_sk_no_analytics_scope")).unwrap();
+    let e = no_scope.get_post_item_analytics(SAMPLE).await.unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::PermissionDenied, Some("INSUFFICIENT_SCOPE")));
+    assert!(e.to_string().contains("analytics:read"));
+
+    let other_ws = Client::new(options().workspace_id("ws_someone_else")).unwrap();
+    let e = other_ws.get_post_item_analytics(SAMPLE).await.unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::PermissionDenied, Some("FORBIDDEN")));
+
+    // Proxy mode allows leaving the workspace out; the dev server then answers 400.
+    let no_ws = Client::new(
+        ClientOptions::new().base_url(base()).api_key(KEY).dangerously_allow_browser(true),
+    )
+    .unwrap();
+    let e = no_ws.get_post_item_analytics(SAMPLE).await.unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::BadRequest, Some("VALIDATION_ERROR")));
+}
+
+#[wasm_bindgen_test]
+async fn invalid_bodies_are_invalid_response_errors() {
+    let c = client();
+    for (id, path) in [
+        ("fault-invalid-json", "$"),
+        ("fault-truncated", "$"),
+        ("fault-wrong-shape", "metrics.views"),
+        ("fault-mismatch", "post_item_id"),
+        ("fault-huge", "$"),
+        ("fault-huge-chunked", "$"),
+    ] {
+        let e = c.get_post_item_analytics(id).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{id}: {e}");
+        assert_eq!(e.path(), Some(path), "{id}");
+        assert_eq!(e.status(), Some(200), "{id}");
+        assert_eq!(e.attempts(), 1, "{id}: invalid bodies are not retried");
+    }
+    let e = c.get_post_item_analytics("fault-wrong-shape").await.unwrap_err();
+    assert_eq!(e.received(), Some("string \"12\""));
+}
+
+#[wasm_bindgen_test]
+async fn server_errors_with_odd_bodies() {
+    let c = Client::new(options().max_retries(0)).unwrap();
+    let e = c.get_post_item_analytics("fault-502-html").await.unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::Server, Some(502)));
+    assert!(e.to_string().contains("HTML"));
+    let e = c.get_post_item_analytics("fault-503-empty").await.unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::Server, Some(503)));
+    assert!(e.to_string().contains("empty"));
+}
+
+#[wasm_bindgen_test]
+async fn connection_failures_are_connection_errors() {
+    let c = Client::new(options().max_retries(0)).unwrap();
+    let e = c.get_post_item_analytics("fault-reset").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
+    assert!(e.cause().is_some());
+    let refused = Client::new(options().base_url("http://127.0.0.1:9").max_retries(0)).unwrap();
+    let e = refused.get_post_item_analytics(SAMPLE).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
+    assert!(e.is_retryable());
+}
+
+#[wasm_bindgen_test]
+async fn timeouts_cover_headers_and_body() {
+    let c = Client::new(options().timeout_ms(300).max_retries(0)).unwrap();
+    for id in ["fault-hang", "fault-slow-body-5000", "fault-endless"] {
+        let start = now();
+        let e = c.get_post_item_analytics(id).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Timeout, "{id}: {e}");
+        assert!(e.is_connection());
+        let took = now() - start;
+        assert!((250.0..4000.0).contains(&took), "{id} took {took} ms");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn abort_before_and_during() {
+    let c = client();
+    let ctl = web_sys::AbortController::new().unwrap();
+    ctl.abort();
+    let id = tag("gen-abort-");
+    let opts = RequestOptions { signal: Some(ctl.signal()), ..Default::default() };
+    let e = c.get_post_item_analytics_with(&id, &opts).await.unwrap_err();
+    assert_eq!((e.kind(), e.attempts()), (ErrorKind::Aborted, 0));
+    assert_eq!(server_count(&id).await, 0, "an aborted signal sends nothing");
+
+    let ctl = web_sys::AbortController::new().unwrap();
+    let signal = ctl.signal();
+    let timer = gloo_timers_free_abort(ctl, 100);
+    let start = now();
+    let opts = RequestOptions { signal: Some(signal), ..Default::default() };
+    let e = c.get_post_item_analytics_with("fault-hang", &opts).await.unwrap_err();
+    drop(timer);
+    assert_eq!(e.kind(), ErrorKind::Aborted);
+    assert!(now() - start < 3000.0);
+}
+
+/// Aborts `ctl` after `ms` using a plain JS timer.
+fn gloo_timers_free_abort(ctl: web_sys::AbortController, ms: i32) -> wasm_bindgen::closure::Closure<dyn FnMut()> {
+    use wasm_bindgen::JsCast;
+    let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || ctl.abort_with_reason(&"stop".into()));
+    let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap();
+    let f: js_sys::Function = set_timeout.unchecked_into();
+    f.call2(&wasm_bindgen::JsValue::NULL, cb.as_ref(), &ms.into()).unwrap();
+    cb
+}
+
+#[wasm_bindgen_test]
+async fn retries_then_succeeds_and_counts_attempts() {
+    let c = Client::new(options().max_retry_wait_ms(50)).unwrap();
+    let id = tag("flaky-500-2-");
+    let item = c.get_post_item_analytics(&id).await.unwrap();
+    assert_eq!(item.post_item_id, id);
+    assert_eq!(server_count(&id).await, 3);
+
+    let id = tag("flaky-500-5-");
+    let e = c.get_post_item_analytics(&id).await.unwrap_err();
+    assert_eq!((e.kind(), e.attempts()), (ErrorKind::Server, 3));
+    assert!(e.to_string().contains("after 3 attempts"), "{e}");
+    assert_eq!(server_count(&id).await, 3);
+
+    let id = tag("flaky-reset-1-");
+    assert!(c.get_post_item_analytics(&id).await.is_ok());
+    assert_eq!(server_count(&id).await, 2);
+}
+
+#[wasm_bindgen_test]
+async fn rate_limits_are_honoured() {
+    let c = Client::new(options().max_retry_wait_ms(5_000)).unwrap();
+    let id = tag("flaky-429-1-");
+    let start = now();
+    assert!(c.get_post_item_analytics(&id).await.is_ok());
+    assert!(now() - start >= 900.0, "waited Retry-After: 1");
+    assert_eq!(server_count(&id).await, 2);
+
+    let e = c.get_post_item_analytics("fault-429-long").await.unwrap_err();
+    assert_eq!((e.kind(), e.attempts()), (ErrorKind::RateLimit, 1));
+    assert_eq!(e.retry_after_ms(), Some(3_600_000));
+    assert!(e.rate_limit().is_some());
+
+    let id = tag("flaky-ratelimit-1-");
+    assert!(c.get_post_item_analytics(&id).await.is_ok());
+    assert_eq!(server_count(&id).await, 2);
+}
+
+#[wasm_bindgen_test]
+async fn redirects_are_not_followed() {
+    let e = client().get_post_item_analytics("fault-redirect").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Api, "{e}");
+    assert!(e.to_string().contains("redirect"));
+}
+
+#[wasm_bindgen_test]
+async fn hostile_ids_stay_one_path_segment() {
+    let c = client();
+    for id in ["../x", "a/b", "a?b", "a#b", "%2e", "%2e%2e", "...", "a b", "é"] {
+        let e = c.get_post_item_analytics(id).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound, "{id}: {e}");
+        assert_eq!(server_count(id).await, 1, "{id} arrived as itself");
+    }
+    for id in ["", ".", "..", "a\nb"] {
+        let e = c.get_post_item_analytics(id).await.unwrap_err();
+        assert_eq!((e.kind(), e.attempts()), (ErrorKind::InvalidArgument, 0), "{id:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn batch_keeps_order_dedups_and_reports_per_item() {
+    let c = Client::new(options().max_retry_wait_ms(50)).unwrap();
+    let a = tag("gen-a-");
+    let ids: Vec<String> = vec![a.clone(), "does-not-exist".into(), a.clone(), SAMPLE.into(), String::new()];
+    let out = c.get_post_item_analytics_batch(&ids, &RequestOptions::default(), 2).await.unwrap();
+    assert_eq!(out.len(), 5);
+    assert_eq!(out.iter().map(|b| b.post_item_id.as_str()).collect::<Vec<_>>(), ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out[0].result.is_ok() && out[2].result.is_ok() && out[3].result.is_ok());
+    assert_eq!(out[1].result.as_ref().unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(out[4].result.as_ref().unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(server_count(&a).await, 1, "duplicates are fetched once");
+}
