@@ -54,6 +54,7 @@ for (const [name, cls] of Object.entries({
   NotFoundError, RateLimitError, ServerError,
 })) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
+  Object.defineProperty(cls, 'name', { value: name, configurable: true });
 }
 Object.defineProperty(PowerPostError.prototype, BRAND, { value: true });
 

@@ -1,0 +1,48 @@
+// The public JavaScript API, shared by every entry. Each entry supplies `load()`, which makes
+// the wasm module ready (synchronously) or throws; everything else is a thin pass-through to
+// the wasm-bindgen exports.
+import {
+  PowerPost as WasmClient,
+  getPostItemAnalytics as wasmGet,
+  parsePostItemAnalytics as wasmParse,
+} from '#glue';
+
+export * from '../../js/errors.js';
+
+export function makeApi(load) {
+  class PowerPost {
+    #client;
+    constructor(options) {
+      load();
+      this.#client = new WasmClient(options);
+    }
+    getPostItemAnalytics(postItemId, options) {
+      return this.#client.getPostItemAnalytics(postItemId, options);
+    }
+    getPostItemAnalyticsBatch(postItemIds, options) {
+      return this.#client.getPostItemAnalyticsBatch(postItemIds, options);
+    }
+    get rateLimit() {
+      return this.#client.rateLimit;
+    }
+    get [Symbol.toStringTag]() {
+      return 'PowerPost';
+    }
+  }
+
+  function getPostItemAnalytics(postItemId, options) {
+    try {
+      load();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return wasmGet(postItemId, options);
+  }
+
+  function parsePostItemAnalytics(value, expectedPostItemId) {
+    load();
+    return wasmParse(value, expectedPostItemId);
+  }
+
+  return { PowerPost, getPostItemAnalytics, parsePostItemAnalytics };
+}

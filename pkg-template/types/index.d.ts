@@ -1,0 +1,163 @@
+// Type declarations of powerpost-analytics (curated by hand; the runtime is Rust/WebAssembly).
+
+/** Where the API lives and who you are. In Node, missing values come from POWERPOST_API_KEY, POWERPOST_WORKSPACE_ID and POWERPOST_BASE_URL. */
+export interface ClientOptions {
+  /** Secret API key (`pp_live_sk_…`), sent as `x-api-key`. Never put it in browser code; use proxy mode there. */
+  apiKey?: string;
+  /** Workspace id, sent as `X-Workspace-Id`. */
+  workspaceId?: string;
+  /** Default `https://powerpost.ai`. Any other URL (your own backend, or a relative path in a browser) is proxy mode: key and workspace may be omitted. */
+  baseUrl?: string;
+  /** Allow an `apiKey` in a browser or web worker, where every visitor can read it. */
+  dangerouslyAllowBrowser?: boolean;
+  /** Per-attempt timeout in ms, including reading the body. Default 30000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt for connection failures, timeouts, 408, 429, 500, 502, 503, 504. Default 2. */
+  maxRetries?: number;
+  /** Longest wait sat out before a retry, in ms; a server asking for longer gets its RateLimitError at once. Default 60000. */
+  maxRetryWaitMs?: number;
+}
+
+/** Per-call options. */
+export interface RequestOptions {
+  /** Aborts the request in flight and any retry wait at once (`RequestAbortedError`). */
+  signal?: AbortSignal;
+  /** Overrides the client's per-attempt timeout. */
+  timeoutMs?: number;
+  /** Overrides the client's retry count. */
+  maxRetries?: number;
+}
+
+/** Options of a batch lookup. */
+export interface BatchOptions extends RequestOptions {
+  /** Requests in flight at once. Default 4. */
+  concurrency?: number;
+}
+
+/** Documented statuses; new server values are passed through unchanged. */
+export type PostStatus = 'draft' | 'posting' | 'posted' | 'failed' | (string & {});
+
+/** The analytics of one post item (field names as in the PowerPost API). */
+export interface PostItemAnalytics {
+  post_item_id: string;
+  /** e.g. `instagram-reel`, `tiktok-video`. */
+  post_type: string;
+  /** e.g. `instagram`. */
+  platform: string;
+  status: PostStatus;
+  /** `null` while the item has not been posted or polled. */
+  metrics: Metrics | null;
+}
+
+/** One daily snapshot. Counts a platform does not report are 0. */
+export interface Metrics {
+  views: number;
+  likes: number;
+  comments: number;
+  /** RFC 3339 time of the snapshot, as sent by the server. Stops moving 90 days after posting. */
+  fetched_at: string;
+}
+
+/** The `X-RateLimit-*` headers of a response. */
+export interface RateLimit {
+  limit: number;
+  remaining: number;
+  /** Unix epoch seconds. */
+  reset: number;
+}
+
+export type BatchResult =
+  | { postItemId: string; ok: true; analytics: PostItemAnalytics }
+  | { postItemId: string; ok: false; error: PowerPostError };
+
+export type PowerPostErrorKind =
+  | 'invalid_argument' | 'connection' | 'timeout' | 'aborted' | 'invalid_response'
+  | 'api' | 'bad_request' | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server';
+
+/** Base of every error this package throws. */
+export declare class PowerPostError extends Error {
+  readonly kind: PowerPostErrorKind;
+  /** Whether the same request may succeed later. */
+  readonly retryable: boolean;
+  /** HTTP requests made (0 when nothing was sent). */
+  readonly attempts: number;
+  /** The post item the call was about, when known. */
+  readonly postItemId: string | undefined;
+}
+/** Bad input or configuration, detected before anything is sent. */
+export declare class InvalidArgumentError extends PowerPostError {
+  readonly kind: 'invalid_argument';
+}
+/** `fetch` itself failed (DNS, refused, reset, CORS). */
+export declare class ConnectionError extends PowerPostError {
+  readonly kind: 'connection' | 'timeout';
+  readonly cause: Error;
+}
+/** An attempt took longer than `timeoutMs`. */
+export declare class TimeoutError extends ConnectionError {
+  readonly kind: 'timeout';
+}
+/** The caller's AbortSignal fired. */
+export declare class RequestAbortedError extends PowerPostError {
+  readonly kind: 'aborted';
+}
+/** The body was not JSON, or not the documented shape. */
+export declare class InvalidResponseError extends PowerPostError {
+  readonly kind: 'invalid_response';
+  /** Where the first problem is: `metrics.views`, or `$` for the whole body. */
+  readonly path: string;
+  readonly expected: string;
+  /** A short description of what was found (never the whole body). */
+  readonly received: string;
+  /** HTTP status of the response (absent for `parsePostItemAnalytics`). */
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+}
+/** A non-2xx response. */
+export declare class ApiError extends PowerPostError {
+  readonly kind: 'api' | 'bad_request' | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server';
+  readonly status: number;
+  /** The server's `error.code`, e.g. `NOT_FOUND`. */
+  readonly code: string | undefined;
+  /** `x-request-id`: quote it to PowerPost support. */
+  readonly requestId: string | undefined;
+  readonly rateLimit: RateLimit | undefined;
+}
+export declare class BadRequestError extends ApiError {
+  readonly kind: 'bad_request';
+}
+export declare class AuthenticationError extends ApiError {
+  readonly kind: 'authentication';
+}
+export declare class PermissionDeniedError extends ApiError {
+  readonly kind: 'permission_denied';
+}
+export declare class NotFoundError extends ApiError {
+  readonly kind: 'not_found';
+}
+export declare class RateLimitError extends ApiError {
+  readonly kind: 'rate_limit';
+  /** How long the server asked to wait, when it said. */
+  readonly retryAfterMs: number | undefined;
+}
+export declare class ServerError extends ApiError {
+  readonly kind: 'server';
+}
+
+/** True for any error of this package, even from another copy of it. */
+export declare function isPowerPostError(value: unknown): value is PowerPostError;
+
+/** A client: configuration is checked once, rate-limit state is kept. */
+export declare class PowerPost {
+  constructor(options?: ClientOptions);
+  getPostItemAnalytics(postItemId: string, options?: RequestOptions): Promise<PostItemAnalytics>;
+  getPostItemAnalyticsBatch(postItemIds: readonly string[], options?: BatchOptions): Promise<BatchResult[]>;
+  /** From the last response that carried `X-RateLimit-*` headers. */
+  readonly rateLimit: RateLimit | null;
+}
+
+/** One lookup with a one-off client. */
+export declare function getPostItemAnalytics(postItemId: string, options?: ClientOptions & RequestOptions): Promise<PostItemAnalytics>;
+
+/** Validates an already-parsed response body. Synchronous; throws InvalidResponseError. */
+export declare function parsePostItemAnalytics(value: unknown, expectedPostItemId?: string): PostItemAnalytics;
