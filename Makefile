@@ -26,7 +26,7 @@ test-wasm:
 	node tests/run-wasm-tests.mjs node chrome
 
 test-package:
-	node tests/package/run.mjs
+	node --test --test-concurrency=1 tests/package/
 
 demo: setup
 	@test -f pkg/package.json || $(MAKE) --no-print-directory build

@@ -124,7 +124,7 @@ export function startDevServer(options = {}) {
     }
     const url = new URL(req.url, 'http://localhost');
     if (url.pathname.startsWith('/__dev/')) return control(req, res, url, cors);
-    for (const [prefix, dir] of Object.entries(staticDirs)) {
+    for (const [prefix, dir] of url.pathname.startsWith('/api/') ? [] : Object.entries(staticDirs)) {
       if (url.pathname === prefix.replace(/\/$/, '') || url.pathname.startsWith(prefix.endsWith('/') ? prefix : prefix + '/')) {
         return serveStatic(res, dir, url.pathname.slice(prefix.replace(/\/$/, '').length) || '/', cors);
       }

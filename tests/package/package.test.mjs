@@ -1,0 +1,275 @@
+// Package tests: the packed tarball, installed into throw-away projects under a temp dir, in
+// Node 20/22/24 (require and import), TypeScript, a Vite build, a webpack build and a plain
+// <script type="module"> page, the last three in headless Chromium. Each runs the same
+// contract (scenario.mjs) against the dev server over loopback. Run: node --test tests/package/
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+const NODES = {
+  20: process.execPath,
+  22: path.join(root, 'node_modules', 'node22', 'bin', 'node'),
+  24: path.join(root, 'node_modules', 'node24', 'bin', 'node'),
+};
+
+let work, project, tarball, api, pages, browser;
+
+function sh(cmd, args, opts = {}) {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+}
+
+/** Runs a node script; resolves with its stdout, rejects with stderr on failure. */
+function runNode(nodeBin, script, { env = {}, cwd = project } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(nodeBin, [script], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${path.basename(script)} exited ${code}\n${err}\n${out}`))));
+  });
+}
+
+function assertAllPassed(label, results) {
+  assert.ok(Array.isArray(results) && results.length > 40, `${label}: the scenario ran (${results && results.length} checks)`);
+  const failed = results.filter((r) => !r.ok);
+  assert.deepEqual(failed, [], `${label}: ${failed.length} of ${results.length} checks failed`);
+}
+
+before(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'powerpost-pkg-'));
+  assert.ok(fs.existsSync(path.join(root, 'pkg', 'package.json')), 'run `make build` first');
+  tarball = path.join(work, sh('npm', ['pack', path.join(root, 'pkg'), '--pack-destination', work, '--silent']).trim().split('\n').pop());
+  project = path.join(work, 'consumer');
+  fs.mkdirSync(path.join(project, 'src'), { recursive: true });
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
+  sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: project });
+  fs.copyFileSync(path.join(here, 'scenario.mjs'), path.join(project, 'src', 'scenario.mjs'));
+  // The dev server from the packed package: API on one port, test pages on another (so
+  // requests from the pages are cross-origin and CORS is exercised).
+  const { startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs'));
+  api = await startDevServer({ port: 0 });
+  pages = await startDevServer({ port: 0, staticDirs: { '/': project } });
+});
+
+after(async () => {
+  await browser?.close();
+  await api?.close();
+  await pages?.close();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+const nodeScript = (name, body) => {
+  const file = path.join(project, name);
+  fs.writeFileSync(file, body);
+  return file;
+};
+
+for (const version of [20, 22, 24]) {
+  test(`Node ${version}: require() (CommonJS)`, async () => {
+    const file = nodeScript('cjs-test.cjs', `
+      const pp = require('powerpost-analytics');
+      import('./src/scenario.mjs').then(async ({ runScenario }) => {
+        const r = await runScenario(pp, { baseUrl: process.env.API });
+        process.stdout.write(JSON.stringify(r));
+      }).catch((e) => { console.error(e); process.exit(1); });`);
+    const out = await runNode(NODES[version], file, { env: { API: api.url } });
+    assertAllPassed(`node ${version} cjs`, JSON.parse(out));
+  });
+
+  test(`Node ${version}: import (ESM), options from POWERPOST_* variables`, async () => {
+    const file = nodeScript('esm-test.mjs', `
+      import * as pp from 'powerpost-analytics';
+      import { runScenario } from './src/scenario.mjs';
+      const r = await runScenario(pp, { baseUrl: process.env.API, envDefaults: true });
+      process.stdout.write(JSON.stringify(r));`);
+    const out = await runNode(NODES[version], file, {
+      env: { API: api.url, POWERPOST_API_KEY: 'pp_test_sk_local_dev', POWERPOST_WORKSPACE_ID: 'ws_local_dev', POWERPOST_BASE_URL: api.url },
+    });
+    assertAllPassed(`node ${version} esm`, JSON.parse(out));
+  });
+}
+
+test('Node: isPowerPostError across two copies of the package; require and import share nothing but the brand', async () => {
+  const second = path.join(work, 'second');
+  fs.mkdirSync(second, { recursive: true });
+  fs.writeFileSync(path.join(second, 'package.json'), JSON.stringify({ name: 'second', private: true }));
+  sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: second });
+  const file = nodeScript('copies-test.mjs', `
+    import * as a from 'powerpost-analytics';
+    const b = await import(${JSON.stringify(path.join(second, 'node_modules', 'powerpost-analytics', 'dist', 'index.js'))});
+    let err;
+    try { b.parsePostItemAnalytics(null); } catch (e) { err = e; }
+    process.stdout.write(JSON.stringify({ differentClasses: a.PowerPostError !== b.PowerPostError,
+      crossInstanceof: err instanceof a.PowerPostError, crossBrand: a.isPowerPostError(err) }));`);
+  const out = JSON.parse(await runNode(process.execPath, file));
+  assert.deepEqual(out, { differentClasses: true, crossInstanceof: false, crossBrand: true });
+});
+
+test('Node: parsePostItemAnalytics is synchronous on first use (no init, no await)', async () => {
+  const file = nodeScript('sync-test.mjs', `
+    import { parsePostItemAnalytics } from 'powerpost-analytics';
+    const r = parsePostItemAnalytics({ post_item_id: 'x', post_type: 't', platform: 'p', status: 'draft', metrics: null }, 'x');
+    process.stdout.write(JSON.stringify(r));`);
+  const out = JSON.parse(await runNode(process.execPath, file));
+  assert.deepEqual(out, { post_item_id: 'x', post_type: 't', platform: 'p', status: 'draft', metrics: null });
+});
+
+test('TypeScript: strict type tests under node16 (ESM and CommonJS) and bundler resolution', () => {
+  // The same checks as an ES module (.mts, .ts under bundler) and, for the root entry, as CommonJS (.cts → .d.cts).
+  const source = fs.readFileSync(path.join(here, 'types-test.ts'), 'utf8');
+  fs.writeFileSync(path.join(project, 'src', 'types-test.mts'), source);
+  fs.writeFileSync(path.join(project, 'src', 'types-test.ts'), source);
+  fs.writeFileSync(path.join(project, 'src', 'types-cjs.cts'), source.replace(/^import \{ init \} from 'powerpost-analytics\/slim';$/m, 'const init = (): Promise<void> => Promise.resolve();'));
+  for (const [mod, res, files] of [['node16', 'node16', ['src/types-test.mts', 'src/types-cjs.cts']], ['esnext', 'bundler', ['src/types-test.ts']]]) {
+    const tsconfig = path.join(project, `tsconfig.${res}.json`);
+    fs.writeFileSync(tsconfig, JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, module: mod, moduleResolution: res, target: 'es2022', lib: ['es2022', 'dom'], types: [], skipLibCheck: false },
+      files,
+    }));
+    try {
+      sh(bin('tsc'), ['-p', tsconfig], { cwd: project });
+    } catch (e) {
+      assert.fail(`tsc (${res}) failed:\n${e.stdout}${e.stderr}`);
+    }
+  }
+});
+
+async function chromium() {
+  if (!browser) {
+    const { chromium: c } = await import('playwright-core');
+    browser = await c.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+  }
+  return browser;
+}
+
+/** Opens a page of the page server, waits for window.__results, fails on console errors. */
+async function runPage(urlPath) {
+  const b = await chromium();
+  const page = await b.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  try {
+    await page.goto(`${pages.url}${urlPath}?api=${encodeURIComponent(api.url)}`);
+    await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 60_000 });
+    const results = await page.evaluate(() => window.__results);
+    assert.deepEqual(errors, [], 'no uncaught page errors');
+    return results;
+  } finally {
+    await page.close();
+  }
+}
+
+const PAGE_MAIN = `
+import * as pp from 'powerpost-analytics';
+import { runScenario } from './scenario.mjs';
+const api = new URLSearchParams(location.search).get('api');
+runScenario(pp, { baseUrl: api, browser: true }).then(
+  (r) => { window.__results = r; },
+  (e) => { window.__results = [{ name: 'scenario threw', ok: false, detail: String((e && e.stack) || e) }]; });
+`;
+
+test('Vite production build, no plugin or config, in Chromium', async () => {
+  const dir = path.join(project, 'vite-app');
+  fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>vite</title><script type="module" src="/src/main.js"></script>');
+  fs.writeFileSync(path.join(dir, 'src', 'main.js'), PAGE_MAIN);
+  fs.copyFileSync(path.join(here, 'scenario.mjs'), path.join(dir, 'src', 'scenario.mjs'));
+  try {
+    sh(bin('vite'), ['build', '--base', './', '--logLevel', 'warn'], { cwd: dir });
+  } catch (e) {
+    assert.fail(`vite build failed:\n${e.stdout}${e.stderr}`);
+  }
+  assertAllPassed('vite', await runPage('/vite-app/dist/index.html'));
+});
+
+test('webpack 5 production build with its default config, in Chromium', async () => {
+  const dir = path.join(project, 'webpack-app');
+  fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'src', 'index.js'), PAGE_MAIN);
+  fs.copyFileSync(path.join(here, 'scenario.mjs'), path.join(dir, 'src', 'scenario.mjs'));
+  try {
+    sh(bin('webpack'), ['--mode', 'production'], { cwd: dir });
+  } catch (e) {
+    assert.fail(`webpack failed:\n${e.stdout}${e.stderr}`);
+  }
+  fs.writeFileSync(path.join(dir, 'dist', 'index.html'), '<!doctype html><title>webpack</title><script src="main.js"></script>');
+  assertAllPassed('webpack', await runPage('/webpack-app/dist/index.html'));
+});
+
+test('slim entry in a plain <script type="module"> page, no bundler, in Chromium', async () => {
+  fs.writeFileSync(path.join(project, 'slim.html'), `<!doctype html><title>slim</title>
+<script type="importmap">{ "imports": { "powerpost-analytics/slim": "./node_modules/powerpost-analytics/dist/slim.js" } }</script>
+<script type="module">
+  import * as pp from 'powerpost-analytics/slim';
+  import { runScenario } from './src/scenario.mjs';
+  const api = new URLSearchParams(location.search).get('api');
+  try {
+    await pp.init();
+    window.__results = await runScenario(pp, { baseUrl: api, browser: true });
+  } catch (e) {
+    window.__results = [{ name: 'scenario threw', ok: false, detail: String((e && e.stack) || e) }];
+  }
+</script>`);
+  assertAllPassed('slim', await runPage('/slim.html'));
+});
+
+test('default entry loaded straight from node_modules in a page (no bundler)', async () => {
+  fs.writeFileSync(path.join(project, 'default.html'), `<!doctype html><title>default</title>
+<script type="module">
+  import * as pp from './node_modules/powerpost-analytics/dist/index.js';
+  import { runScenario } from './src/scenario.mjs';
+  const api = new URLSearchParams(location.search).get('api');
+  runScenario(pp, { baseUrl: api, browser: true, full: false }).then((r) => { window.__results = r; },
+    (e) => { window.__results = [{ name: 'scenario threw', ok: false, detail: String((e && e.stack) || e) }]; });
+</script>`);
+  assertAllPassed('default entry in a page', await runPage('/default.html'));
+});
+
+test('publint and arethetypeswrong report no problems', () => {
+  let out;
+  try {
+    out = sh(bin('publint'), ['--strict', path.join(root, 'pkg')]);
+  } catch (e) {
+    assert.fail(`publint:\n${e.stdout}${e.stderr}`);
+  }
+  assert.doesNotMatch(out, /warning|error|suggestion/i, out);
+  try {
+    // The root entry must be green everywhere. `slim` (which finds its .wasm through
+    // import.meta.url) and `dev-server` are ESM-only by design, the .wasm subpath is a file,
+    // and node10 resolution predates subpath exports.
+    sh(bin('attw'), [tarball, '--format', 'table-flipped', '--profile', 'node16', '--ignore-rules', 'cjs-resolves-to-esm',
+      '--exclude-entrypoints', './powerpost_analytics_bg.wasm']);
+    const rootOnly = sh(bin('attw'), [tarball, '--format', 'json', '--entrypoints', '.']);
+    assert.equal(JSON.parse(rootOnly).analysis.problems.length, 0, rootOnly);
+  } catch (e) {
+    assert.fail(`attw:\n${e.stdout}${e.stderr}`);
+  }
+});
+
+test('README examples marked `js test` run as written against the dev server', async () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```js (test|test-cjs)\n([\s\S]*?)```/g)];
+  assert.ok(blocks.length >= 2, 'README has tested examples');
+  const env = { POWERPOST_API_KEY: api.apiKey, POWERPOST_WORKSPACE_ID: api.workspaceId, POWERPOST_BASE_URL: api.url };
+  const outputs = [];
+  for (const [i, [, kind, code]] of blocks.entries()) {
+    const file = nodeScript(`readme-${i}.${kind === 'test' ? 'mjs' : 'cjs'}`, code);
+    outputs.push(await runNode(process.execPath, file, { env }));
+  }
+  const all = outputs.join('\n');
+  assert.match(all, /instagram: 12450 views, fetched \d{4}-/);
+  assert.match(all, /not found \(request req_/);
+  assert.match(all, /posted 890/);
+});

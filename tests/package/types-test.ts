@@ -1,0 +1,85 @@
+// Compiled with `tsc --strict --noEmit` against the installed package (node16 and bundler
+// resolution). Every `@ts-expect-error` line must fail to compile, or tsc reports it unused.
+import {
+  PowerPost, getPostItemAnalytics, parsePostItemAnalytics, isPowerPostError,
+  PowerPostError, NotFoundError, RateLimitError, InvalidResponseError, ConnectionError, TimeoutError, ApiError,
+  type PostItemAnalytics, type Metrics, type RateLimit, type BatchResult, type ClientOptions,
+} from 'powerpost-analytics';
+import { init } from 'powerpost-analytics/slim';
+
+const client = new PowerPost({ apiKey: 'k', workspaceId: 'w', baseUrl: 'http://127.0.0.1:1', timeoutMs: 1, maxRetries: 0, maxRetryWaitMs: 0 });
+const p: Promise<PostItemAnalytics> = client.getPostItemAnalytics('id', { signal: new AbortController().signal, timeoutMs: 5 });
+const q: Promise<PostItemAnalytics> = getPostItemAnalytics('id', { apiKey: 'k', signal: undefined });
+const rl: RateLimit | null = client.rateLimit;
+const batch: Promise<BatchResult[]> = client.getPostItemAnalyticsBatch(['a', 'b'], { concurrency: 2 });
+const ready: Promise<void> = init();
+void p; void q; void rl; void ready;
+
+async function use(): Promise<number> {
+  const a = await client.getPostItemAnalytics('x');
+  const m: Metrics | null = a.metrics;
+  const status: string = a.status;
+  void status;
+  for (const r of await batch) {
+    if (r.ok) {
+      const v: number = r.analytics.post_item_id.length;
+      void v;
+    } else {
+      const e: PowerPostError = r.error;
+      void e;
+    }
+  }
+  return m ? m.views + m.likes + m.comments + m.fetched_at.length : 0;
+}
+void use;
+
+try {
+  parsePostItemAnalytics({}, 'x');
+} catch (e) {
+  if (e instanceof NotFoundError) {
+    const s: number = e.status;
+    const c: string | undefined = e.code;
+    const id: string | undefined = e.requestId;
+    void s; void c; void id;
+  }
+  if (e instanceof RateLimitError) {
+    const w: number | undefined = e.retryAfterMs;
+    void w;
+  }
+  if (e instanceof InvalidResponseError) {
+    const path: string = e.path;
+    const received: string = e.received;
+    void path; void received;
+  }
+  if (e instanceof TimeoutError) {
+    const c: ConnectionError = e;
+    void c;
+  }
+  if (isPowerPostError(e)) {
+    const k: 'invalid_argument' | 'connection' | 'timeout' | 'aborted' | 'invalid_response' | 'api' | 'bad_request'
+      | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server' = e.kind;
+    const retry: boolean = e.retryable;
+    const attempts: number = e.attempts;
+    void k; void retry; void attempts;
+  }
+  const api: ApiError | undefined = e instanceof ApiError ? e : undefined;
+  void api;
+}
+
+// Wrong calls do not compile.
+// @ts-expect-error the id is a string
+client.getPostItemAnalytics(42);
+// @ts-expect-error unknown option
+new PowerPost({ apikey: 'k' });
+// @ts-expect-error timeoutMs is a number
+new PowerPost({ timeoutMs: '5' });
+// @ts-expect-error rateLimit is read-only
+client.rateLimit = null;
+// @ts-expect-error metrics may be null
+function bad(a: PostItemAnalytics): number { return a.metrics.views; }
+void bad;
+// @ts-expect-error no any in results: a wrong field
+function wrongField(a: PostItemAnalytics): string { return a.postItemId; }
+void wrongField;
+const opts: ClientOptions = {};
+void opts;
