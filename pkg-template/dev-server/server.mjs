@@ -145,9 +145,11 @@ export function startDevServer(options = {}) {
     let id;
     try { id = m ? decodeURIComponent(m[1]) : undefined; } catch { id = undefined; }
     const headerKey = req.headers['x-api-key'] ?? (/^Bearer (.+)$/.exec(req.headers.authorization ?? '') || [])[1];
-    received.push({ method: req.method, path: req.url, id: id ?? null, workspaceId: req.headers['x-workspace-id'] ?? null,
-      hasApiKey: headerKey !== undefined, accept: req.headers.accept ?? null, origin: origin ?? null,
-      headerNames: Object.keys(req.headers).sort() });
+    const entry = { method: req.method, path: req.url, id: id ?? null, at: Date.now(), status: null,
+      workspaceId: req.headers['x-workspace-id'] ?? null, hasApiKey: headerKey !== undefined, accept: req.headers.accept ?? null,
+      origin: origin ?? null, headerNames: Object.keys(req.headers).sort() };
+    received.push(entry);
+    res.on('finish', () => { entry.status = res.statusCode; });
     if (received.length > 10_000) received.splice(0, received.length - 10_000);
     if (id !== undefined) counters.set(id, (counters.get(id) ?? 0) + 1);
     log(`${req.method} ${req.url}`);

@@ -19,7 +19,7 @@ const NODES = {
   24: path.join(root, 'node_modules', 'node24', 'bin', 'node'),
 };
 
-let work, project, tarball, api, pages, browser;
+let work, project, tarball, api, pages, limited, browser;
 
 function sh(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
@@ -37,8 +37,8 @@ function runNode(nodeBin, script, { env = {}, cwd = project } = {}) {
   });
 }
 
-function assertAllPassed(label, results) {
-  assert.ok(Array.isArray(results) && results.length > 40, `${label}: the scenario ran (${results && results.length} checks)`);
+function assertAllPassed(label, results, min = 40) {
+  assert.ok(Array.isArray(results) && results.length >= min, `${label}: the scenario ran (${results && results.length} checks)`);
   const failed = results.filter((r) => !r.ok);
   assert.deepEqual(failed, [], `${label}: ${failed.length} of ${results.length} checks failed`);
 }
@@ -57,12 +57,15 @@ before(async () => {
   const { startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs'));
   api = await startDevServer({ port: 0 });
   pages = await startDevServer({ port: 0, staticDirs: { '/': project } });
+  limited = await startDevServer({ port: 0, rateLimit: 10, rateWindowMs: 1000 });
+  fs.copyFileSync(path.join(here, 'faults.mjs'), path.join(project, 'src', 'faults.mjs'));
 });
 
 after(async () => {
   await browser?.close();
   await api?.close();
   await pages?.close();
+  await limited?.close();
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
@@ -161,8 +164,8 @@ async function runPage(urlPath) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   try {
-    await page.goto(`${pages.url}${urlPath}?api=${encodeURIComponent(api.url)}`);
-    await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 60_000 });
+    await page.goto(`${pages.url}${urlPath}?api=${encodeURIComponent(api.url)}&limited=${encodeURIComponent(limited.url)}`);
+    await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 90_000 });
     const results = await page.evaluate(() => window.__results);
     assert.deepEqual(errors, [], 'no uncaught page errors');
     return results;
@@ -272,4 +275,26 @@ test('README examples marked `js test` run as written against the dev server', a
   assert.match(all, /instagram: 12450 views, fetched \d{4}-/);
   assert.match(all, /not found \(request req_/);
   assert.match(all, /posted 890/);
+});
+
+test('resilience fault matrix in Node', async () => {
+  const file = nodeScript('faults-test.mjs', `
+    import * as pp from 'powerpost-analytics';
+    import { runFaultMatrix } from './src/faults.mjs';
+    const r = await runFaultMatrix(pp, { baseUrl: process.env.API, limitedUrl: process.env.LIMITED });
+    process.stdout.write(JSON.stringify(r));`);
+  const out = await runNode(process.execPath, file, { env: { API: api.url, LIMITED: limited.url } });
+  assertAllPassed('fault matrix (node)', JSON.parse(out), 14);
+});
+
+test('resilience fault matrix in Chromium', async () => {
+  fs.writeFileSync(path.join(project, 'faults.html'), `<!doctype html><title>faults</title>
+<script type="module">
+  import * as pp from './node_modules/powerpost-analytics/dist/index.js';
+  import { runFaultMatrix } from './src/faults.mjs';
+  const q = new URLSearchParams(location.search);
+  runFaultMatrix(pp, { baseUrl: q.get('api'), limitedUrl: q.get('limited'), browser: true }).then((r) => { window.__results = r; },
+    (e) => { window.__results = [{ name: 'matrix threw', ok: false, detail: String((e && e.stack) || e) }]; });
+</script>`);
+  assertAllPassed('fault matrix (chromium)', await runPage('/faults.html'), 14);
 });

@@ -1,0 +1,186 @@
+// The resilience fault matrix, run through the BUILT package against the dev server, in Node
+// and in Chromium. Each row checks the error class and fields, how many requests the server
+// actually received, and the elapsed time within generous bounds. Waits are kept short by
+// configuring the client (timeoutMs, maxRetryWaitMs), never by weakening the logic.
+// No imports: it receives the package namespace.
+
+const KEY = 'pp_test_sk_local_dev';
+const WS = 'ws_local_dev';
+
+export async function runFaultMatrix(pp, { baseUrl, limitedUrl, browser = false }) {
+  const results = [];
+  const tag = () => Math.random().toString(36).slice(2, 10);
+  const opts = (extra = {}) => ({ baseUrl, apiKey: KEY, workspaceId: WS, dangerouslyAllowBrowser: browser, ...extra });
+  const count = async (id, server = baseUrl) => (await (await fetch(`${server}/__dev/requests?id=${encodeURIComponent(id)}`)).json()).count;
+  const abortAfter = (ms) => {
+    const c = new AbortController();
+    setTimeout(() => c.abort(), ms);
+    return c.signal;
+  };
+
+  async function row(name, { id, options, call }, expect) {
+    const started = Date.now();
+    let value;
+    let error;
+    try {
+      value = await (call ? call() : pp.getPostItemAnalytics(id, options));
+    } catch (e) {
+      error = e;
+    }
+    const elapsed = Date.now() - started;
+    const problems = [];
+    try {
+      await expect({ value, error, elapsed, requests: id ? await count(id, options && options.baseUrl === limitedUrl ? limitedUrl : baseUrl) : undefined, problems });
+    } catch (e) {
+      problems.push(`check threw: ${e && e.stack ? e.stack : e}`);
+    }
+    results.push({ name, ok: problems.length === 0, detail: problems.join('; ') + (problems.length ? ` [elapsed ${elapsed} ms, error ${error && error.name}: ${error && error.message}]` : '') });
+  }
+  const want = (problems, cond, what) => { if (!cond) problems.push(what); };
+  const errorIs = (problems, error, cls, kind) => {
+    want(problems, error instanceof cls, `expected ${cls.name}, got ${error ? error.name : 'success'}`);
+    if (error) want(problems, error.kind === kind, `kind ${error.kind} ≠ ${kind}`);
+  };
+
+  await row('refused connection: ConnectionError after retries', {
+    id: undefined, options: undefined,
+    call: () => pp.getPostItemAnalytics('gen-x', opts({ baseUrl: 'http://127.0.0.1:9', maxRetries: 1, maxRetryWaitMs: 100 })),
+  }, ({ error, elapsed, problems }) => {
+    errorIs(problems, error, pp.ConnectionError, 'connection');
+    want(problems, error && error.attempts === 2 && error.retryable === true, `attempts ${error && error.attempts}`);
+    want(problems, error && /after 2 attempts/.test(error.message), 'message says it was retried');
+    want(problems, error && error.cause instanceof Error, 'cause is an Error');
+    want(problems, elapsed < 5000, `elapsed ${elapsed}`);
+  });
+
+  await row('reset mid-body: ConnectionError, retried', { id: 'fault-reset-mid-body', options: opts({ maxRetries: 1, maxRetryWaitMs: 100 }) },
+    ({ error, requests, problems }) => {
+      errorIs(problems, error, pp.ConnectionError, 'connection');
+      want(problems, error && error.attempts === 2 && requests >= 2, `attempts ${error && error.attempts}, server saw ${requests}`);
+    });
+
+  const hang = 'fault-hang';
+  const hangBefore = await count(hang);
+  await row('never-answering server: TimeoutError per attempt', { call: () => pp.getPostItemAnalytics(hang, opts({ timeoutMs: 300, maxRetries: 1, maxRetryWaitMs: 100 })) },
+    async ({ error, elapsed, problems }) => {
+      errorIs(problems, error, pp.TimeoutError, 'timeout');
+      want(problems, error instanceof pp.ConnectionError, 'a TimeoutError is a ConnectionError');
+      want(problems, error && error.attempts === 2, `attempts ${error && error.attempts}`);
+      want(problems, (await count(hang)) - hangBefore === 2, 'server saw 2 requests');
+      want(problems, elapsed >= 550 && elapsed < 5000, `elapsed ${elapsed}`);
+    });
+
+  await row('slow body: the timeout covers reading the body', { id: `fault-slow-body-3000`, options: opts({ timeoutMs: 300, maxRetries: 0 }) },
+    ({ error, elapsed, problems }) => {
+      errorIs(problems, error, pp.TimeoutError, 'timeout');
+      want(problems, elapsed >= 250 && elapsed < 2500, `elapsed ${elapsed}`);
+    });
+
+  const html = 'fault-502-html';
+  const htmlBefore = await count(html);
+  await row('HTML 502: ServerError after maxRetries', { call: () => pp.getPostItemAnalytics(html, opts({ maxRetries: 2, maxRetryWaitMs: 50 })) },
+    async ({ error, problems }) => {
+      errorIs(problems, error, pp.ServerError, 'server');
+      want(problems, error && error.status === 502 && error.attempts === 3, `status ${error && error.status} attempts ${error && error.attempts}`);
+      want(problems, (await count(html)) - htmlBefore === 3, 'server saw 3 requests');
+      want(problems, error && /HTML/.test(error.message) && /after 3 attempts/.test(error.message), error && error.message);
+    });
+
+  for (const [name, prefix, n] of [['503 then success', 'flaky-503-1-', 2], ['500 twice then success', 'flaky-500-2-', 3]]) {
+    const id = prefix + tag();
+    await row(name, { id, options: opts({ maxRetryWaitMs: 100 }) }, ({ value, error, requests, problems }) => {
+      want(problems, !error && value && value.post_item_id === id, `got ${error && error.name}`);
+      want(problems, requests === n, `server saw ${requests}, want ${n}`);
+    });
+  }
+
+  const r429 = 'flaky-429-1-' + tag();
+  await row('429 with Retry-After then success', { id: r429, options: opts({ maxRetryWaitMs: 5000 }) }, ({ value, error, requests, elapsed, problems }) => {
+    want(problems, !error && value, `got ${error && error.name}`);
+    want(problems, requests === 2, `server saw ${requests}`);
+    want(problems, elapsed >= 900 && elapsed < 5000, `waited Retry-After: 1 (${elapsed} ms)`);
+  });
+
+  const long = 'fault-429-long';
+  const longBefore = await count(long);
+  await row('429 with a wait over maxRetryWaitMs: thrown at once', { call: () => pp.getPostItemAnalytics(long, opts({ maxRetryWaitMs: 1000 })) },
+    async ({ error, elapsed, problems }) => {
+      errorIs(problems, error, pp.RateLimitError, 'rate_limit');
+      want(problems, error && error.retryAfterMs === 3_600_000 && error.attempts === 1, `retryAfterMs ${error && error.retryAfterMs}`);
+      want(problems, error && error.rateLimit && error.rateLimit.limit > 0, 'rateLimit on the error');
+      want(problems, (await count(long)) - longBefore === 1, 'one request');
+      want(problems, elapsed < 1000, `elapsed ${elapsed}`);
+    });
+
+  const reset = 'flaky-ratelimit-1-' + tag();
+  await row('Remaining: 0 then reset: waits for X-RateLimit-Reset', { id: reset, options: opts({ maxRetryWaitMs: 5000 }) },
+    ({ value, error, requests, elapsed, problems }) => {
+      want(problems, !error && value, `got ${error && error.name}`);
+      want(problems, requests === 2, `server saw ${requests}`);
+      want(problems, elapsed >= 400 && elapsed < 5000, `elapsed ${elapsed}`);
+    });
+
+  const before = 'gen-abort-before-' + tag();
+  await row('abort before send: nothing is sent', {
+    id: before,
+    call: () => { const c = new AbortController(); c.abort(); return pp.getPostItemAnalytics(before, opts({ signal: c.signal })); },
+  }, ({ error, requests, problems }) => {
+    errorIs(problems, error, pp.RequestAbortedError, 'aborted');
+    want(problems, error && error.attempts === 0 && requests === 0, `attempts ${error && error.attempts}, server saw ${requests}`);
+  });
+
+  const during = 'fault-slow-body-5000';
+  const duringBefore = await count(during);
+  await row('abort during a request', { call: () => pp.getPostItemAnalytics(during, opts({ signal: abortAfter(150) })) },
+    async ({ error, elapsed, problems }) => {
+      errorIs(problems, error, pp.RequestAbortedError, 'aborted');
+      want(problems, elapsed < 2000, `elapsed ${elapsed}`);
+      want(problems, (await count(during)) - duringBefore === 1, 'one request');
+    });
+
+  const wait = 'fault-429';
+  const waitBefore = await count(wait);
+  await row('abort during a retry wait ends the wait at once', { call: () => pp.getPostItemAnalytics(wait, opts({ maxRetryWaitMs: 5000, signal: abortAfter(300) })) },
+    async ({ error, elapsed, problems }) => {
+      errorIs(problems, error, pp.RequestAbortedError, 'aborted');
+      want(problems, error && error.attempts === 1, `attempts ${error && error.attempts}`);
+      want(problems, elapsed < 900, `the 1 s wait was cut short (${elapsed} ms)`);
+      want(problems, (await count(wait)) - waitBefore === 1, 'no request after the abort');
+    });
+
+  if (limitedUrl) {
+    await fetch(`${limitedUrl}/__dev/reset`);
+    const t = tag();
+    const ids = [];
+    for (let i = 0; i < 50; i++) {
+      if (i % 10 === 9) ids.push(`does-not-exist-${t}-${i}`);
+      else if (i % 7 === 6) ids.push(ids[i - 3]); // duplicates
+      else ids.push(`gen-${t}-${i}`);
+    }
+    const client = new pp.PowerPost({ baseUrl: limitedUrl, apiKey: KEY, workspaceId: WS, dangerouslyAllowBrowser: browser, maxRetries: 5, maxRetryWaitMs: 5000 });
+    await row('batch of 50 with duplicates and failures under a low rate limit', {
+      call: () => client.getPostItemAnalyticsBatch(ids, { concurrency: 4 }),
+    }, async ({ value, error, problems }) => {
+      want(problems, !error && Array.isArray(value) && value.length === 50, `got ${error && error.name}`);
+      if (!value) return;
+      want(problems, value.every((r, i) => r.postItemId === ids[i]), 'results in input order');
+      want(problems, value.every((r) => (r.postItemId.startsWith('does-not-exist') ? !r.ok && r.error instanceof pp.NotFoundError : r.ok && r.analytics.post_item_id === r.postItemId)),
+        'failures reported per item, the rest succeed');
+      const log = (await (await fetch(`${limitedUrl}/__dev/requests`)).json()).requests.filter((r) => r.id && r.id.includes(t));
+      const unique = new Set(ids).size;
+      const answered = log.filter((r) => r.status !== 429);
+      want(problems, answered.length === unique, `each unique id answered once: ${answered.length} vs ${unique}`);
+      const limited = log.filter((r) => r.status === 429);
+      want(problems, limited.length > 0, 'the low limit was hit');
+      // One shared pause: after a 429, no worker starts a request until the wait is over.
+      const first = limited[0];
+      if (first) {
+        const resumed = log.filter((r) => r.at > first.at + 200);
+        const next = resumed.length ? Math.min(...resumed.map((r) => r.at)) : Infinity;
+        want(problems, next - first.at >= 700, `next request ${next - first.at} ms after the first 429`);
+      }
+      want(problems, client.rateLimit && client.rateLimit.limit === 10, `rateLimit ${JSON.stringify(client.rateLimit)}`);
+    });
+  }
+  return results;
+}
