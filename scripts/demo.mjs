@@ -1,6 +1,7 @@
 // `make demo`: the dev server with its sample data (serving the demo page from www/ and the
 // built package at /pkg/), one lookup through the built package, then the page's URL.
 // Runs until Ctrl-C. DEMO_EXIT_AFTER_LOOKUP=1 stops after the lookup (used by tests).
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -30,6 +31,15 @@ console.log(`powerpost-analytics demo — dev server at ${server.url} (key ${ser
 console.log(`GET /api/v1/post-items/${id}/analytics through the package:`);
 console.log(JSON.stringify(item, null, 2));
 console.log(`\nrate limit: ${JSON.stringify(client.rateLimit)}`);
+// The same through the CLI. Spawned asynchronously: the server lives in this process.
+console.log(`\n$ POWERPOST_API_KEY=… powerpost-analytics ${id} 6f1c2b7e-8a43-4d2c-9e15-3b7d0c9a1f22 1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a`);
+await new Promise((resolve) => {
+  spawn(process.execPath, [path.join(pkg, 'bin', 'powerpost-analytics.mjs'), id, '6f1c2b7e-8a43-4d2c-9e15-3b7d0c9a1f22', '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a'], {
+    stdio: 'inherit',
+    env: { ...process.env, POWERPOST_API_KEY: server.apiKey, POWERPOST_WORKSPACE_ID: server.workspaceId, POWERPOST_BASE_URL: server.url },
+  }).on('close', resolve);
+});
+
 console.log(`\nDemo page: ${server.url}/   (Ctrl-C stops)`);
 if (process.env.DEMO_EXIT_AFTER_LOOKUP) {
   await server.close();

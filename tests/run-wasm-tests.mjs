@@ -9,6 +9,7 @@ let failed = false;
 try {
   for (const target of targets.length ? targets : ['node', 'chrome']) {
     const args = target === 'chrome' ? ['test', '--headless', '--chrome'] : ['test', '--node'];
+    await fetch(`${server.url}/__dev/reset`); // each target starts with fresh counters
     console.log(`\n== wasm-pack ${args.join(' ')} (dev server ${server.url})`);
     const env = { ...process.env, POWERPOST_TEST_BASE_URL: server.url, WASM_BINDGEN_TEST_TIMEOUT: '120' };
     if (target === 'chrome') {

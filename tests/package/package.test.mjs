@@ -298,3 +298,65 @@ test('resilience fault matrix in Chromium', async () => {
 </script>`);
   assertAllPassed('fault matrix (chromium)', await runPage('/faults.html'), 14);
 });
+
+/** Runs the installed CLI; resolves { code, stdout, stderr }. */
+function cli(args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(project, 'node_modules', '.bin', 'powerpost-analytics'), ...args], {
+      cwd: project, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('CLI: table, --json, exit codes, missing key, bad id, rate limit, --help, --version', async () => {
+  const env = { POWERPOST_API_KEY: api.apiKey, POWERPOST_WORKSPACE_ID: api.workspaceId, POWERPOST_BASE_URL: api.url };
+  const one = await cli(['550e8400-e29b-41d4-a716-446655440000'], env);
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /^POST ITEM\s+PLATFORM\s+STATUS\s+VIEWS\s+LIKES\s+COMMENTS\s+FETCHED$/m);
+  assert.match(one.stdout, /550e8400-e29b-41d4-a716-446655440000\s+instagram\s+posted\s+12,450\s+890\s+42\s+\d{4}-\d\d-\d\dT.*\((just now|\d+ (minute|hour|day)s? ago)\)/);
+  assert.equal(one.stderr, '');
+
+  const json = await cli(['--json', '550e8400-e29b-41d4-a716-446655440000', 'does-not-exist', '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a'], env);
+  assert.equal(json.code, 1, 'some items failed');
+  const doc = JSON.parse(json.stdout);
+  assert.deepEqual(doc.results.map((r) => [r.postItemId, r.ok]), [['550e8400-e29b-41d4-a716-446655440000', true], ['does-not-exist', false], ['1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a', true]]);
+  assert.equal(doc.results[0].analytics.metrics.views, 12450);
+  assert.equal(doc.results[2].analytics.metrics, null);
+  assert.deepEqual(Object.keys(doc.results[1].error).sort(), ['code', 'kind', 'message', 'name', 'requestId', 'status']);
+  assert.equal(doc.results[1].error.name, 'NotFoundError');
+  assert.ok(doc.rateLimit && doc.rateLimit.limit > 0);
+  assert.match(json.stderr, /^powerpost-analytics: does-not-exist: NotFoundError \(404 NOT_FOUND\): .*\[request req_\w+\]\n$/);
+
+  const noKey = await cli(['550e8400-e29b-41d4-a716-446655440000'], { POWERPOST_WORKSPACE_ID: api.workspaceId });
+  assert.equal(noKey.code, 2);
+  assert.match(noKey.stderr, /POWERPOST_API_KEY/);
+  const keyFlag = await cli(['--api-key', 'x', 'id'], env);
+  assert.equal(keyFlag.code, 2);
+  assert.match(keyFlag.stderr, /POWERPOST_API_KEY only/);
+  const badId = await cli(['--', ''], env);
+  assert.equal(badId.code, 2, badId.stderr);
+  assert.match(badId.stderr, /InvalidArgumentError/);
+  const limit = await cli(['fault-429-long'], env);
+  assert.equal(limit.code, 1);
+  assert.match(limit.stderr, /RateLimitError \(429 RATE_LIMIT_EXCEEDED\).*wait/);
+  const usage = await cli(['--nope'], env);
+  assert.equal(usage.code, 2);
+  const help = await cli(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: powerpost-analytics <post_item_id>/);
+  const version = await cli(['--version']);
+  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  for (const r of [one, json, noKey, limit]) assert.ok(!(r.stdout + r.stderr).includes(api.apiKey), 'the key is never printed');
+});
+
+test('make demo: prints a real lookup through the package and the CLI, and the page URL', async () => {
+  const out = await runNode(process.execPath, path.join(root, 'scripts', 'demo.mjs'), { cwd: root, env: { PORT: '0', DEMO_EXIT_AFTER_LOOKUP: '1' } });
+  assert.match(out, /"views": 12450/);
+  assert.match(out, /550e8400-e29b-41d4-a716-446655440000\s+instagram\s+posted\s+12,450/);
+  assert.match(out, /Demo page: http:\/\/127\.0\.0\.1:\d+\//);
+});
