@@ -1,7 +1,8 @@
 # powerpost-analytics — `make test` and `make demo` are all a fresh machine needs.
 SHELL := /bin/bash
 export CHROMEDRIVER ?= /usr/bin/chromedriver
-export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# Not node_modules/.bin: the node22/node24 packages put a `node` there; tests pick runtimes explicitly.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: setup build test test-native test-wasm test-package demo bench clean
 
@@ -26,7 +27,7 @@ test-wasm:
 	node tests/run-wasm-tests.mjs node chrome
 
 test-package:
-	node --test --test-concurrency=1 tests/package/
+	node --test --test-concurrency=1 tests/package/package.test.mjs
 
 demo: setup
 	@test -f pkg/package.json || $(MAKE) --no-print-directory build

@@ -360,3 +360,88 @@ test('make demo: prints a real lookup through the package and the CLI, and the p
   assert.match(out, /550e8400-e29b-41d4-a716-446655440000\s+instagram\s+posted\s+12,450/);
   assert.match(out, /Demo page: http:\/\/127\.0\.0\.1:\d+\//);
 });
+
+test('demo page (www/) in Chromium: form, numbers, batch table, errors, rate limit, storage, screenshots', async () => {
+  const site = await startDemoSite();
+  const b = await chromium();
+  const context = await b.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e}`));
+  // Chromium logs every non-2xx fetch as "Failed to load resource"; the 404/429/502 below are
+  // on purpose. Anything else logged as an error fails the test.
+  page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`); });
+  const shots = path.join(root, 'tests', 'screenshots');
+  fs.mkdirSync(shots, { recursive: true });
+  try {
+    await page.goto(`${site.url}/`);
+    await page.waitForFunction(() => document.getElementById('ids').value !== '');
+    const sample = '550e8400-e29b-41d4-a716-446655440000';
+    const truth = await (await fetch(`${site.url}/api/v1/post-items/${sample}/analytics`, { headers: { 'x-api-key': site.apiKey, 'x-workspace-id': site.workspaceId } })).json();
+
+    // Keyboard only: fill the ids and submit with Enter on the button.
+    await page.fill('#ids', sample);
+    await page.focus('#submit');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`article[data-item="${sample}"]`);
+    const num = async (sel) => Number((await page.textContent(sel)).replace(/,/g, ''));
+    assert.equal(await num('[data-metric="views"]'), truth.metrics.views);
+    assert.equal(await num('[data-metric="likes"]'), truth.metrics.likes);
+    assert.equal(await num('[data-metric="comments"]'), truth.metrics.comments);
+    const rate = (((truth.metrics.likes + truth.metrics.comments) / truth.metrics.views) * 100).toFixed(2);
+    assert.equal((await page.textContent('[data-metric="engagement"]')).trim(), `${rate} %`);
+    assert.equal((await page.textContent('[data-status]')).trim(), 'posted');
+    assert.match(await page.textContent('[data-age]'), /fetched (just now|\d+ (minute|hour)s? ago)/);
+    assert.ok(await page.isVisible('svg.chart'), 'bar chart drawn');
+    assert.match(await page.textContent('#ratelimit'), /requests left/);
+    await page.screenshot({ path: path.join(shots, 'demo-single.png'), fullPage: true });
+
+    // What is remembered: ids, workspace, base URL; never the key.
+    const stored = await page.evaluate(() => localStorage.getItem('powerpost-demo'));
+    assert.ok(stored.includes(sample) && !stored.includes(site.apiKey), stored);
+
+    // Several ids through the batch API, with a per-row error.
+    await page.fill('#ids', `${sample}, does-not-exist\n1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a 9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d`);
+    await page.click('#submit');
+    await page.waitForSelector('tr[data-item="does-not-exist"] [data-error-class="NotFoundError"]');
+    assert.equal(await page.locator('tbody tr').count(), 4);
+    assert.match(await page.textContent('tr[data-item="9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"]'), /frozen/);
+    assert.match(await page.textContent('tr[data-item="1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a"]'), /not polled yet/);
+    await page.screenshot({ path: path.join(shots, 'demo-batch.png'), fullPage: true });
+
+    // An error as people need it: class, kind, server code, request id; never a stack or the key.
+    await page.fill('#ids', 'fault-502-html');
+    await page.click('#submit');
+    await page.waitForSelector('[data-error-class="ServerError"]');
+    const err = await page.textContent('#result');
+    assert.match(err, /HTML/);
+    assert.match(err, /request id\s*req_\w+/);
+    assert.match(err, /HTTP status\s*502/);
+    assert.ok(!err.includes(site.apiKey) && !/\bat .*\.js:\d+/.test(err), 'no key, no stack');
+    await page.screenshot({ path: path.join(shots, 'demo-error.png'), fullPage: true });
+
+    // A rate limit, with the wait.
+    await page.fill('#ids', 'fault-429-long');
+    await page.click('#submit');
+    await page.waitForSelector('[data-error-class="RateLimitError"]');
+    assert.match(await page.textContent('#result'), /3600 s before trying again/);
+
+    // Phone width stays readable: nothing wider than the screen.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.fill('#ids', sample);
+    await page.click('#submit');
+    await page.waitForSelector(`article[data-item="${sample}"]`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than a phone screen`);
+    await page.screenshot({ path: path.join(shots, 'demo-phone.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+    await site.close();
+  }
+});
+
+async function startDemoSite() {
+  const { startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs'));
+  return startDevServer({ port: 0, staticDirs: { '/pkg': path.join(project, 'node_modules', 'powerpost-analytics'), '/': path.join(root, 'www') } });
+}
