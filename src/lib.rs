@@ -24,6 +24,7 @@
 
 mod config;
 mod error;
+mod json;
 pub mod response;
 pub mod retry;
 mod types;

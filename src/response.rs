@@ -3,6 +3,7 @@
 //! body shape is tested natively.
 
 use crate::error::{redact, Error, ErrorKind};
+use crate::json::Value;
 use crate::retry::WaitHints;
 use crate::types::{PostItemAnalytics, RateLimit};
 use crate::validate::{self, MAX_BODY_BYTES};
@@ -76,15 +77,12 @@ struct Envelope {
 
 /// Reads `{"error": {"message", "code"}, "retryAfter"}`; tolerant of missing parts.
 fn envelope(bytes: &[u8]) -> Option<Envelope> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let v = crate::json::parse(bytes).ok()?;
     let err = v.get("error");
-    let text = |x: Option<&serde_json::Value>| x.and_then(|s| s.as_str()).filter(|s| !s.is_empty()).map(str::to_owned);
-    let message = text(err.and_then(|e| e.get("message"))).or_else(|| text(err.filter(|e| e.is_string())));
+    let text = |x: Option<&Value>| x.and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let message = text(err.and_then(|e| e.get("message"))).or_else(|| text(err));
     let code = text(err.and_then(|e| e.get("code")));
-    let retry_after_secs = v
-        .get("retryAfter")
-        .or_else(|| err.and_then(|e| e.get("retryAfter")))
-        .and_then(serde_json::Value::as_f64);
+    let retry_after_secs = v.get("retryAfter").or_else(|| err.and_then(|e| e.get("retryAfter"))).and_then(Value::as_f64);
     Some(Envelope { message, code, retry_after_secs })
 }
 

@@ -67,9 +67,17 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<u64> {
         return Some(v.parse::<u64>().map_or(u64::MAX, |s| s.saturating_mul(1000)));
     }
     // Some servers send fractional seconds although the RFC does not allow them.
-    if let Ok(secs) = v.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 && v.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            return Some(secs_to_ms(secs));
+    if let Some((whole, frac)) = v.split_once('.') {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if digits(whole) && digits(frac) {
+            let secs = whole.parse::<u64>().unwrap_or(u64::MAX);
+            // Milliseconds from the first three fractional digits, rounded up.
+            let mut ms = 0u64;
+            for (i, b) in frac.bytes().chain(std::iter::repeat(b'0')).take(3).enumerate() {
+                ms += u64::from(b - b'0') * [100, 10, 1].get(i).copied().unwrap_or(0);
+            }
+            let rest_nonzero = frac.bytes().skip(3).any(|b| b != b'0');
+            return Some(secs.saturating_mul(1000).saturating_add(ms + u64::from(rest_nonzero)));
         }
     }
     let epoch_ms = parse_http_date(v)?;

@@ -5,6 +5,7 @@
 //! parsed in Rust (`serde_json`) and a value handed over from JavaScript.
 
 use crate::error::{describe_str, Error};
+use crate::json::{self, Value};
 use crate::types::{Metrics, PostItemAnalytics, PostStatus};
 
 /// Bodies larger than this are rejected without being kept in memory.
@@ -34,24 +35,21 @@ pub(crate) trait Doc: Sized {
     fn get(&self, key: &str) -> Option<Self>;
 }
 
-impl<'a> Doc for &'a serde_json::Value {
+impl<'a> Doc for &'a Value {
     type Str = &'a str;
     fn node(&self) -> Node<&'a str> {
-        use serde_json::Value as V;
         match *self {
-            V::Null => Node::Null,
-            V::Bool(b) => Node::Bool(*b),
-            V::Number(n) => match n.as_f64() {
-                Some(f) => Node::Number(f),
-                None => Node::Other("a number out of range"),
-            },
-            V::String(s) => Node::String(s.as_str()),
-            V::Array(_) => Node::Array,
-            V::Object(_) => Node::Object,
+            Value::Null => Node::Null,
+            Value::Bool(b) => Node::Bool(*b),
+            Value::Number(n) if n.is_finite() => Node::Number(*n),
+            Value::Number(_) => Node::Other("a number out of range"),
+            Value::String(s) => Node::String(s.as_str()),
+            Value::Array(_) => Node::Array,
+            Value::Object(_) => Node::Object,
         }
     }
     fn get(&self, key: &str) -> Option<Self> {
-        self.as_object().and_then(|m| m.get(key))
+        Value::get(self, key)
     }
 }
 
@@ -68,12 +66,39 @@ pub(crate) fn describe<S: AsRef<str>>(node: &Node<S>) -> String {
     }
 }
 
-fn fmt_number(n: f64) -> String {
-    if n.is_finite() && n.abs() >= 1e21 {
-        format!("{n:e}")
-    } else {
-        format!("{n}")
+/// Prints a number for an error message without Rust's float formatting machinery (a large
+/// part of a WebAssembly module): integers exactly, others to six decimals or in e-notation.
+pub(crate) fn fmt_number(n: f64) -> String {
+    if n.is_nan() {
+        return "NaN".into();
     }
+    if n.is_infinite() {
+        return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let sign = if n < 0.0 { "-" } else { "" };
+    let a = n.abs();
+    if n.fract() == 0.0 && a < 1e18 {
+        return format!("{sign}{}", a as u64);
+    }
+    if (1e-6..1e18).contains(&a) {
+        let micros = (a * 1e6).round() as u64;
+        let frac = format!("{:06}", micros % 1_000_000);
+        let frac = frac.trim_end_matches('0');
+        let dot = if frac.is_empty() { "" } else { "." };
+        return format!("{sign}{}{dot}{frac}", micros / 1_000_000);
+    }
+    // Very large or very small: d.ddde±x.
+    let (mut m, mut e) = (a, 0i32);
+    while m >= 10.0 {
+        m /= 10.0;
+        e += 1;
+    }
+    while m < 1.0 {
+        m *= 10.0;
+        e -= 1;
+    }
+    let thousandths = (m * 1000.0).round() as u64;
+    format!("{sign}{}.{:03}e{e}", thousandths / 1000, thousandths % 1000)
 }
 
 const MISSING: &str = "nothing (the field is missing)";
@@ -234,7 +259,7 @@ pub fn parse_post_item_analytics(body: &[u8], expected_id: Option<&str>) -> Resu
 }
 
 /// Parses a body as JSON, describing why not when it is not.
-pub(crate) fn parse_json(body: &[u8]) -> Result<serde_json::Value, Error> {
+pub(crate) fn parse_json(body: &[u8]) -> Result<Value, Error> {
     const EXPECTED: &str = "a JSON document";
     if body.len() > MAX_BODY_BYTES {
         return Err(Error::invalid_response(
@@ -243,11 +268,11 @@ pub(crate) fn parse_json(body: &[u8]) -> Result<serde_json::Value, Error> {
             &format!("a body of {} bytes", body.len()),
         ));
     }
-    serde_json::from_slice(body).map_err(|e| Error::invalid_response("$", EXPECTED, &describe_body(body, &e)))
+    json::parse(body).map_err(|e| Error::invalid_response("$", EXPECTED, &describe_body(body, &e)))
 }
 
 /// Describes a body that is not JSON without quoting it.
-pub(crate) fn describe_body(body: &[u8], err: &serde_json::Error) -> String {
+pub(crate) fn describe_body(body: &[u8], err: &json::ParseError) -> String {
     let trimmed = body.trim_ascii_start();
     if trimmed.is_empty() {
         return "an empty body".into();
@@ -255,10 +280,14 @@ pub(crate) fn describe_body(body: &[u8], err: &serde_json::Error) -> String {
     if trimmed.first() == Some(&b'<') {
         return format!("an HTML or XML document of {} bytes (often a proxy or gateway page)", body.len());
     }
-    if err.is_eof() {
+    if err.too_deep {
+        return format!("JSON nested more than {} levels deep", json::MAX_DEPTH);
+    }
+    if err.eof {
         return format!("JSON cut off after {} bytes", body.len());
     }
-    format!("invalid JSON ({} bytes; error at line {} column {})", body.len(), err.line(), err.column())
+    let (line, column) = err.line_column(body);
+    format!("invalid JSON ({} bytes; error at line {line} column {column})", body.len())
 }
 
 #[cfg(test)]
@@ -421,9 +450,18 @@ mod tests {
     }
 
     #[test]
-    fn huge_exponents_are_invalid_json_not_a_panic() {
+    fn huge_exponents_are_out_of_range_not_a_panic() {
         let body = GOOD.replace("12450", "1e400");
-        assert_eq!(fails(body.as_bytes()).path(), Some("$"));
+        let e = fails(body.as_bytes());
+        assert_eq!((e.path(), e.received()), (Some("metrics.views"), Some("a number out of range")));
+    }
+
+    #[test]
+    fn numbers_print_without_float_formatting() {
+        for (n, s) in [(5.0, "5"), (-1.0, "-1"), (1.5, "1.5"), (0.25, "0.25"), (-0.0, "0"), (1e300, "1.000e300"),
+            (9_007_199_254_740_992.0, "9007199254740992"), (1e-9, "1.000e-9"), (f64::NAN, "NaN"), (f64::NEG_INFINITY, "-Infinity"), (1.000_000_01, "1")] {
+            assert_eq!(fmt_number(n), s);
+        }
     }
 
     #[test]
