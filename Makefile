@@ -29,6 +29,10 @@ test-wasm:
 test-package:
 	node --test --test-concurrency=1 tests/package/package.test.mjs
 
+bench: setup
+	@test -f pkg/package.json || $(MAKE) --no-print-directory build
+	node --expose-gc bench/bench.mjs
+
 demo: setup
 	@test -f pkg/package.json || $(MAKE) --no-print-directory build
 	node scripts/demo.mjs

@@ -6,7 +6,7 @@ import { makeApi } from './api.js';
 
 export * from '../../js/errors.js';
 
-let loaded = false;
+let wasm;
 function decode(b64) {
   if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(b64);
   const bin = atob(b64);
@@ -15,9 +15,14 @@ function decode(b64) {
   return bytes;
 }
 function load() {
-  if (loaded) return;
-  initSync({ module: decode(WASM_BASE64) });
-  loaded = true;
+  if (wasm) return;
+  wasm = initSync({ module: decode(WASM_BASE64) });
+}
+
+/** @internal For `make bench`: the wasm linear memory size in bytes. Not part of the API. */
+export function __wasmMemoryBytes() {
+  load();
+  return wasm.memory.buffer.byteLength;
 }
 
 export const { PowerPost, getPostItemAnalytics, parsePostItemAnalytics } = makeApi(load);

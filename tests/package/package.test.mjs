@@ -445,3 +445,108 @@ async function startDemoSite() {
   const { startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs'));
   return startDevServer({ port: 0, staticDirs: { '/pkg': path.join(project, 'node_modules', 'powerpost-analytics'), '/': path.join(root, 'www') } });
 }
+
+// ---- Runtime reach: Bun, Deno, Cloudflare Workers (workerd), a Web Worker in Chromium ----------
+
+const miniScript = (name) => nodeScript(name, `
+  import * as pp from 'powerpost-analytics';
+  import { runMini } from './src/mini.mjs';
+  const r = await runMini(pp, { baseUrl: (globalThis.process?.env ?? {}).API ?? globalThis.Deno?.env.get('API') });
+  console.log(JSON.stringify(r));`);
+
+function runtimeVersion(cmd, args) {
+  try { return sh(cmd, args).trim().split('\n')[0]; } catch { return 'unknown'; }
+}
+
+test('Bun runs the package by name from node_modules', async () => {
+  fs.copyFileSync(path.join(here, 'mini.mjs'), path.join(project, 'src', 'mini.mjs'));
+  const file = miniScript('bun-test.mjs');
+  const out = await runNode(bin('bun'), file, { env: { API: api.url } });
+  assertAllPassed(`bun ${runtimeVersion(bin('bun'), ['--version'])}`, JSON.parse(out.trim().split('\n').pop()), 4);
+});
+
+test('Deno runs the package by name from node_modules (no --allow-env needed)', async () => {
+  fs.copyFileSync(path.join(here, 'mini.mjs'), path.join(project, 'src', 'mini.mjs'));
+  const file = miniScript('deno-test.mjs');
+  const out = await new Promise((resolve, reject) => {
+    const child = spawn(bin('deno'), ['run', '--quiet', '--node-modules-dir=manual', '--allow-net=127.0.0.1', '--allow-read', '--allow-env=API', file],
+      { cwd: project, env: { ...process.env, API: api.url, DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(work, 'deno-cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let o = '';
+    let e = '';
+    child.stdout.on('data', (d) => (o += d));
+    child.stderr.on('data', (d) => (e += d));
+    child.on('close', (code) => (code === 0 ? resolve(o) : reject(new Error(`deno exited ${code}\n${e}`))));
+  });
+  assertAllPassed('deno', JSON.parse(out.trim().split('\n').pop()), 4);
+});
+
+test('Cloudflare Workers (workerd): the `workerd` condition imports the .wasm as a module', async () => {
+  fs.copyFileSync(path.join(here, 'mini.mjs'), path.join(project, 'src', 'mini.mjs'));
+  const dir = path.join(project, 'worker');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'src.mjs'), `
+    import * as pp from 'powerpost-analytics';
+    import { runMini } from '../src/mini.mjs';
+    export default {
+      async fetch(request) {
+        const api = new URL(request.url).searchParams.get('api');
+        return Response.json(await runMini(pp, { baseUrl: api }));
+      },
+    };`);
+  // Bundle as wrangler does: workerd/worker/browser conditions, .wasm imports kept as modules.
+  const esbuild = await import('esbuild');
+  await esbuild.build({ entryPoints: [path.join(dir, 'src.mjs')], bundle: true, format: 'esm', platform: 'neutral', outfile: path.join(dir, 'worker.mjs'),
+    conditions: ['workerd', 'worker', 'browser'], external: ['*.wasm'], logLevel: 'error' });
+  fs.copyFileSync(path.join(project, 'node_modules', 'powerpost-analytics', 'dist', 'powerpost_analytics_bg.wasm'), path.join(dir, 'powerpost_analytics_bg.wasm'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  fs.writeFileSync(path.join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "loopback", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker", esModule = embed "worker.mjs"),
+    (name = "./powerpost_analytics_bg.wasm", wasm = embed "powerpost_analytics_bg.wasm"),
+  ],
+  compatibilityDate = "2026-11-01",
+  globalOutbound = "loopback",
+);
+`);
+  const child = spawn(bin('workerd'), ['serve', 'config.capnp'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  try {
+    let res;
+    for (let i = 0; i < 100 && !res; i++) {
+      try { res = await fetch(`http://127.0.0.1:${port}/?api=${encodeURIComponent(api.url)}`); } catch { await new Promise((r) => setTimeout(r, 100)); }
+    }
+    assert.ok(res, `workerd did not start:\n${log}`);
+    const text = await res.text();
+    let results;
+    try { results = JSON.parse(text); } catch { assert.fail(`worker answered ${res.status}: ${text}\n${log}`); }
+    assertAllPassed(`workerd ${runtimeVersion(bin('workerd'), ['--version'])}`, results, 4);
+  } finally {
+    child.kill();
+  }
+});
+
+test('a dedicated Web Worker in Chromium (no window; the browser guard still applies)', async () => {
+  fs.copyFileSync(path.join(here, 'mini.mjs'), path.join(project, 'src', 'mini.mjs'));
+  fs.writeFileSync(path.join(project, 'worker.js'), `
+    import * as pp from './node_modules/powerpost-analytics/dist/index.js';
+    import { runMini } from './src/mini.mjs';
+    const api = new URL(self.location.href).searchParams.get('api');
+    runMini(pp, { baseUrl: api, browser: true }).then((r) => postMessage(r), (e) => postMessage([{ name: 'threw', ok: false, detail: String(e && e.stack || e) }]));`);
+  fs.writeFileSync(path.join(project, 'worker.html'), `<!doctype html><title>worker</title><script type="module">
+    const api = new URLSearchParams(location.search).get('api');
+    const w = new Worker('./worker.js?api=' + encodeURIComponent(api), { type: 'module' });
+    w.onmessage = (ev) => { window.__results = ev.data; };
+    w.onerror = (ev) => { window.__results = [{ name: 'worker error', ok: false, detail: ev.message }]; };
+  </script>`);
+  assertAllPassed('web worker', await runPage('/worker.html'), 4);
+});

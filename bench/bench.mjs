@@ -1,0 +1,233 @@
+// `make bench`: this package against what a JS developer would write instead, side by side in
+// one process, interleaved, with warm-up. It reports; it does not fail on noise. Writes
+// BENCHMARKS.md. Contenders: the floor (fetch + res.json()), a robust JS stack (fetch with an
+// AbortController timeout + res.json() + a zod 4 schema), and client.getPostItemAnalytics.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = path.join(root, 'pkg');
+const QUICK = process.env.BENCH_QUICK === '1';
+const ROUNDS = QUICK ? 3 : 10;
+const PER_ROUND = QUICK ? 100 : 400;
+const MEMORY_CALLS = QUICK ? 10_000 : 100_000;
+
+// The dev server in its own process, so it does not share this event loop.
+const server = spawn(process.execPath, [path.join(pkg, 'bin', 'powerpost-dev-server.mjs'), '--port', '0', '--quiet', '--rate-limit', '1000000000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const base = await new Promise((resolve, reject) => {
+  server.stdout.once('data', (d) => resolve(String(d).trim()));
+  server.once('exit', (c) => reject(new Error(`dev server exited ${c}`)));
+});
+const KEY = 'pp_test_sk_local_dev';
+const WS = 'ws_local_dev';
+const ID = '550e8400-e29b-41d4-a716-446655440000';
+const headers = { 'x-api-key': KEY, 'x-workspace-id': WS, accept: 'application/json' };
+const url = `${base}/api/v1/post-items/${ID}/analytics`;
+
+const pp = await import(pathToFileURL(path.join(pkg, 'dist', 'index.js')).href);
+const { z } = await import('zod');
+const schema = z.object({
+  post_item_id: z.string().min(1), post_type: z.string().min(1), platform: z.string().min(1), status: z.string(),
+  metrics: z.object({
+    views: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish().transform((v) => v ?? 0),
+    likes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish().transform((v) => v ?? 0),
+    comments: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish().transform((v) => v ?? 0),
+    fetched_at: z.iso.datetime({ offset: true }),
+  }).nullable(),
+});
+
+const client = new pp.PowerPost({ baseUrl: base, apiKey: KEY, workspaceId: WS });
+const contenders = {
+  'floor: fetch + res.json()': async () => (await fetch(url, { headers })).json(),
+  'robust JS: fetch + AbortController timeout + json + zod': async () => {
+    const c = new AbortController();
+    const t = setTimeout(() => c.abort(), 30_000);
+    try {
+      const res = await fetch(url, { headers, signal: c.signal });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return schema.parse(await res.json());
+    } finally {
+      clearTimeout(t);
+    }
+  },
+  'powerpost-analytics: client.getPostItemAnalytics': () => client.getPostItemAnalytics(ID),
+};
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+async function latency(concurrency) {
+  const lat = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  const wall = Object.fromEntries(Object.keys(contenders).map((k) => [k, 0]));
+  const count = Object.fromEntries(Object.keys(contenders).map((k) => [k, 0]));
+  for (const fn of Object.values(contenders)) for (let i = 0; i < 200; i++) await fn(); // warm-up
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, fn] of Object.entries(contenders)) {
+      const started = performance.now();
+      let left = PER_ROUND;
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (left-- > 0) {
+          const t = performance.now();
+          await fn();
+          lat[name].push(performance.now() - t);
+        }
+      }));
+      wall[name] += performance.now() - started;
+      count[name] += PER_ROUND;
+    }
+  }
+  return Object.keys(contenders).map((name) => ({ name, median: pct(lat[name], 50), p99: pct(lat[name], 99), rps: (count[name] / wall[name]) * 1000 }));
+}
+
+function validationNs() {
+  const body = { post_item_id: ID, post_type: 'instagram-reel', platform: 'instagram', status: 'posted',
+    metrics: { views: 12450, likes: 890, comments: 42, fetched_at: '2026-04-15T09:00:00Z' } };
+  const hand = (v) => {
+    const str = (x) => typeof x === 'string' && x.length > 0;
+    const cnt = (x) => (x == null ? 0 : Number.isSafeInteger(x) && x >= 0 ? x : (() => { throw new Error('bad count'); })());
+    if (!v || typeof v !== 'object' || !str(v.post_item_id) || !str(v.post_type) || !str(v.platform) || typeof v.status !== 'string') throw new Error('bad');
+    const m = v.metrics;
+    if (m !== null && (typeof m !== 'object' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(m.fetched_at))) throw new Error('bad');
+    return { post_item_id: v.post_item_id, post_type: v.post_type, platform: v.platform, status: v.status,
+      metrics: m && { views: cnt(m.views), likes: cnt(m.likes), comments: cnt(m.comments), fetched_at: m.fetched_at } };
+  };
+  const fns = { 'parsePostItemAnalytics (this package)': (v) => pp.parsePostItemAnalytics(v, ID), 'zod 4 schema.parse': (v) => schema.parse(v), 'hand-written check': hand };
+  const N = QUICK ? 20_000 : 200_000;
+  const out = {};
+  for (const [name, fn] of Object.entries(fns)) for (let i = 0; i < 20_000; i++) fn(body);
+  for (let r = 0; r < 5; r++) {
+    for (const [name, fn] of Object.entries(fns)) {
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < N; i++) fn(body);
+      const ns = Number(process.hrtime.bigint() - t) / N;
+      out[name] = Math.min(out[name] ?? Infinity, ns);
+    }
+  }
+  return out;
+}
+
+function coldStart() {
+  const run = (code) => {
+    const samples = [];
+    for (let i = 0; i < (QUICK ? 5 : 15); i++) {
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
+      samples.push(Number(out));
+    }
+    return pct(samples, 50);
+  };
+  const entry = pathToFileURL(path.join(pkg, 'dist', 'index.js')).href;
+  const emptyFile = path.join(os.tmpdir(), 'powerpost-empty.mjs');
+  fs.writeFileSync(emptyFile, 'export const x = 1;\n');
+  const empty = run(`const t = performance.now(); await import(${JSON.stringify(pathToFileURL(emptyFile).href)}); process.stdout.write(String(performance.now() - t));`);
+  const pkgMs = run(`const t = performance.now(); const m = await import(${JSON.stringify(entry)}); m.parsePostItemAnalytics({post_item_id:'x',post_type:'t',platform:'p',status:'draft',metrics:null}); process.stdout.write(String(performance.now() - t));`);
+  const zodMs = run(`const t = performance.now(); await import('zod'); process.stdout.write(String(performance.now() - t));`);
+  return { empty, pkg: pkgMs, zod: zodMs };
+}
+
+async function memory() {
+  const ids = [ID, 'fault-wrong-shape', 'does-not-exist'];
+  const mc = new pp.PowerPost({ baseUrl: base, apiKey: KEY, workspaceId: WS, maxRetries: 0 });
+  const once = async (i) => { try { await mc.getPostItemAnalytics(ids[i % 3]); } catch { /* validation errors and 404s are part of the mix */ } };
+  for (let i = 0; i < 3000; i++) await once(i); // warm-up
+  global.gc(); global.gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const wasm0 = pp.__wasmMemoryBytes();
+  let i = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => { while (i < MEMORY_CALLS) await once(i++); }));
+  await new Promise((r) => setTimeout(r, 100));
+  global.gc(); global.gc();
+  return { calls: MEMORY_CALLS, heap0, heap1: process.memoryUsage().heapUsed, wasm0, wasm1: pp.__wasmMemoryBytes() };
+}
+
+function sizes() {
+  const gz = (f) => zlib.gzipSync(fs.readFileSync(path.join(pkg, f)), { level: 9 }).length;
+  return { default: gz('dist/index.js'), slim: gz('dist/slim.js') + gz('dist/powerpost_analytics_bg.wasm'), slimWasm: gz('dist/powerpost_analytics_bg.wasm'),
+    zod: zlib.gzipSync(execFileSync(path.join(root, 'node_modules', '.bin', 'esbuild'), ['--bundle', '--minify', '--format=esm', '--log-level=error'],
+      { cwd: root, input: "export { z } from 'zod';" })).length };
+}
+
+try {
+  console.log(`bench: dev server ${base}; ${ROUNDS} rounds × ${PER_ROUND} calls per contender${QUICK ? ' (quick)' : ''}`);
+  const seq = await latency(1);
+  const c16 = await latency(16);
+  const val = validationNs();
+  const cold = coldStart();
+  const mem = await memory();
+  const size = sizes();
+  const floor1 = seq[0];
+  const robust1 = seq[1];
+  const mine1 = seq[2];
+  const fmtMs = (x) => `${(x * 1000).toFixed(0)} µs`;
+  const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  const status = (ok) => (ok ? '✅' : '❌');
+  const budgets = [
+    ['sequential median ≤ 1.10× floor', mine1.median / floor1.median, 1.10],
+    ['sequential median ≤ 1.03× robust JS', mine1.median / robust1.median, 1.03],
+    ['req/s at concurrency 16 ≥ 0.90× floor', c16[2].rps / c16[0].rps, 0.90, true],
+    ['slim (wasm + JS) gzipped ≤ 24 KB', size.slim / 1000, 24],
+    ['default entry gzipped ≤ 32 KB', size.default / 1000, 32],
+    ['cold start ≤ 5 ms beyond an empty module', cold.pkg - cold.empty, 5],
+    ['JS heap growth ≤ 1 MB over the memory run', (mem.heap1 - mem.heap0) / 1e6, 1],
+    ['wasm memory growth after warm-up = 0', mem.wasm1 - mem.wasm0, 0],
+  ];
+  const cpu = os.cpus()[0];
+  const md = `# Benchmarks
+
+Generated by \`make bench\` (\`node bench/bench.mjs\`) on ${new Date().toISOString().slice(0, 10)}.
+Machine: ${cpu ? cpu.model : 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; Node ${process.version}.
+Method: the dev server in a separate process on loopback (keep-alive); all contenders in this one process, interleaved in ${ROUNDS} rounds of ${PER_ROUND} calls after 200 warm-up calls each. A benchmark reports; it does not fail CI.
+
+## Latency per call (${ROUNDS * PER_ROUND} calls each)
+
+| contender | concurrency 1: median | p99 | req/s | concurrency 16: median | p99 | req/s |
+|---|---|---|---|---|---|---|
+${seq.map((s, i) => `| ${s.name} | ${fmtMs(s.median)} | ${fmtMs(s.p99)} | ${s.rps.toFixed(0)} | ${fmtMs(c16[i].median)} | ${fmtMs(c16[i].p99)} | ${c16[i].rps.toFixed(0)} |`).join('\n')}
+
+Ratios: sequential median vs floor **${(mine1.median / floor1.median).toFixed(3)}×**, vs robust JS **${(mine1.median / robust1.median).toFixed(3)}×**; req/s at 16 vs floor **${(c16[2].rps / c16[0].rps).toFixed(3)}×**.
+
+## Validation alone (ns per call, best of 5)
+
+| validator | ns/call |
+|---|---|
+${Object.entries(val).map(([k, v]) => `| ${k} | ${v.toFixed(0)} |`).join('\n')}
+
+## Cold start (fresh Node process, median)
+
+| what | ms |
+|---|---|
+| import an empty module | ${cold.empty.toFixed(2)} |
+| import powerpost-analytics + first parsePostItemAnalytics | ${cold.pkg.toFixed(2)} (+${(cold.pkg - cold.empty).toFixed(2)}) |
+| import zod | ${cold.zod.toFixed(2)} |
+
+## Memory (${mem.calls.toLocaleString('en-US')} mixed calls: success, invalid body, 404; 16 in flight)
+
+| | before | after | growth |
+|---|---|---|---|
+| JS heap after GC | ${(mem.heap0 / 1e6).toFixed(2)} MB | ${(mem.heap1 / 1e6).toFixed(2)} MB | ${((mem.heap1 - mem.heap0) / 1e6).toFixed(2)} MB |
+| wasm linear memory | ${kb(mem.wasm0)} | ${kb(mem.wasm1)} | ${mem.wasm1 - mem.wasm0} bytes |
+
+## Download size (gzip -9)
+
+| what | bytes |
+|---|---|
+| default entry (\`dist/index.js\`, wasm embedded) | ${kb(size.default)} |
+| slim (\`dist/slim.js\` + \`.wasm\`) | ${kb(size.slim)} (wasm ${kb(size.slimWasm)}) |
+| zod 4 (for scale: \`export { z }\`, bundled and minified) | ${kb(size.zod)} |
+
+## Budgets
+
+| budget | measured | |
+|---|---|---|
+${budgets.map(([name, v, limit, atLeast]) => `| ${name} | ${typeof v === 'number' ? v.toFixed(3) : v} | ${status(atLeast ? v >= limit : v <= limit)} |`).join('\n')}
+`;
+  fs.writeFileSync(path.join(root, 'BENCHMARKS.md'), md + fs.readFileSync(path.join(root, 'bench', 'NOTES.md'), 'utf8'));
+  console.log(md);
+} finally {
+  server.kill();
+}
