@@ -68,6 +68,8 @@ pub struct Client {
 struct Inner {
     config: Config,
     rate_limit: Cell<Option<RateLimit>>,
+    /// Request headers, built on first use and shared by every request of this client.
+    headers: std::cell::OnceCell<web_sys::Headers>,
 }
 
 /// A shared "nobody starts a request before…" time, for the workers of one batch.
@@ -117,7 +119,7 @@ impl Client {
 
     /// A client for an already resolved configuration.
     pub fn from_config(config: Config) -> Client {
-        Client { inner: Rc::new(Inner { config, rate_limit: Cell::new(None) }) }
+        Client { inner: Rc::new(Inner { config, rate_limit: Cell::new(None), headers: std::cell::OnceCell::new() }) }
     }
 
     /// The configuration in use.
@@ -215,6 +217,13 @@ impl Client {
         let max_retries = options.max_retries.unwrap_or(config.max_retries);
         let max_wait = config.max_retry_wait_ms;
         let signal = options.signal.as_ref();
+        let headers = match self.inner.headers.get() {
+            Some(h) => h,
+            None => {
+                let h = transport::request_headers(config)?;
+                self.inner.headers.get_or_init(|| h)
+            }
+        };
         let mut attempt: u32 = 0;
         loop {
             if let Some(g) = gate {
@@ -224,7 +233,7 @@ impl Client {
                 return Err(with_attempts(transport::aborted_error(), attempt));
             }
             attempt += 1;
-            let outcome = match transport::send(config, &url, timeout_ms, signal).await {
+            let outcome = match transport::send(headers, &url, timeout_ms, signal).await {
                 Ok((meta, body)) => {
                     if meta.rate_limit.is_some() {
                         self.inner.rate_limit.set(meta.rate_limit);

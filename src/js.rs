@@ -123,6 +123,31 @@ fn with_id(e: Error, id: &JsValue) -> Error {
     }
 }
 
+// ---- Property names ----------------------------------------------------------------------
+
+/// Property names used on every call, converted to JS strings once: turning a Rust string into
+/// a JS one costs a TextDecoder call, which dominated a validation.
+const KEYS: [&str; 21] = [
+    "post_item_id", "post_type", "platform", "status", "metrics", "views", "likes", "comments", "fetched_at",
+    "apiKey", "workspaceId", "baseUrl", "dangerouslyAllowBrowser", "timeoutMs", "maxRetries", "maxRetryWaitMs",
+    "signal", "concurrency", "postItemId", "ok", "analytics",
+];
+
+thread_local! {
+    static KEY_VALUES: Vec<JsValue> = KEYS.iter().map(|k| JsValue::from_str(k)).collect();
+}
+
+/// Calls `f` with `key` as a JS string, cached for the names in [`KEYS`].
+fn with_key<R>(key: &str, f: impl FnOnce(&JsValue) -> R) -> R {
+    match KEYS.iter().position(|k| *k == key) {
+        Some(i) => KEY_VALUES.with(|values| match values.get(i) {
+            Some(v) => f(v),
+            None => f(&JsValue::from_str(key)),
+        }),
+        None => f(&JsValue::from_str(key)),
+    }
+}
+
 // ---- JS → Rust -------------------------------------------------------------------------
 
 fn type_name(v: &JsValue) -> String {
@@ -145,7 +170,7 @@ fn field(obj: &JsValue, key: &str) -> Result<Option<JsValue>, Error> {
     if obj.is_undefined() || obj.is_null() {
         return Ok(None);
     }
-    let v = Reflect::get(obj, &JsValue::from_str(key))
+    let v = with_key(key, |k| Reflect::get(obj, k))
         .map_err(|_| Error::invalid_argument(format!("Reading option `{key}` threw an exception.")))?;
     Ok((!v.is_undefined()).then_some(v))
 }
@@ -310,7 +335,7 @@ impl Doc for JsDoc {
     }
     fn get(&self, key: &str) -> Option<JsDoc> {
         let JsDoc::Value(v) = self else { return None };
-        match Reflect::get(v, &JsValue::from_str(key)) {
+        match with_key(key, |k| Reflect::get(v, k)) {
             Ok(x) if x.is_undefined() => None,
             Ok(x) => Some(JsDoc::Value(x)),
             Err(_) => Some(JsDoc::Threw),
@@ -322,28 +347,13 @@ impl Doc for JsDoc {
 
 fn set(obj: &Object, key: &str, value: &JsValue) {
     // Only fails on frozen objects or proxies, and these are fresh plain objects.
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+    let _ = with_key(key, |k| Reflect::set(obj, k, value));
 }
 
+/// One string conversion and the engine's JSON.parse build the plain result object faster
+/// than a property-by-property construction from Rust.
 fn analytics_to_js(a: &PostItemAnalytics) -> JsValue {
-    let o = Object::new();
-    set(&o, "post_item_id", &JsValue::from_str(&a.post_item_id));
-    set(&o, "post_type", &JsValue::from_str(&a.post_type));
-    set(&o, "platform", &JsValue::from_str(&a.platform));
-    set(&o, "status", &JsValue::from_str(a.status.as_str()));
-    let metrics = match &a.metrics {
-        None => JsValue::NULL,
-        Some(m) => {
-            let mo = Object::new();
-            set(&mo, "views", &JsValue::from_f64(m.views as f64));
-            set(&mo, "likes", &JsValue::from_f64(m.likes as f64));
-            set(&mo, "comments", &JsValue::from_f64(m.comments as f64));
-            set(&mo, "fetched_at", &JsValue::from_str(&m.fetched_at));
-            mo.into()
-        }
-    };
-    set(&o, "metrics", &metrics);
-    o.into()
+    js_sys::JSON::parse(&a.to_json()).unwrap_or(JsValue::NULL)
 }
 
 fn rate_limit_to_js(r: &RateLimit) -> JsValue {

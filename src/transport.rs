@@ -23,6 +23,8 @@ extern "C" {
     fn start_timer(callback: &js_sys::Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = stopTimer)]
     fn stop_timer(handle: &JsValue);
+    #[wasm_bindgen(js_name = responseMeta)]
+    fn response_meta(headers: &web_sys::Headers) -> String;
 }
 
 /// Aborts `controller` when `signal` fires; undone on drop.
@@ -100,6 +102,20 @@ pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), E
     result.map(|_| ()).map_err(|_| aborted_error())
 }
 
+/// The request headers for `config`: built once per client and reused (the `Request`
+/// constructor copies them).
+pub(crate) fn request_headers(config: &Config) -> Result<web_sys::Headers, Error> {
+    let headers = web_sys::Headers::new().map_err(|e| connection_error("Headers is unavailable", &e))?;
+    let _ = headers.set("accept", "application/json");
+    if let Some(key) = &config.api_key {
+        let _ = headers.set("x-api-key", key);
+    }
+    if let Some(ws) = &config.workspace_id {
+        let _ = headers.set("x-workspace-id", ws);
+    }
+    Ok(headers)
+}
+
 /// Why an attempt's internal controller was aborted.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stop {
@@ -111,7 +127,7 @@ enum Stop {
 /// One request: `Ok` for any HTTP response (the caller interprets the status), `Err` for a
 /// connection failure, a timeout or an abort.
 pub(crate) async fn send(
-    config: &Config,
+    headers: &web_sys::Headers,
     url: &str,
     timeout_ms: u64,
     signal: Option<&AbortSignal>,
@@ -165,19 +181,11 @@ pub(crate) async fn send(
     // Redirects are surfaced as errors rather than followed with the key attached.
     init.set_redirect(RequestRedirect::Manual);
     init.set_signal(Some(&controller.signal()));
-    let headers = web_sys::Headers::new().map_err(|e| connection_error("Headers is unavailable", &e))?;
-    let _ = headers.set("accept", "application/json");
-    if let Some(key) = &config.api_key {
-        let _ = headers.set("x-api-key", key);
-    }
-    if let Some(ws) = &config.workspace_id {
-        let _ = headers.set("x-workspace-id", ws);
-    }
-    init.set_headers(&headers);
+    init.set_headers(headers);
     let raw = web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| {
         Error::invalid_argument(format!(
-            "The request URL could not be built from baseUrl {}: {}",
-            crate::error::describe_str(&config.base_url),
+            "The request URL {} could not be built: {}",
+            crate::error::describe_str(url),
             js_error_text(&e)
         ))
     })?;
@@ -192,20 +200,19 @@ pub(crate) async fn send(
         Err(other) => return Err(classify(JsValue::from_str(&other.to_string()), "")),
     };
     let raw: web_sys::Response = response.into();
-    let h = raw.headers();
-    let get = |name: &str| h.get(name).ok().flatten();
+    let meta_text = response_meta(&raw.headers());
+    let mut lines = meta_text.split('\n').map(|v| Some(v).filter(|v| !v.is_empty()));
+    let mut next = || lines.next().flatten();
+    let (request_id, limit, remaining, reset) = (next(), next(), next(), next());
+    let (retry_after, location, content_length) = (next(), next(), next());
     let meta = ResponseMeta {
         status: if raw.type_() == web_sys::ResponseType::Opaqueredirect { 0 } else { raw.status() },
-        request_id: get("x-request-id"),
-        retry_after: get("retry-after"),
-        rate_limit: RateLimit::from_headers(
-            get("x-ratelimit-limit").as_deref(),
-            get("x-ratelimit-remaining").as_deref(),
-            get("x-ratelimit-reset").as_deref(),
-        ),
-        location: get("location"),
+        request_id: request_id.map(str::to_owned),
+        retry_after: retry_after.map(str::to_owned),
+        rate_limit: RateLimit::from_headers(limit, remaining, reset),
+        location: location.map(str::to_owned),
     };
-    let declared = get("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
     let body = read_body(&raw, declared).await.map_err(|e| classify(e, " while reading the response body"))?;
     Ok((meta, body))
 }

@@ -19,6 +19,59 @@ pub struct PostItemAnalytics {
     pub metrics: Option<Metrics>,
 }
 
+impl PostItemAnalytics {
+    /// The analytics as compact JSON with the API's field names (unknown fields dropped).
+    ///
+    /// ```
+    /// # use powerpost_analytics::{PostItemAnalytics, PostStatus};
+    /// let a = PostItemAnalytics { post_item_id: "p\"1".into(), post_type: "t".into(), platform: "x".into(),
+    ///     status: PostStatus::Draft, metrics: None };
+    /// assert_eq!(a.to_json(), r#"{"post_item_id":"p\"1","post_type":"t","platform":"x","status":"draft","metrics":null}"#);
+    /// ```
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(160 + self.post_item_id.len());
+        out.push_str("{\"post_item_id\":");
+        json_string(&mut out, &self.post_item_id);
+        out.push_str(",\"post_type\":");
+        json_string(&mut out, &self.post_type);
+        out.push_str(",\"platform\":");
+        json_string(&mut out, &self.platform);
+        out.push_str(",\"status\":");
+        json_string(&mut out, self.status.as_str());
+        out.push_str(",\"metrics\":");
+        match &self.metrics {
+            None => out.push_str("null"),
+            Some(m) => {
+                out.push_str(&format!("{{\"views\":{},\"likes\":{},\"comments\":{},\"fetched_at\":", m.views, m.likes, m.comments));
+                json_string(&mut out, &m.fetched_at);
+                out.push('}');
+            }
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+fn json_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                for nibble in [(c as u32) >> 4, (c as u32) & 15] {
+                    out.push(HEX.get(nibble as usize).map_or('0', |h| char::from(*h)));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// One daily snapshot of the counts of a post item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metrics {
@@ -114,6 +167,23 @@ mod tests {
         }
         assert_eq!(PostStatus::from_wire("posted"), PostStatus::Posted);
         assert_eq!(PostStatus::from_wire("archived"), PostStatus::Other("archived".into()));
+    }
+
+    #[test]
+    fn to_json_round_trips_through_a_json_parser() {
+        let a = PostItemAnalytics {
+            post_item_id: "a\"b\\c\n\u{1}é😀".into(),
+            post_type: "instagram-reel".into(),
+            platform: "instagram".into(),
+            status: PostStatus::Other("archived".into()),
+            metrics: Some(Metrics { views: 9_007_199_254_740_991, likes: 0, comments: 3, fetched_at: "2026-04-15T09:00:00Z".into() }),
+        };
+        let v: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
+        assert_eq!(v["post_item_id"], "a\"b\\c\n\u{1}é😀");
+        assert_eq!(v["status"], "archived");
+        assert_eq!(v["metrics"]["views"], 9_007_199_254_740_991u64);
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 5);
     }
 
     #[test]
