@@ -24,7 +24,7 @@ test-native:
 	cargo clippy --quiet --target wasm32-unknown-unknown -- -D warnings
 
 test-wasm:
-	node tests/run-wasm-tests.mjs node chrome
+	node tests/run-wasm-tests.mjs node chrome firefox
 
 test-package:
 	node --test --test-concurrency=1 tests/package/package.test.mjs
