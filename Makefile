@@ -4,7 +4,7 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 # Not node_modules/.bin: the node22/node24 packages put a `node` there; tests pick runtimes explicitly.
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup build test test-native test-wasm test-package demo bench clean
+.PHONY: setup build test test-native test-wasm test-package demo bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -32,6 +32,10 @@ test-package:
 bench: setup
 	@test -f pkg/package.json || $(MAKE) --no-print-directory build
 	node --expose-gc bench/bench.mjs
+
+# Long property-based fuzzing of the pure core (make test runs a bounded number of cases).
+fuzz:
+	PROPTEST_CASES=$${PROPTEST_CASES:-200000} cargo test --release --quiet properties -- --nocapture
 
 demo: setup
 	@test -f pkg/package.json || $(MAKE) --no-print-directory build

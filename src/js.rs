@@ -183,11 +183,19 @@ fn check_options_object(options: &JsValue, what: &str) -> Result<(), Error> {
     }
 }
 
+/// Longest string option accepted; checked before the string is copied into wasm memory
+/// (which never shrinks), so a hostile 100 MB value costs nothing.
+const MAX_OPTION_CHARS: u32 = 8192;
+
 fn string_opt(options: &JsValue, key: &str) -> Result<Option<String>, Error> {
     match field(options, key)? {
         None => Ok(None),
-        Some(v) => match v.as_string() {
-            Some(s) => Ok(Some(s)),
+        Some(v) => match v.dyn_ref::<js_sys::JsString>() {
+            Some(js) if js.length() > MAX_OPTION_CHARS => Err(Error::invalid_argument(format!(
+                "Option `{key}` is {} characters long; at most {MAX_OPTION_CHARS} are accepted.",
+                js.length()
+            ))),
+            Some(js) => Ok(Some(String::from(js))),
             None => Err(Error::invalid_argument(format!("Option `{key}` must be a string, got {}.", type_name(&v)))),
         },
     }
@@ -315,8 +323,13 @@ impl Doc for JsDoc {
                 Node::Other("a non-finite number")
             }
         } else if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
-            // Long strings are described, not copied whole, when they are not needed whole.
-            Node::String(String::from(s))
+            // No field of a valid response can be longer than the 1 MiB body limit; longer
+            // strings are described without being copied into wasm memory.
+            if s.length() as usize > crate::MAX_BODY_BYTES {
+                Node::Other("a string longer than 1 MiB")
+            } else {
+                Node::String(String::from(s))
+            }
         } else if Array::is_array(v) {
             Node::Array
         } else if v.is_function() {

@@ -30,6 +30,9 @@ pub mod retry;
 mod types;
 mod validate;
 
+#[cfg(test)]
+mod properties;
+
 #[cfg(target_arch = "wasm32")]
 mod client;
 #[cfg(target_arch = "wasm32")]
