@@ -59,7 +59,9 @@ export const FAULTS = {
   'fault-huge': '200 with a 2 MiB body and a Content-Length',
   'fault-huge-chunked': '200 with a 2 MiB body, chunked (no Content-Length)',
   'fault-endless': '200 with a body that never ends',
-  'fault-redirect': '302 to another origin',
+  'fault-redirect': '302 to another origin (option redirectTo)',
+  'fault-length-short': 'Content-Length says 400 bytes, 40 arrive, then the connection closes',
+  'fault-length-long': 'Content-Length says 20 bytes, a longer body is sent',
   'fault-429': '429 with Retry-After: 1 and body retryAfter, every time',
   'fault-429-long': '429 with Retry-After: 3600',
   'fault-404-html': '404 with an HTML body',
@@ -100,6 +102,7 @@ export function startDevServer(options = {}) {
   const limit = options.rateLimit ?? 1000;
   const windowMs = options.rateWindowMs ?? 60_000;
   const staticDirs = options.staticDirs ?? {};
+  const redirectTo = options.redirectTo ?? 'http://127.0.0.1:9/steal-the-key';
   const log = options.log ?? (() => {});
   const counters = new Map(); // id -> requests seen
   const received = []; // what arrived, for tests (never the key)
@@ -258,8 +261,19 @@ export function startDevServer(options = {}) {
         return;
       }
       case 'fault-redirect':
-        res.writeHead(302, { ...rate(), location: 'http://127.0.0.1:9/steal-the-key' });
+        res.writeHead(302, { ...rate(), location: redirectTo });
         return res.end();
+      case 'fault-length-short':
+      case 'fault-length-long': {
+        // Raw HTTP on the socket: Node's response API refuses to lie about lengths.
+        const text = JSON.stringify(generated(id, now));
+        const declared = id === 'fault-length-short' ? 400 : 20;
+        const head = `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n`
+          + Object.entries(cors).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+        req.socket.write(head + (id === 'fault-length-short' ? text.slice(0, 40) : text));
+        setTimeout(() => req.socket.destroy(), 20);
+        return;
+      }
       case 'fault-429': return fail(429, 'Rate limit exceeded', 'RATE_LIMIT_EXCEEDED', { 'retry-after': '1' }, { retryAfter: 1 });
       case 'fault-429-long': return fail(429, 'Rate limit exceeded', 'RATE_LIMIT_EXCEEDED', { 'retry-after': '3600' }, { retryAfter: 3600 });
     }

@@ -20,6 +20,8 @@ export interface DevServerOptions {
   rateLimit?: number;
   rateWindowMs?: number;
   staticDirs?: Record<string, string>;
+  /** Where `fault-redirect` points (default http://127.0.0.1:9/steal-the-key). */
+  redirectTo?: string;
   log?: (line: string) => void;
 }
 export interface DevServer {

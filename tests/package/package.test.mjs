@@ -550,3 +550,30 @@ test('a dedicated Web Worker in Chromium (no window; the browser guard still app
   </script>`);
   assertAllPassed('web worker', await runPage('/worker.html'), 4);
 });
+
+test('hardening: hostile values at every export, secret hygiene on every error path, request safety', async () => {
+  const canaryKey = 'pp_live_sk_CANARY_7f3a9c1e5b';
+  const { startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs'));
+  // A second server as the redirect target: it must never see a request (nor the key).
+  const target = await startDevServer({ port: 0 });
+  const canary = await startDevServer({ port: 0, apiKey: canaryKey, redirectTo: `${target.url}/api/v1/post-items/stolen/analytics` });
+  try {
+    fs.copyFileSync(path.join(here, 'hostile.mjs'), path.join(project, 'src', 'hostile.mjs'));
+    const file = nodeScript('hostile-test.mjs', `
+      import * as pp from 'powerpost-analytics';
+      import { inspect } from 'node:util';
+      import { runHostile } from './src/hostile.mjs';
+      const r = await runHostile(pp, { baseUrl: process.env.API, canaryUrl: process.env.CANARY, canaryKey: process.env.CANARY_KEY, inspect });
+      process.stdout.write(JSON.stringify(r));`);
+    const out = await runNode(process.execPath, file, { env: { API: api.url, CANARY: canary.url, CANARY_KEY: canaryKey } });
+    assertAllPassed('hostile values and secret hygiene', JSON.parse(out), 100);
+    const stolen = await (await fetch(`${target.url}/__dev/requests`)).json();
+    assert.equal(stolen.count, 0, 'the redirect was not followed: its target saw no request');
+    // Hostile ids arrived as one path segment each.
+    const seen = (await (await fetch(`${api.url}/__dev/requests`)).json()).requests.map((r) => r.path);
+    assert.ok(!seen.some((p) => !p.startsWith('/api/v1/post-items/') && p.startsWith('/api')), seen.join('\n'));
+  } finally {
+    await canary.close();
+    await target.close();
+  }
+});
