@@ -577,3 +577,35 @@ test('hardening: hostile values at every export, secret hygiene on every error p
     await target.close();
   }
 });
+
+test('powerpost-dev-server bin: --port 0 prints the URL, --data, --rate-limit, stops cleanly on SIGTERM', async () => {
+  const data = path.join(work, 'items.json');
+  fs.writeFileSync(data, JSON.stringify([{ post_item_id: 'mine-1', post_type: 'x-post', platform: 'x', status: 'posted',
+    metrics: { views: 7, likes: 1, comments: 0, fetched_at: '2026-01-01T00:00:00Z' } }]));
+  const child = spawn(process.execPath, [path.join(project, 'node_modules', '.bin', 'powerpost-dev-server'), '--port', '0', '--data', data, '--rate-limit', '2', '--quiet'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(String(d).trim()));
+    child.once('exit', (c) => reject(new Error(`exited ${c}`)));
+  });
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const get = (id) => fetch(`${url}/api/v1/post-items/${id}/analytics`, { headers: { 'x-api-key': 'pp_test_sk_local_dev', 'x-workspace-id': 'ws_local_dev' } });
+  const ok = await get('mine-1');
+  assert.equal(ok.status, 200);
+  assert.equal((await ok.json()).metrics.views, 7);
+  assert.match(ok.headers.get('x-request-id'), /^req_/);
+  assert.equal(ok.headers.get('x-ratelimit-limit'), '2');
+  assert.equal((await get('550e8400-e29b-41d4-a716-446655440000')).status, 404, '--data replaces the sample items');
+  const limited = await get('mine-1');
+  assert.equal(limited.status, 429);
+  assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+  const body = await limited.json();
+  assert.equal(body.error.code, 'RATE_LIMIT_EXCEEDED');
+  assert.ok(body.retryAfter >= 1);
+  const pre = await fetch(`${url}/api/v1/post-items/x/analytics`, { method: 'OPTIONS', headers: { origin: 'http://a.example', 'access-control-request-headers': 'x-api-key,x-workspace-id' } });
+  assert.equal(pre.status, 204);
+  assert.match(pre.headers.get('access-control-allow-headers'), /x-api-key/);
+  assert.match(pre.headers.get('access-control-expose-headers') ?? '', /x-ratelimit-remaining/);
+  const code = await new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); });
+  assert.equal(code, 0);
+});

@@ -94,6 +94,11 @@ export async function runScenario(pp, { baseUrl, browser = false, envDefaults = 
   const huge = await fails(() => pp.getPostItemAnalytics('fault-huge-chunked', opts));
   check('body over 1 MiB → InvalidResponseError at $', huge instanceof pp.InvalidResponseError && huge.path === '$', huge);
 
+  const short = await fails(() => pp.getPostItemAnalytics('fault-length-short', { ...opts, maxRetries: 0 }));
+  check('Content-Length longer than the body → ConnectionError', short instanceof pp.ConnectionError, short);
+  const long = await fails(() => pp.getPostItemAnalytics('fault-length-long', { ...opts, maxRetries: 0 }));
+  check('body longer than Content-Length → an error, never a hang or a partial result',
+    long instanceof pp.InvalidResponseError || long instanceof pp.ConnectionError, long);
   const refused = await fails(() => pp.getPostItemAnalytics(SAMPLE, { ...opts, baseUrl: 'http://127.0.0.1:9', maxRetries: 0 }));
   check('refused → ConnectionError with cause', refused instanceof pp.ConnectionError && refused.kind === 'connection' && refused.cause instanceof Error && refused.retryable === true, refused);
   noKey('connection', refused, KEY);
