@@ -164,19 +164,24 @@ impl Client {
             return Err(Error::invalid_argument("concurrency must be at least 1."));
         }
         if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Err(transport_abort());
+            return Err(batch_aborted());
         }
+        // Each distinct id is fetched once; `slot_of` maps every input position to its slot.
+        // Sorting positions by id finds duplicates in O(n log n) without a hash map's code size.
+        let id_at = |i: usize| post_item_ids.get(i).map_or("", String::as_str);
+        let mut order: Vec<usize> = (0..post_item_ids.len()).collect();
+        order.sort_unstable_by(|&a, &b| id_at(a).cmp(id_at(b)).then(a.cmp(&b)));
         let mut unique: Vec<&str> = Vec::new();
-        let slot_of: Vec<usize> = post_item_ids
-            .iter()
-            .map(|id| match unique.iter().position(|u| *u == id.as_str()) {
-                Some(i) => i,
-                None => {
-                    unique.push(id);
-                    unique.len() - 1
-                }
-            })
-            .collect();
+        let mut slot_of = vec![0usize; post_item_ids.len()];
+        for (n, &pos) in order.iter().enumerate() {
+            let first_of_run = n == 0 || order.get(n - 1).is_none_or(|&prev| id_at(prev) != id_at(pos));
+            if first_of_run {
+                unique.push(id_at(pos));
+            }
+            if let Some(slot) = slot_of.get_mut(pos) {
+                *slot = unique.len() - 1;
+            }
+        }
         let results: Vec<Cell<Option<Result<PostItemAnalytics, Error>>>> = unique.iter().map(|_| Cell::new(None)).collect();
         let next = Cell::new(0usize);
         let gate = Gate::default();
@@ -194,7 +199,7 @@ impl Client {
         join_all(workers.collect()).await;
         let results: Vec<Option<Result<PostItemAnalytics, Error>>> = results.into_iter().map(Cell::into_inner).collect();
         if results.iter().any(|r| matches!(r, Some(Err(e)) if e.kind() == ErrorKind::Aborted)) {
-            return Err(transport_abort());
+            return Err(batch_aborted());
         }
         Ok(post_item_ids
             .iter()
@@ -273,7 +278,7 @@ impl Client {
     }
 }
 
-fn transport_abort() -> Error {
+fn batch_aborted() -> Error {
     Error::new(ErrorKind::Aborted, "The batch was aborted by the caller's AbortSignal.")
 }
 

@@ -30,7 +30,7 @@ pub mod retry;
 mod types;
 mod validate;
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod properties;
 
 #[cfg(target_arch = "wasm32")]

@@ -169,11 +169,7 @@ pub(crate) async fn send(
             e.inner_mut().cause = Some("timed out".into());
             e
         }
-        Stop::None => {
-            let mut e = connection_error(&format!("Could not reach the PowerPost API{during}"), &err);
-            e.inner_mut().cause = Some(js_error_text(&err));
-            e
-        }
+        Stop::None => connection_error(&format!("Could not reach the PowerPost API{during}"), &err),
     };
 
     let init = RequestInit::new();
