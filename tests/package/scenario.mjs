@@ -41,6 +41,13 @@ export async function runScenario(pp, { baseUrl, browser = false, envDefaults = 
   check('result is a plain object with exactly the documented fields', Object.getPrototypeOf(item) === Object.prototype &&
     JSON.stringify(Object.keys(item)) === '["post_item_id","post_type","platform","status","metrics"]', Object.keys(item));
   check('rateLimit is read from the headers', client.rateLimit && client.rateLimit.limit > 0 && typeof client.rateLimit.reset === 'number', JSON.stringify(client.rateLimit));
+  // What actually went over the wire: the two auth headers and Accept, no other custom header
+  // (each would need the server's CORS approval in browsers).
+  const seen = (await (await fetch(`${baseUrl}/__dev/requests?id=${SAMPLE}`)).json()).requests.pop();
+  const custom = seen ? seen.headerNames.filter((h) => h.startsWith('x-')) : [];
+  check('headers sent: x-api-key, x-workspace-id, accept: application/json, nothing else custom',
+    seen && seen.hasApiKey && seen.workspaceId === WS && seen.accept === 'application/json' && custom.join() === 'x-api-key,x-workspace-id',
+    JSON.stringify(seen));
   const one = await pp.getPostItemAnalytics(SAMPLE, opts);
   check('getPostItemAnalytics function works', one.metrics.views === 12450);
   const draft = await client.getPostItemAnalytics('1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a');
