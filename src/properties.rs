@@ -32,9 +32,11 @@ fn jsonish() -> impl Strategy<Value = String> {
     prop::collection::vec(atom, 0..24).prop_map(|v| v.concat())
 }
 
-/// What serde_json (the reference) says, ignoring the one documented difference: numbers
-/// beyond f64's range, which JSON.parse (and this parser) turn into ±Infinity.
+/// What serde_json (the reference) says, ignoring the two documented differences, both as in
+/// `JSON.parse` after `res.json()`: a leading UTF-8 BOM is skipped, and numbers beyond f64's
+/// range become ±Infinity (found by `make fuzz`: the BOM case, shrunk to `"\u{feff}\"k\""`).
 fn reference_accepts(s: &str) -> Option<bool> {
+    let s = s.strip_prefix('\u{feff}').unwrap_or(s);
     match serde_json::from_str::<J>(s) {
         Ok(_) => Some(true),
         Err(e) if e.to_string().contains("number out of range") => None,
@@ -204,13 +206,16 @@ proptest! {
     }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
-
-    #[test]
-    fn documents_cover_both_outcomes(seed in prop::collection::vec(document(), 400)) {
-        // Guards the generator: a validator property that only ever sees rejections proves little.
-        let accepted = seed.iter().filter(|v| oracle(v, "p1").is_ok()).count();
-        prop_assert!((20..=380).contains(&accepted), "accepted {} of 400", accepted);
-    }
+/// Guards the generator: a validator property that only ever sees rejections proves little.
+/// A plain test with a fixed seed (PROPTEST_CASES must not scale it).
+#[test]
+fn documents_cover_both_outcomes() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = document();
+    let accepted = (0..2000)
+        .filter(|_| strategy.new_tree(&mut runner).map(|t| oracle(&t.current(), "p1").is_ok()).unwrap_or(false))
+        .count();
+    assert!((100..=1900).contains(&accepted), "accepted {accepted} of 2000");
 }
