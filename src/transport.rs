@@ -202,7 +202,8 @@ pub(crate) async fn send(
     let (request_id, limit, remaining, reset) = (next(), next(), next(), next());
     let (retry_after, location, content_length) = (next(), next(), next());
     let meta = ResponseMeta {
-        status: if raw.type_() == web_sys::ResponseType::Opaqueredirect { 0 } else { raw.status() },
+        // Browsers answer a `redirect: 'manual'` redirect with an opaque response of status 0.
+        status: raw.status(),
         request_id: request_id.map(str::to_owned),
         retry_after: retry_after.map(str::to_owned),
         rate_limit: RateLimit::from_headers(limit, remaining, reset),
