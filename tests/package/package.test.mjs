@@ -607,8 +607,10 @@ test('powerpost-dev-server bin: --port 0 prints the URL, --data, --rate-limit, s
   assert.match(ok.headers.get('x-request-id'), /^req_/);
   assert.equal(ok.headers.get('x-ratelimit-limit'), '2');
   assert.equal((await get('550e8400-e29b-41d4-a716-446655440000')).status, 404, '--data replaces the sample items');
+  const bearer = await fetch(`${url}/api/v1/post-items/mine-1/analytics`, { headers: { authorization: 'Bearer pp_test_sk_local_dev', 'x-workspace-id': 'ws_local_dev' } });
+  assert.equal(bearer.status, 429, 'Authorization: Bearer is accepted like x-api-key (and counted: the limit of 2 is reached)');
   const limited = await get('mine-1');
-  assert.equal(limited.status, 429);
+  assert.equal(limited.status, 429, 'over --rate-limit 2');
   assert.ok(Number(limited.headers.get('retry-after')) >= 1);
   const body = await limited.json();
   assert.equal(body.error.code, 'RATE_LIMIT_EXCEEDED');
