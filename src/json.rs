@@ -133,12 +133,36 @@ impl Parser<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Value, ParseError> {
+    /// Consumes an opening bracket; true when the container is empty (closed right away).
+    fn open(&mut self, close: u8) -> bool {
         self.i += 1;
-        let mut members = Vec::new();
         self.ws();
-        if self.peek() == Some(b'}') {
+        let empty = self.peek() == Some(close);
+        if empty {
             self.i += 1;
+        }
+        empty
+    }
+
+    /// After a member or item: true at the closing bracket, false after a comma.
+    fn end_of_item(&mut self, close: u8) -> Result<bool, ParseError> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                Ok(true)
+            }
+            _ => Err(self.err()),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value, ParseError> {
+        let mut members = Vec::new();
+        if self.open(b'}') {
             return Ok(Value::Object(members));
         }
         loop {
@@ -150,39 +174,23 @@ impl Parser<'_> {
             self.ws();
             self.eat(b':')?;
             self.ws();
-            let v = self.value(depth + 1)?;
-            members.push((key, v));
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    return Ok(Value::Object(members));
-                }
-                _ => return Err(self.err()),
+            members.push((key, self.value(depth + 1)?));
+            if self.end_of_item(b'}')? {
+                return Ok(Value::Object(members));
             }
         }
     }
 
     fn array(&mut self, depth: usize) -> Result<Value, ParseError> {
-        self.i += 1;
         let mut items = Vec::new();
-        self.ws();
-        if self.peek() == Some(b']') {
-            self.i += 1;
+        if self.open(b']') {
             return Ok(Value::Array(items));
         }
         loop {
             self.ws();
             items.push(self.value(depth + 1)?);
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b']') => {
-                    self.i += 1;
-                    return Ok(Value::Array(items));
-                }
-                _ => return Err(self.err()),
+            if self.end_of_item(b']')? {
+                return Ok(Value::Array(items));
             }
         }
     }

@@ -105,7 +105,7 @@ pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), E
 /// The request headers for `config`: built once per client and reused (the `Request`
 /// constructor copies them).
 pub(crate) fn request_headers(config: &Config) -> Result<web_sys::Headers, Error> {
-    let headers = web_sys::Headers::new().map_err(|e| connection_error("Headers is unavailable", &e))?;
+    let headers = web_sys::Headers::new().map_err(|e| connection_error("Headers is unavailable", js_error_text(&e)))?;
     let _ = headers.set("accept", "application/json");
     if let Some(key) = &config.api_key {
         let _ = headers.set("x-api-key", key);
@@ -132,10 +132,9 @@ pub(crate) async fn send(
     timeout_ms: u64,
     signal: Option<&AbortSignal>,
 ) -> Result<(ResponseMeta, Body), Error> {
-    if signal.is_some_and(AbortSignal::aborted) {
-        return Err(aborted_error());
-    }
-    let controller = AbortController::new().map_err(|e| connection_error("AbortController is unavailable", &e))?;
+    // An already-aborted signal is refused by the caller (`Client::fetch`) before each attempt.
+    let controller =
+        AbortController::new().map_err(|e| connection_error("AbortController is unavailable", js_error_text(&e)))?;
     let stop = Rc::new(Cell::new(Stop::None));
     // The internal controller is always aborted with an Error object: gloo-net expects fetch
     // to reject with an Error, and a caller's `abort('string')` reason must not reach it.
@@ -157,7 +156,7 @@ pub(crate) async fn send(
             c.abort_with_reason(&js_sys::Error::new("timed out"));
         })
     };
-    let classify = |err: JsValue, during: &str| match stop.get() {
+    let classify = |cause: String, during: &str| match stop.get() {
         Stop::Caller => aborted_error(),
         Stop::Timeout => {
             let mut e = Error::new(
@@ -169,7 +168,7 @@ pub(crate) async fn send(
             e.inner_mut().cause = Some("timed out".into());
             e
         }
-        Stop::None => connection_error(&format!("Could not reach the PowerPost API{during}"), &err),
+        Stop::None => connection_error(&format!("Could not reach the PowerPost API{during}"), cause),
     };
 
     let init = RequestInit::new();
@@ -188,12 +187,8 @@ pub(crate) async fn send(
 
     let response = match gloo_net::http::Request::from(raw).send().await {
         Ok(r) => r,
-        Err(gloo_net::Error::JsError(js)) => {
-            let err = js_sys::Error::new(&js.message);
-            err.set_name(&js.name);
-            return Err(classify(err.into(), ""));
-        }
-        Err(other) => return Err(classify(JsValue::from_str(&other.to_string()), "")),
+        Err(gloo_net::Error::JsError(js)) => return Err(classify(error_text(&js.name, js.message), "")),
+        Err(other) => return Err(classify(other.to_string(), "")),
     };
     let raw: web_sys::Response = response.into();
     let meta_text = response_meta(&raw.headers());
@@ -210,7 +205,8 @@ pub(crate) async fn send(
         location: location.map(str::to_owned),
     };
     let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
-    let body = read_body(&raw, declared).await.map_err(|e| classify(e, " while reading the response body"))?;
+    let body =
+        read_body(&raw, declared).await.map_err(|e| classify(js_error_text(&e), " while reading the response body"))?;
     Ok((meta, body))
 }
 
@@ -249,28 +245,28 @@ async fn read_body(raw: &web_sys::Response, declared: Option<u64>) -> Result<Bod
     }
 }
 
-fn connection_error(what: &str, err: &JsValue) -> Error {
-    let mut e = Error::new(
-        ErrorKind::Connection,
-        format!("{what}: {}. Check the network connection and baseUrl.", js_error_text(err)),
-    );
-    e.inner_mut().cause = Some(js_error_text(err));
+fn connection_error(what: &str, cause: String) -> Error {
+    let mut e = Error::new(ErrorKind::Connection, format!("{what}: {cause}. Check the network connection and baseUrl."));
+    e.inner_mut().cause = Some(cause);
     e
 }
 
 /// `TypeError: fetch failed`-style text of a thrown JS value.
 fn js_error_text(err: &JsValue) -> String {
     if let Some(e) = err.dyn_ref::<js_sys::Error>() {
-        let name = String::from(e.name());
-        let message = String::from(e.message());
-        if name.is_empty() || name == "Error" {
-            message
-        } else {
-            format!("{name}: {message}")
-        }
+        error_text(&String::from(e.name()), String::from(e.message()))
     } else if let Some(s) = err.as_string() {
         s
     } else {
         "unknown error".to_owned()
+    }
+}
+
+/// `name: message`, or just the message for a plain `Error`.
+fn error_text(name: &str, message: String) -> String {
+    if name.is_empty() || name == "Error" {
+        message
+    } else {
+        format!("{name}: {message}")
     }
 }
