@@ -117,10 +117,19 @@ fn get(client: Client, post_item_id: JsValue, options: JsValue) -> Promise {
 }
 
 fn with_id(e: Error, id: &JsValue) -> Error {
-    match id.as_string() {
-        Some(s) if s.len() <= MAX_POST_ITEM_ID_CHARS * 4 => e.with_post_item_id(&s),
-        _ => e,
+    match id.dyn_ref::<js_sys::JsString>().and_then(|js| bounded_string(js, MAX_ID_UTF16)) {
+        Some(s) => e.with_post_item_id(&s),
+        None => e,
     }
+}
+
+/// UTF-16 units of the longest acceptable id (a character is at most two units).
+const MAX_ID_UTF16: u32 = MAX_POST_ITEM_ID_CHARS as u32 * 2;
+
+/// Copies a JS string into Rust only when it is at most `max` UTF-16 units long. WebAssembly
+/// memory never shrinks, so a hostile 100 MB value must be refused before the copy, not after.
+fn bounded_string(js: &js_sys::JsString, max: u32) -> Option<String> {
+    (js.length() <= max).then(|| String::from(js))
 }
 
 // ---- Property names ----------------------------------------------------------------------
@@ -191,11 +200,12 @@ fn string_opt(options: &JsValue, key: &str) -> Result<Option<String>, Error> {
     match field(options, key)? {
         None => Ok(None),
         Some(v) => match v.dyn_ref::<js_sys::JsString>() {
-            Some(js) if js.length() > MAX_OPTION_CHARS => Err(Error::invalid_argument(format!(
-                "Option `{key}` is {} characters long; at most {MAX_OPTION_CHARS} are accepted.",
-                js.length()
-            ))),
-            Some(js) => Ok(Some(String::from(js))),
+            Some(js) => bounded_string(js, MAX_OPTION_CHARS).map(Some).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "Option `{key}` is {} characters long; at most {MAX_OPTION_CHARS} are accepted.",
+                    js.length()
+                ))
+            }),
             None => Err(Error::invalid_argument(format!("Option `{key}` must be a string, got {}.", type_name(&v)))),
         },
     }
@@ -262,14 +272,12 @@ fn id_string(v: &JsValue, name: &str) -> Result<String, Error> {
     let Some(js) = v.dyn_ref::<js_sys::JsString>() else {
         return Err(Error::invalid_argument(format!("{name} must be a string, got {}.", type_name(v))));
     };
-    // UTF-16 length ≥ character count; a huge string is rejected without copying it.
-    if js.length() as usize > MAX_POST_ITEM_ID_CHARS * 2 {
-        return Err(Error::invalid_argument(format!(
+    let s = bounded_string(js, MAX_ID_UTF16).ok_or_else(|| {
+        Error::invalid_argument(format!(
             "{name} is {} characters long; PowerPost ids are at most {MAX_POST_ITEM_ID_CHARS}.",
             js.length()
-        )));
-    }
-    let s = String::from(js);
+        ))
+    })?;
     crate::config::check_post_item_id(&s).map_err(|e| {
         let mut e = e;
         if name != "postItemId" {
@@ -289,11 +297,16 @@ fn string_array(v: &JsValue) -> Result<Vec<String>, Error> {
     (0..arr.length())
         .map(|i| {
             let item = arr.get(i);
-            if item.is_string() {
-                // Per-item rules (empty, too long) are reported per item by the batch.
-                item.as_string().ok_or_else(|| Error::invalid_argument("postItemIds holds a string that is not valid UTF-16."))
-            } else {
-                Err(Error::invalid_argument(format!("postItemIds[{i}] must be a string, got {}.", type_name(&item))))
+            match item.dyn_ref::<js_sys::JsString>() {
+                // Per-item rules (empty, over 256 characters) are reported per item by the
+                // batch; only a string too long to copy safely fails the whole batch.
+                Some(js) => bounded_string(js, MAX_OPTION_CHARS).ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "postItemIds[{i}] is {} characters long; PowerPost ids are at most {MAX_POST_ITEM_ID_CHARS}.",
+                        js.length()
+                    ))
+                }),
+                None => Err(Error::invalid_argument(format!("postItemIds[{i}] must be a string, got {}.", type_name(&item)))),
             }
         })
         .collect()
@@ -325,10 +338,9 @@ impl Doc for JsDoc {
         } else if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
             // No field of a valid response can be longer than the 1 MiB body limit; longer
             // strings are described without being copied into wasm memory.
-            if s.length() as usize > crate::MAX_BODY_BYTES {
-                Node::Other("a string longer than 1 MiB")
-            } else {
-                Node::String(String::from(s))
+            match bounded_string(s, crate::MAX_BODY_BYTES as u32) {
+                Some(copy) => Node::String(copy),
+                None => Node::Other("a string longer than 1 MiB"),
             }
         } else if Array::is_array(v) {
             Node::Array

@@ -49,6 +49,8 @@ export async function runHostile(pp, { baseUrl, canaryUrl, canaryKey, inspect })
   }
   await expectArgErr('100 MB apiKey', () => new pp.PowerPost({ ...opts, apiKey: huge }));
   await expectArgErr('100 MB id', () => client.getPostItemAnalytics(huge));
+  await expectArgErr('100 MB id in a batch', () => client.getPostItemAnalyticsBatch(['gen-x', huge]));
+  await expectArgErr('100 MB id with options that fail first', () => pp.getPostItemAnalytics(huge, { ...opts, timeoutMs: -1 }));
   for (const url of ['javascript:alert(1)', 'file:///etc/passwd', 'data:text/plain,x', 'ftp://x', 'http://user:pw@127.0.0.1:1']) {
     await expectArgErr(`baseUrl ${url}`, () => new pp.PowerPost({ ...opts, baseUrl: url }));
   }
@@ -66,6 +68,11 @@ export async function runHostile(pp, { baseUrl, canaryUrl, canaryKey, inspect })
   }
   const item = await client.getPostItemAnalytics('550e8400-e29b-41d4-a716-446655440000');
   check('the module still works after all of it', item.metrics.views === 12450);
+  // WebAssembly memory never shrinks: had any 100 MB string been copied in, it would show here.
+  if (typeof pp.__wasmMemoryBytes === 'function') {
+    const bytes = pp.__wasmMemoryBytes();
+    check('no hostile string was copied into wasm memory', bytes < 16 * 2 ** 20, `${bytes} bytes`);
+  }
 
   // Secret hygiene: a recognisable key through every error path; it must appear nowhere.
   const leaks = (e) => {
