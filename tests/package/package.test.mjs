@@ -25,16 +25,23 @@ function sh(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
 }
 
-/** Runs a node script; resolves with its stdout, rejects with stderr on failure. */
-function runNode(nodeBin, script, { env = {}, cwd = project } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(nodeBin, [script], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${path.basename(script)} exited ${code}\n${err}\n${out}`))));
+/** Runs a command; resolves { code, stdout, stderr } (the environment is given whole). */
+function run(cmd, args, { env, cwd = project }) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Runs a script with `runtime args… script`; resolves with its stdout, rejects with stderr on failure. */
+async function runScript(runtime, script, { env = {}, cwd = project, args = [] } = {}) {
+  const r = await run(runtime, [...args, script], { env: { ...process.env, ...env }, cwd });
+  if (r.code !== 0) throw new Error(`${path.basename(runtime)} ${path.basename(script)} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
 }
 
 function assertAllPassed(label, results, min = 40) {
@@ -83,7 +90,7 @@ for (const version of [20, 22, 24]) {
         const r = await runScenario(pp, { baseUrl: process.env.API });
         process.stdout.write(JSON.stringify(r));
       }).catch((e) => { console.error(e); process.exit(1); });`);
-    const out = await runNode(NODES[version], file, { env: { API: api.url } });
+    const out = await runScript(NODES[version], file, { env: { API: api.url } });
     assertAllPassed(`node ${version} cjs`, JSON.parse(out));
   });
 
@@ -93,7 +100,7 @@ for (const version of [20, 22, 24]) {
       import { runScenario } from './src/scenario.mjs';
       const r = await runScenario(pp, { baseUrl: process.env.API, envDefaults: true });
       process.stdout.write(JSON.stringify(r));`);
-    const out = await runNode(NODES[version], file, {
+    const out = await runScript(NODES[version], file, {
       env: { API: api.url, POWERPOST_API_KEY: 'pp_test_sk_local_dev', POWERPOST_WORKSPACE_ID: 'ws_local_dev', POWERPOST_BASE_URL: api.url },
     });
     assertAllPassed(`node ${version} esm`, JSON.parse(out));
@@ -112,7 +119,7 @@ test('Node: isPowerPostError across two copies of the package; require and impor
     try { b.parsePostItemAnalytics(null); } catch (e) { err = e; }
     process.stdout.write(JSON.stringify({ differentClasses: a.PowerPostError !== b.PowerPostError,
       crossInstanceof: err instanceof a.PowerPostError, crossBrand: a.isPowerPostError(err) }));`);
-  const out = JSON.parse(await runNode(process.execPath, file));
+  const out = JSON.parse(await runScript(process.execPath, file));
   assert.deepEqual(out, { differentClasses: true, crossInstanceof: false, crossBrand: true });
 });
 
@@ -124,7 +131,7 @@ test('default entry decodes its embedded wasm without Buffer or Uint8Array.fromB
     const r = pp.parsePostItemAnalytics({ post_item_id: 'x', post_type: 't', platform: 'p', status: 'posted',
       metrics: { views: 1, likes: 2, comments: 3, fetched_at: '2026-01-01T00:00:00Z' } });
     process.stdout.write(JSON.stringify(r.metrics));`);
-  assert.deepEqual(JSON.parse(await runNode(process.execPath, file)), { views: 1, likes: 2, comments: 3, fetched_at: '2026-01-01T00:00:00Z' });
+  assert.deepEqual(JSON.parse(await runScript(process.execPath, file)), { views: 1, likes: 2, comments: 3, fetched_at: '2026-01-01T00:00:00Z' });
 });
 
 test('Node: parsePostItemAnalytics is synchronous on first use (no init, no await)', async () => {
@@ -132,7 +139,7 @@ test('Node: parsePostItemAnalytics is synchronous on first use (no init, no awai
     import { parsePostItemAnalytics } from 'powerpost-analytics';
     const r = parsePostItemAnalytics({ post_item_id: 'x', post_type: 't', platform: 'p', status: 'draft', metrics: null }, 'x');
     process.stdout.write(JSON.stringify(r));`);
-  const out = JSON.parse(await runNode(process.execPath, file));
+  const out = JSON.parse(await runScript(process.execPath, file));
   assert.deepEqual(out, { post_item_id: 'x', post_type: 't', platform: 'p', status: 'draft', metrics: null });
 });
 
@@ -280,7 +287,7 @@ test('README examples marked `js test` run as written against the dev server', a
   const outputs = [];
   for (const [i, [, kind, code]] of blocks.entries()) {
     const file = nodeScript(`readme-${i}.${kind === 'test' ? 'mjs' : 'cjs'}`, code);
-    outputs.push(await runNode(process.execPath, file, { env }));
+    outputs.push(await runScript(process.execPath, file, { env }));
   }
   const all = outputs.join('\n');
   assert.match(all, /instagram: 12450 views, fetched \d{4}-/);
@@ -294,7 +301,7 @@ test('resilience fault matrix in Node', async () => {
     import { runFaultMatrix } from './src/faults.mjs';
     const r = await runFaultMatrix(pp, { baseUrl: process.env.API, limitedUrl: process.env.LIMITED });
     process.stdout.write(JSON.stringify(r));`);
-  const out = await runNode(process.execPath, file, { env: { API: api.url, LIMITED: limited.url } });
+  const out = await runScript(process.execPath, file, { env: { API: api.url, LIMITED: limited.url } });
   assertAllPassed('fault matrix (node)', JSON.parse(out), 14);
 });
 
@@ -312,16 +319,7 @@ test('resilience fault matrix in Chromium', async () => {
 
 /** Runs the installed CLI; resolves { code, stdout, stderr }. */
 function cli(args, env = {}) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(project, 'node_modules', '.bin', 'powerpost-analytics'), ...args], {
-      cwd: project, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return run(process.execPath, [path.join(project, 'node_modules', '.bin', 'powerpost-analytics'), ...args], { env: { PATH: process.env.PATH, ...env } });
 }
 
 test('CLI: table, --json, exit codes, missing key, bad id, rate limit, --help, --version', async () => {
@@ -366,7 +364,7 @@ test('CLI: table, --json, exit codes, missing key, bad id, rate limit, --help, -
 });
 
 test('make demo: prints a real lookup through the package and the CLI, and the page URL', async () => {
-  const out = await runNode(process.execPath, path.join(root, 'scripts', 'demo.mjs'), { cwd: root, env: { PORT: '0', DEMO_EXIT_AFTER_LOOKUP: '1' } });
+  const out = await runScript(process.execPath, path.join(root, 'scripts', 'demo.mjs'), { cwd: root, env: { PORT: '0', DEMO_EXIT_AFTER_LOOKUP: '1' } });
   assert.match(out, /"views": 12450/);
   assert.match(out, /550e8400-e29b-41d4-a716-446655440000\s+instagram\s+posted\s+12,450/);
   assert.match(out, /Demo page: http:\/\/127\.0\.0\.1:\d+\//);
@@ -472,21 +470,16 @@ function runtimeVersion(cmd, args) {
 test('Bun runs the package by name from node_modules', async () => {
   fs.copyFileSync(path.join(here, 'mini.mjs'), path.join(project, 'src', 'mini.mjs'));
   const file = miniScript('bun-test.mjs');
-  const out = await runNode(bin('bun'), file, { env: { API: api.url } });
+  const out = await runScript(bin('bun'), file, { env: { API: api.url } });
   assertAllPassed(`bun ${runtimeVersion(bin('bun'), ['--version'])}`, JSON.parse(out.trim().split('\n').pop()), 4);
 });
 
 test('Deno runs the package by name from node_modules (no --allow-env needed)', async () => {
   fs.copyFileSync(path.join(here, 'mini.mjs'), path.join(project, 'src', 'mini.mjs'));
   const file = miniScript('deno-test.mjs');
-  const out = await new Promise((resolve, reject) => {
-    const child = spawn(bin('deno'), ['run', '--quiet', '--node-modules-dir=manual', '--allow-net=127.0.0.1', '--allow-read', '--allow-env=API', file],
-      { cwd: project, env: { ...process.env, API: api.url, DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(work, 'deno-cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let o = '';
-    let e = '';
-    child.stdout.on('data', (d) => (o += d));
-    child.stderr.on('data', (d) => (e += d));
-    child.on('close', (code) => (code === 0 ? resolve(o) : reject(new Error(`deno exited ${code}\n${e}`))));
+  const out = await runScript(bin('deno'), file, {
+    args: ['run', '--quiet', '--node-modules-dir=manual', '--allow-net=127.0.0.1', '--allow-read', '--allow-env=API'],
+    env: { API: api.url, DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(work, 'deno-cache') },
   });
   assertAllPassed('deno', JSON.parse(out.trim().split('\n').pop()), 4);
 });
@@ -576,7 +569,7 @@ test('hardening: hostile values at every export, secret hygiene on every error p
       import { runHostile } from './src/hostile.mjs';
       const r = await runHostile(pp, { baseUrl: process.env.API, canaryUrl: process.env.CANARY, canaryKey: process.env.CANARY_KEY, inspect });
       process.stdout.write(JSON.stringify(r));`);
-    const out = await runNode(process.execPath, file, { env: { API: api.url, CANARY: canary.url, CANARY_KEY: canaryKey } });
+    const out = await runScript(process.execPath, file, { env: { API: api.url, CANARY: canary.url, CANARY_KEY: canaryKey } });
     assertAllPassed('hostile values and secret hygiene', JSON.parse(out), 100);
     const stolen = await (await fetch(`${target.url}/__dev/requests`)).json();
     assert.equal(stolen.count, 0, 'the redirect was not followed: its target saw no request');
