@@ -19,7 +19,8 @@ const NODES = {
   24: path.join(root, 'node_modules', 'node24', 'bin', 'node'),
 };
 
-let work, project, tarball, api, pages, limited, browser;
+// startDevServer comes from the packed package (set in before()).
+let work, project, tarball, api, pages, limited, browser, startDevServer;
 
 function sh(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
@@ -58,14 +59,14 @@ before(async () => {
   fs.mkdirSync(path.join(project, 'src'), { recursive: true });
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
   sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: project });
-  fs.copyFileSync(path.join(here, 'scenario.mjs'), path.join(project, 'src', 'scenario.mjs'));
+  // The shared scenario modules, next to the test scripts that import them.
+  for (const f of ['scenario.mjs', 'faults.mjs', 'mini.mjs', 'hostile.mjs']) fs.copyFileSync(path.join(here, f), path.join(project, 'src', f));
   // The dev server from the packed package: API on one port, test pages on another (so
   // requests from the pages are cross-origin and CORS is exercised).
-  const { startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs'));
+  ({ startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs')));
   api = await startDevServer({ port: 0 });
   pages = await startDevServer({ port: 0, staticDirs: { '/': project } });
   limited = await startDevServer({ port: 0, rateLimit: 10, rateWindowMs: 1000 });
-  fs.copyFileSync(path.join(here, 'faults.mjs'), path.join(project, 'src', 'faults.mjs'));
 });
 
 after(async () => {
@@ -451,7 +452,6 @@ test('demo page (www/) in Chromium: form, numbers, batch table, errors, rate lim
 });
 
 async function startDemoSite() {
-  const { startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs'));
   return startDevServer({ port: 0, staticDirs: { '/pkg': path.join(project, 'node_modules', 'powerpost-analytics'), '/': path.join(root, 'www') } });
 }
 
@@ -468,14 +468,12 @@ function runtimeVersion(cmd, args) {
 }
 
 test('Bun runs the package by name from node_modules', async () => {
-  fs.copyFileSync(path.join(here, 'mini.mjs'), path.join(project, 'src', 'mini.mjs'));
   const file = miniScript('bun-test.mjs');
   const out = await runScript(bin('bun'), file, { env: { API: api.url } });
   assertAllPassed(`bun ${runtimeVersion(bin('bun'), ['--version'])}`, JSON.parse(out.trim().split('\n').pop()), 4);
 });
 
 test('Deno runs the package by name from node_modules (no --allow-env needed)', async () => {
-  fs.copyFileSync(path.join(here, 'mini.mjs'), path.join(project, 'src', 'mini.mjs'));
   const file = miniScript('deno-test.mjs');
   const out = await runScript(bin('deno'), file, {
     args: ['run', '--quiet', '--node-modules-dir=manual', '--allow-net=127.0.0.1', '--allow-read', '--allow-env=API'],
@@ -485,7 +483,6 @@ test('Deno runs the package by name from node_modules (no --allow-env needed)', 
 });
 
 test('Cloudflare Workers (workerd): the `workerd` condition imports the .wasm as a module', async () => {
-  fs.copyFileSync(path.join(here, 'mini.mjs'), path.join(project, 'src', 'mini.mjs'));
   const dir = path.join(project, 'worker');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'src.mjs'), `
@@ -540,7 +537,6 @@ const worker :Workerd.Worker = (
 });
 
 test('a dedicated Web Worker in Chromium (no window; the browser guard still applies)', async () => {
-  fs.copyFileSync(path.join(here, 'mini.mjs'), path.join(project, 'src', 'mini.mjs'));
   fs.writeFileSync(path.join(project, 'worker.js'), `
     import * as pp from './node_modules/powerpost-analytics/dist/index.js';
     import { runMini } from './src/mini.mjs';
@@ -557,12 +553,10 @@ test('a dedicated Web Worker in Chromium (no window; the browser guard still app
 
 test('hardening: hostile values at every export, secret hygiene on every error path, request safety', async () => {
   const canaryKey = 'pp_live_sk_CANARY_7f3a9c1e5b';
-  const { startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs'));
   // A second server as the redirect target: it must never see a request (nor the key).
   const target = await startDevServer({ port: 0 });
   const canary = await startDevServer({ port: 0, apiKey: canaryKey, redirectTo: `${target.url}/api/v1/post-items/stolen/analytics` });
   try {
-    fs.copyFileSync(path.join(here, 'hostile.mjs'), path.join(project, 'src', 'hostile.mjs'));
     const file = nodeScript('hostile-test.mjs', `
       import * as pp from 'powerpost-analytics';
       import { inspect } from 'node:util';
