@@ -24,12 +24,64 @@ export function readEnv(name) {
   }
 }
 
-/** @internal Timers for timeouts and retry waits, present in every runtime we support. */
-export function startTimer(callback, ms) {
-  return setTimeout(callback, ms);
+// Timers and abort links live in JavaScript: a Rust callback per timer or listener would be a
+// wasm-bindgen closure (a FinalizationRegistry entry and two allocations) on every request.
+
+/** @internal Aborts `controller` with a "timed out" Error after `ms`; the handle is for stopTimer. */
+export function abortAfter(controller, ms) {
+  return setTimeout(() => controller.abort(new Error('timed out')), ms);
 }
+/** @internal */
 export function stopTimer(handle) {
   clearTimeout(handle);
+}
+
+/** @internal Aborts `controller` when `signal` fires; the handle is for unlinkAbort. */
+export function linkAbort(signal, controller) {
+  const onAbort = () => controller.abort(new Error('aborted by the caller'));
+  signal.addEventListener('abort', onAbort);
+  return onAbort;
+}
+/** @internal */
+export function unlinkAbort(signal, onAbort) {
+  signal.removeEventListener('abort', onAbort);
+}
+
+/**
+ * @internal A promise that resolves after `ms`, or rejects as soon as `signal` fires. Its
+ * `cancel()` clears the timer and the listener (the Rust future calls it when dropped).
+ */
+export function sleep(ms, signal) {
+  let cancel;
+  const promise = new Promise((resolve, reject) => {
+    const onAbort = () => {
+      cancel();
+      reject(new Error('aborted by the caller'));
+    };
+    const timer = setTimeout(() => {
+      cancel();
+      resolve();
+    }, ms);
+    cancel = () => {
+      clearTimeout(timer);
+      if (signal) signal.removeEventListener('abort', onAbort);
+    };
+    if (signal) signal.addEventListener('abort', onAbort);
+  });
+  promise.cancel = cancel;
+  return promise;
+}
+/** @internal */
+export function cancelSleep(promise) {
+  promise.cancel();
+}
+
+/**
+ * @internal Reports `promise`'s outcome as `callback(slot, ok, value)`: one long-lived callback
+ * for every await, instead of two wasm-bindgen closures per awaited promise.
+ */
+export function settle(promise, slot, callback) {
+  promise.then((value) => callback(slot, true, value), (error) => callback(slot, false, error));
 }
 
 /**

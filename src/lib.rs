@@ -38,6 +38,8 @@ mod client;
 #[cfg(target_arch = "wasm32")]
 mod js;
 #[cfg(target_arch = "wasm32")]
+mod promise;
+#[cfg(target_arch = "wasm32")]
 mod transport;
 
 pub use config::{

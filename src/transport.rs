@@ -2,72 +2,62 @@
 //! one `AbortController`, the body read with a size cap. Everything here is wasm-only glue;
 //! what the response means is decided in [`crate::response`].
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, RequestInit, RequestRedirect};
 
 use crate::config::Config;
 use crate::error::{Error, ErrorKind};
+use crate::promise::settled;
 use crate::response::{Body, ResponseMeta};
 use crate::types::RateLimit;
 use crate::validate::MAX_BODY_BYTES;
 
+// Timers and abort links are plain JavaScript functions: a Rust callback for each would be a
+// wasm-bindgen closure per request.
 #[wasm_bindgen(module = "/js/runtime.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = startTimer)]
-    fn start_timer(callback: &js_sys::Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = abortAfter)]
+    fn abort_after(controller: &AbortController, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = stopTimer)]
     fn stop_timer(handle: &JsValue);
+    #[wasm_bindgen(js_name = linkAbort)]
+    fn link_abort(signal: &AbortSignal, controller: &AbortController) -> JsValue;
+    #[wasm_bindgen(js_name = unlinkAbort)]
+    fn unlink_abort(signal: &AbortSignal, handle: &JsValue);
+    #[wasm_bindgen(js_name = sleep)]
+    fn sleep_promise(ms: f64, signal: Option<&AbortSignal>) -> Promise;
+    #[wasm_bindgen(js_name = cancelSleep)]
+    fn cancel_sleep(promise: &Promise);
     #[wasm_bindgen(js_name = responseMeta)]
     fn response_meta(headers: &web_sys::Headers) -> String;
 }
 
-/// Aborts `controller` when `signal` fires; undone on drop.
-struct AbortLink {
-    signal: AbortSignal,
-    callback: Closure<dyn FnMut()>,
-}
-
-impl AbortLink {
-    fn new(signal: &AbortSignal, on_abort: impl FnMut() + 'static) -> AbortLink {
-        let callback = Closure::<dyn FnMut()>::new(on_abort);
-        // Cannot fail for a real AbortSignal; a failure would only mean no early abort.
-        let _ = signal.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
-        AbortLink { signal: signal.clone(), callback }
-    }
-}
-
-impl Drop for AbortLink {
-    fn drop(&mut self) {
-        let _ = self.signal.remove_event_listener_with_callback("abort", self.callback.as_ref().unchecked_ref());
-    }
-}
-
-/// A running `setTimeout`; cleared on drop so no timer keeps Node alive or fires late.
-struct Timer {
+/// Aborts a controller when the caller's signal fires; undone on drop.
+struct AbortLink<'a> {
+    signal: &'a AbortSignal,
     handle: JsValue,
-    _callback: Closure<dyn FnMut()>,
 }
 
-impl Timer {
-    fn new(ms: u64, on_fire: impl FnMut() + 'static) -> Timer {
-        let callback = Closure::<dyn FnMut()>::new(on_fire);
-        // setTimeout clamps anything above 2^31 - 1 ms to 1 ms; cap it instead.
-        let ms = ms.min(2_147_483_647) as f64;
-        let handle = start_timer(callback.as_ref().unchecked_ref(), ms);
-        Timer { handle, _callback: callback }
+impl Drop for AbortLink<'_> {
+    fn drop(&mut self) {
+        unlink_abort(self.signal, &self.handle);
     }
 }
+
+/// A running timeout; cleared on drop so no timer keeps Node alive or fires late.
+struct Timer(JsValue);
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        stop_timer(&self.handle);
+        stop_timer(&self.0);
     }
+}
+
+/// `setTimeout` clamps anything above 2^31 - 1 ms to 1 ms; cap it instead.
+fn timer_ms(ms: u64) -> f64 {
+    ms.min(2_147_483_647) as f64
 }
 
 pub(crate) fn aborted_error() -> Error {
@@ -85,20 +75,16 @@ pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), E
     if ms == 0 {
         return Ok(());
     }
-    let mut timer = None;
-    let mut link = None;
-    let promise = Promise::new(&mut |resolve, reject| {
-        timer = Some(Timer::new(ms, move || {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }));
-        if let Some(s) = signal {
-            link = Some(AbortLink::new(s, move || {
-                let _ = reject.call0(&JsValue::UNDEFINED);
-            }));
+    /// Clears the timer if the wait is dropped before it ends.
+    struct Cancel(Promise);
+    impl Drop for Cancel {
+        fn drop(&mut self) {
+            cancel_sleep(&self.0);
         }
-    });
-    let result = JsFuture::from(promise).await;
-    drop((timer, link));
+    }
+    let promise = sleep_promise(timer_ms(ms), signal);
+    let result = settled(&promise).await;
+    drop(Cancel(promise));
     result.map(|_| ()).map_err(|_| aborted_error())
 }
 
@@ -116,14 +102,6 @@ pub(crate) fn request_headers(config: &Config) -> Result<web_sys::Headers, Error
     Ok(headers)
 }
 
-/// Why an attempt's internal controller was aborted.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Stop {
-    None,
-    Timeout,
-    Caller,
-}
-
 /// One request: `Ok` for any HTTP response (the caller interprets the status), `Err` for a
 /// connection failure, a timeout or an abort.
 pub(crate) async fn send(
@@ -135,30 +113,15 @@ pub(crate) async fn send(
     // An already-aborted signal is refused by the caller (`Client::fetch`) before each attempt.
     let controller =
         AbortController::new().map_err(|e| connection_error("AbortController is unavailable", js_error_text(&e)))?;
-    let stop = Rc::new(Cell::new(Stop::None));
     // The internal controller is always aborted with an Error object: gloo-net expects fetch
     // to reject with an Error, and a caller's `abort('string')` reason must not reach it.
-    let _link = signal.map(|s| {
-        let (c, st) = (controller.clone(), stop.clone());
-        AbortLink::new(s, move || {
-            if st.get() == Stop::None {
-                st.set(Stop::Caller);
-            }
-            c.abort_with_reason(&js_sys::Error::new("aborted by the caller"));
-        })
-    });
-    let _timer = {
-        let (c, st) = (controller.clone(), stop.clone());
-        Timer::new(timeout_ms, move || {
-            if st.get() == Stop::None {
-                st.set(Stop::Timeout);
-            }
-            c.abort_with_reason(&js_sys::Error::new("timed out"));
-        })
-    };
-    let classify = |cause: String, during: &str| match stop.get() {
-        Stop::Caller => aborted_error(),
-        Stop::Timeout => {
+    let _link = signal.map(|s| AbortLink { signal: s, handle: link_abort(s, &controller) });
+    let _timer = Timer(abort_after(&controller, timer_ms(timeout_ms)));
+    // Only the caller's signal and the timer abort the controller: which one, is read after.
+    let classify = |cause: String, during: &str| {
+        if signal.is_some_and(AbortSignal::aborted) {
+            aborted_error()
+        } else if controller.signal().aborted() {
             let mut e = Error::new(
                 ErrorKind::Timeout,
                 format!(
@@ -167,8 +130,9 @@ pub(crate) async fn send(
             );
             e.inner_mut().cause = Some("timed out".into());
             e
+        } else {
+            connection_error(&format!("Could not reach the PowerPost API{during}"), cause)
         }
-        Stop::None => connection_error(&format!("Could not reach the PowerPost API{during}"), cause),
     };
 
     let init = RequestInit::new();
@@ -221,7 +185,7 @@ async fn read_body(raw: &web_sys::Response, declared: Option<u64>) -> Result<Bod
             return Ok(Body::TooLarge { bytes_seen: len });
         }
         // Fast path: the runtime enforces Content-Length, so the body is at most `len` bytes.
-        let buf = JsFuture::from(raw.array_buffer()?).await?;
+        let buf = settled(&raw.array_buffer()?).await?;
         return Ok(Body::Complete(Uint8Array::new(&buf).to_vec()));
     }
     let Some(stream) = raw.body() else {
@@ -230,7 +194,7 @@ async fn read_body(raw: &web_sys::Response, declared: Option<u64>) -> Result<Bod
     let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut out = Vec::new();
     loop {
-        let chunk = JsFuture::from(reader.read()).await?;
+        let chunk = settled(&reader.read()).await?;
         let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))?;
         if done.is_truthy() {
             return Ok(Body::Complete(out));
