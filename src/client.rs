@@ -167,21 +167,7 @@ impl Client {
             return Err(batch_aborted());
         }
         // Each distinct id is fetched once; `slot_of` maps every input position to its slot.
-        // Sorting positions by id finds duplicates in O(n log n) without a hash map's code size.
-        let id_at = |i: usize| post_item_ids.get(i).map_or("", String::as_str);
-        let mut order: Vec<usize> = (0..post_item_ids.len()).collect();
-        order.sort_unstable_by(|&a, &b| id_at(a).cmp(id_at(b)).then(a.cmp(&b)));
-        let mut unique: Vec<&str> = Vec::new();
-        let mut slot_of = vec![0usize; post_item_ids.len()];
-        for (n, &pos) in order.iter().enumerate() {
-            let first_of_run = n == 0 || order.get(n - 1).is_none_or(|&prev| id_at(prev) != id_at(pos));
-            if first_of_run {
-                unique.push(id_at(pos));
-            }
-            if let Some(slot) = slot_of.get_mut(pos) {
-                *slot = unique.len() - 1;
-            }
-        }
+        let (unique, slot_of) = crate::batch::dedup(post_item_ids);
         let results: Vec<Cell<Option<Result<PostItemAnalytics, Error>>>> = unique.iter().map(|_| Cell::new(None)).collect();
         let next = Cell::new(0usize);
         let gate = Gate::default();
@@ -317,3 +303,4 @@ async fn join_all<F: Future<Output = ()>>(futures: Vec<F>) {
     })
     .await
 }
+

@@ -22,6 +22,10 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+#[cfg(any(test, target_arch = "wasm32"))]
+mod allocator;
+#[cfg(any(test, target_arch = "wasm32"))]
+mod batch;
 mod config;
 mod error;
 mod json;
