@@ -14,6 +14,7 @@ use crate::config::{ClientOptions, Config, Env, Runtime, ENV_API_KEY, ENV_BASE_U
 use crate::error::{Error, ErrorKind};
 use crate::response::{self, fmt_wait};
 use crate::retry::backoff_ms;
+use crate::text::{cat, num};
 use crate::transport;
 use crate::types::{PostItemAnalytics, RateLimit};
 
@@ -246,11 +247,13 @@ impl Client {
                 Some(w) if w > max_wait => {
                     let inner = err.inner_mut();
                     inner.retry_after_ms = Some(w);
-                    inner.message.push_str(&format!(
-                        " Not retried: the server asked to wait {}, longer than maxRetryWaitMs ({}).",
-                        fmt_wait(w),
-                        fmt_wait(max_wait)
-                    ));
+                    inner.message.push_str(&cat(&[
+                        " Not retried: the server asked to wait ",
+                        &fmt_wait(w),
+                        ", longer than maxRetryWaitMs (",
+                        &fmt_wait(max_wait),
+                        ").",
+                    ]));
                     return Err(err);
                 }
                 Some(w) => w,
@@ -276,7 +279,7 @@ fn with_attempts(mut e: Error, attempts: u32) -> Error {
 /// The last attempt's error, saying it was retried.
 fn finish(mut e: Error, attempts: u32) -> Error {
     if attempts > 1 && e.is_retryable() {
-        e.inner_mut().message.push_str(&format!(" (Gave up after {attempts} attempts.)"));
+        e.inner_mut().message.push_str(&cat(&[" (Gave up after ", &num(attempts.into()), " attempts.)"]));
     }
     e
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::error::{describe_str, Error};
+use crate::text::{cat, num};
 
 /// The real API; the default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://powerpost.ai";
@@ -192,16 +193,18 @@ impl Config {
         }
         if base.is_powerpost {
             if api_key.is_none() {
-                return Err(Error::invalid_argument(format!(
-                    "No API key: pass the `apiKey` option or set the {ENV_API_KEY} environment variable. \
-                     (To go through your own backend instead, set `baseUrl` to it.)"
-                )));
+                return Err(Error::invalid_argument(cat(&[
+                    "No API key: pass the `apiKey` option or set the ",
+                    ENV_API_KEY,
+                    " environment variable. (To go through your own backend instead, set `baseUrl` to it.)",
+                ])));
             }
             if workspace_id.is_none() {
-                return Err(Error::invalid_argument(format!(
-                    "No workspace: pass the `workspaceId` option or set the {ENV_WORKSPACE_ID} environment variable \
-                     (PowerPost answers 400 without the X-Workspace-Id header)."
-                )));
+                return Err(Error::invalid_argument(cat(&[
+                    "No workspace: pass the `workspaceId` option or set the ",
+                    ENV_WORKSPACE_ID,
+                    " environment variable (PowerPost answers 400 without the X-Workspace-Id header).",
+                ])));
             }
         }
         if api_key.is_some() {
@@ -214,11 +217,11 @@ impl Config {
                 ));
             }
             if base.scheme == Scheme::Http && !base.is_loopback {
-                return Err(Error::invalid_argument(format!(
-                    "Refusing to send the API key in clear text to {}: use https:// (plain http:// is allowed only \
-                     for localhost, 127.0.0.0/8 and [::1]).",
-                    describe_str(&base.url)
-                )));
+                return Err(Error::invalid_argument(cat(&[
+                    "Refusing to send the API key in clear text to ",
+                    &describe_str(&base.url),
+                    ": use https:// (plain http:// is allowed only for localhost, 127.0.0.0/8 and [::1]).",
+                ])));
             }
         }
         Ok(Config {
@@ -290,23 +293,25 @@ pub fn check_post_item_id(id: &str) -> Result<(), Error> {
     }
     let chars = id.chars().count();
     if chars > MAX_POST_ITEM_ID_CHARS {
-        return Err(Error::invalid_argument(format!(
-            "postItemId is {chars} characters long; PowerPost ids are at most {MAX_POST_ITEM_ID_CHARS}."
-        )));
+        return Err(Error::invalid_argument(cat(&[
+            "postItemId is ",
+            &num(chars as u64),
+            " characters long; PowerPost ids are at most ",
+            &num(MAX_POST_ITEM_ID_CHARS as u64),
+            ".",
+        ])));
     }
     // URL parsers treat `.`, `..` and their %2E spellings as dot-segments and drop them, so
     // these ids cannot be sent as one path segment at all.
     if id == "." || id == ".." {
-        return Err(Error::invalid_argument(format!(
-            "postItemId {} cannot be sent: URLs treat it as a relative path step.",
-            describe_str(id)
-        )));
+        return Err(Error::invalid_argument(cat(&[
+            "postItemId ",
+            &describe_str(id),
+            " cannot be sent: URLs treat it as a relative path step.",
+        ])));
     }
     if id.chars().any(char::is_control) {
-        return Err(Error::invalid_argument(format!(
-            "postItemId {} contains a control character.",
-            describe_str(id)
-        )));
+        return Err(Error::invalid_argument(cat(&["postItemId ", &describe_str(id), " contains a control character."])));
     }
     Ok(())
 }
@@ -330,16 +335,19 @@ fn encode_segment(s: &str, out: &mut String) {
 
 fn check_header_value(name: &str, value: &str, secret: bool) -> Result<(), Error> {
     if value.is_empty() {
-        return Err(Error::invalid_argument(format!("{name} is empty.")));
+        return Err(Error::invalid_argument(cat(&[name, " is empty."])));
     }
     if let Some(pos) = value.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
         // Never echo a secret, not even in part.
-        let shown = if secret { String::new() } else { format!(" {}", describe_str(value)) };
-        return Err(Error::invalid_argument(format!(
-            "{name}{shown} contains a character that is not visible ASCII (at byte {pos}): \
-             spaces, line breaks, control and non-ASCII characters cannot be sent in an HTTP header. \
-             Check for a stray newline or quote when copying it."
-        )));
+        let shown = if secret { String::new() } else { cat(&[" ", &describe_str(value)]) };
+        return Err(Error::invalid_argument(cat(&[
+            name,
+            &shown,
+            " contains a character that is not visible ASCII (at byte ",
+            &num(pos as u64),
+            "): spaces, line breaks, control and non-ASCII characters cannot be sent in an HTTP header. \
+             Check for a stray newline or quote when copying it.",
+        ])));
     }
     Ok(())
 }
@@ -360,7 +368,7 @@ struct Base {
 
 fn parse_base_url(raw: &str, runtime: Runtime) -> Result<Base, Error> {
     let bad = |why: &str| {
-        Error::invalid_argument(format!("baseUrl {} is not usable: {why}", describe_str(raw)))
+        Error::invalid_argument(cat(&["baseUrl ", &describe_str(raw), " is not usable: ", why]))
     };
     let trimmed = raw.trim_end_matches('/');
     if raw.trim() != raw || raw.is_empty() || raw.chars().any(|c| c.is_control() || c == ' ') {
@@ -400,12 +408,7 @@ fn parse_base_url(raw: &str, runtime: Runtime) -> Result<Base, Error> {
     // Keep the caller's path prefix (proxies often mount the API under one), lower-case only
     // the scheme and host.
     let path = raw.get(raw.len() - rest.len() + authority.len()..).unwrap_or("");
-    let url = format!(
-        "{}://{}{}",
-        if scheme == Scheme::Https { "https" } else { "http" },
-        authority,
-        path.trim_end_matches('/')
-    );
+    let url = cat(&[if scheme == Scheme::Https { "https://" } else { "http://" }, authority, path.trim_end_matches('/')]);
     Ok(Base { url, scheme, is_loopback, is_powerpost })
 }
 
@@ -441,10 +444,12 @@ pub fn check_ms(name: &str, value: f64) -> Result<u64, Error> {
     if (0.0..=crate::validate::MAX_SAFE_INTEGER).contains(&value) {
         Ok(value as u64)
     } else {
-        Err(Error::invalid_argument(format!(
-            "{name} must be a non-negative number of milliseconds, got {}.",
-            crate::validate::describe(&crate::validate::Node::<&str>::Number(value))
-        )))
+        Err(Error::invalid_argument(cat(&[
+            name,
+            " must be a non-negative number of milliseconds, got ",
+            &crate::validate::describe(&crate::validate::Node::<&str>::Number(value)),
+            ".",
+        ])))
     }
 }
 
@@ -453,10 +458,16 @@ pub fn check_count(name: &str, value: f64, min: u32, max: u32) -> Result<u32, Er
     if value.is_finite() && value.fract() == 0.0 && value >= f64::from(min) && value <= f64::from(max) {
         Ok(value as u32)
     } else {
-        Err(Error::invalid_argument(format!(
-            "{name} must be a whole number from {min} to {max}, got {}.",
-            crate::validate::describe(&crate::validate::Node::<&str>::Number(value))
-        )))
+        Err(Error::invalid_argument(cat(&[
+            name,
+            " must be a whole number from ",
+            &num(u64::from(min)),
+            " to ",
+            &num(u64::from(max)),
+            ", got ",
+            &crate::validate::describe(&crate::validate::Node::<&str>::Number(value)),
+            ".",
+        ])))
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::text::{cat, push_hex};
 use crate::types::RateLimit;
 
 /// What went wrong, in the categories a caller acts on.
@@ -154,9 +155,15 @@ impl Error {
     pub(crate) fn invalid_response(path: &str, expected: &str, received: &str) -> Error {
         let mut err = Error::new(
             ErrorKind::InvalidResponse,
-            format!(
-                "The PowerPost API returned an unexpected response: at `{path}` expected {expected}, found {received}."
-            ),
+            cat(&[
+                "The PowerPost API returned an unexpected response: at `",
+                path,
+                "` expected ",
+                expected,
+                ", found ",
+                received,
+                ".",
+            ]),
         );
         err.inner.path = Some(path.to_owned());
         err.inner.expected = Some(expected.to_owned());
@@ -320,7 +327,11 @@ pub(crate) fn describe_str(s: &str) -> String {
         match ch {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if c.is_control() => {
+                out.push_str("\\u{");
+                push_hex(&mut out, c as u32);
+                out.push('}');
+            }
             c => out.push(c),
         }
     }

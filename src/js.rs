@@ -11,6 +11,7 @@ use web_sys::AbortSignal;
 use crate::client::{Client, RequestOptions};
 use crate::config::{check_count, check_ms, ClientOptions, DEFAULT_CONCURRENCY, MAX_POST_ITEM_ID_CHARS};
 use crate::error::Error;
+use crate::text::{cat, num};
 use crate::types::{PostItemAnalytics, RateLimit};
 use crate::validate::{self, Doc, Node};
 
@@ -169,7 +170,7 @@ fn type_name(v: &JsValue) -> String {
         match t.as_str() {
             "object" => "an object".into(),
             "undefined" => "undefined".into(),
-            other => format!("a {other}"),
+            other => cat(&["a ", other]),
         }
     }
 }
@@ -180,7 +181,7 @@ fn field(obj: &JsValue, key: &str) -> Result<Option<JsValue>, Error> {
         return Ok(None);
     }
     let v = with_key(key, |k| Reflect::get(obj, k))
-        .map_err(|_| Error::invalid_argument(format!("Reading option `{key}` threw an exception.")))?;
+        .map_err(|_| Error::invalid_argument(cat(&["Reading option `", key, "` threw an exception."])))?;
     Ok((!v.is_undefined()).then_some(v))
 }
 
@@ -188,7 +189,7 @@ fn check_options_object(options: &JsValue, what: &str) -> Result<(), Error> {
     if options.is_undefined() || options.is_null() || (options.is_object() && !Array::is_array(options) && !options.is_function()) {
         Ok(())
     } else {
-        Err(Error::invalid_argument(format!("{what} must be an object, got {}.", type_name(options))))
+        Err(Error::invalid_argument(cat(&[what, " must be an object, got ", &type_name(options), "."])))
     }
 }
 
@@ -201,19 +202,24 @@ fn string_opt(options: &JsValue, key: &str) -> Result<Option<String>, Error> {
         None => Ok(None),
         Some(v) => match v.dyn_ref::<js_sys::JsString>() {
             Some(js) => bounded_string(js, MAX_OPTION_CHARS).map(Some).ok_or_else(|| {
-                Error::invalid_argument(format!(
-                    "Option `{key}` is {} characters long; at most {MAX_OPTION_CHARS} are accepted.",
-                    js.length()
-                ))
+                Error::invalid_argument(cat(&[
+                    "Option `",
+                    key,
+                    "` is ",
+                    &num(js.length().into()),
+                    " characters long; at most ",
+                    &num(MAX_OPTION_CHARS.into()),
+                    " are accepted.",
+                ]))
             }),
-            None => Err(Error::invalid_argument(format!("Option `{key}` must be a string, got {}.", type_name(&v)))),
+            None => Err(Error::invalid_argument(cat(&["Option `", key, "` must be a string, got ", &type_name(&v), "."]))),
         },
     }
 }
 
 fn number(v: &JsValue, key: &str) -> Result<f64, Error> {
     v.as_f64()
-        .ok_or_else(|| Error::invalid_argument(format!("Option `{key}` must be a number, got {}.", type_name(v))))
+        .ok_or_else(|| Error::invalid_argument(cat(&["Option `", key, "` must be a number, got ", &type_name(v), "."])))
 }
 
 fn ms_opt(options: &JsValue, key: &str) -> Result<Option<u64>, Error> {
@@ -240,7 +246,7 @@ fn client_options(options: &JsValue) -> Result<ClientOptions, Error> {
     }
     if let Some(v) = field(options, "dangerouslyAllowBrowser")? {
         let b = v.as_bool().ok_or_else(|| {
-            Error::invalid_argument(format!("Option `dangerouslyAllowBrowser` must be a boolean, got {}.", type_name(&v)))
+            Error::invalid_argument(cat(&["Option `dangerouslyAllowBrowser` must be a boolean, got ", &type_name(&v), "."]))
         })?;
         o = o.dangerously_allow_browser(b);
     }
@@ -261,7 +267,7 @@ fn request_options(options: &JsValue) -> Result<RequestOptions, Error> {
     let signal = match field(options, "signal")? {
         None => None,
         Some(v) => Some(v.dyn_into::<AbortSignal>().map_err(|v| {
-            Error::invalid_argument(format!("Option `signal` must be an AbortSignal, got {}.", type_name(&v)))
+            Error::invalid_argument(cat(&["Option `signal` must be an AbortSignal, got ", &type_name(&v), "."]))
         })?),
     };
     Ok(RequestOptions { signal, timeout_ms: ms_opt(options, "timeoutMs")?, max_retries: retries_opt(options)? })
@@ -270,13 +276,17 @@ fn request_options(options: &JsValue) -> Result<RequestOptions, Error> {
 /// A post item id from JS: a string, checked for length before it is copied into wasm memory.
 fn id_string(v: &JsValue, name: &str) -> Result<String, Error> {
     let Some(js) = v.dyn_ref::<js_sys::JsString>() else {
-        return Err(Error::invalid_argument(format!("{name} must be a string, got {}.", type_name(v))));
+        return Err(Error::invalid_argument(cat(&[name, " must be a string, got ", &type_name(v), "."])));
     };
     let s = bounded_string(js, MAX_ID_UTF16).ok_or_else(|| {
-        Error::invalid_argument(format!(
-            "{name} is {} characters long; PowerPost ids are at most {MAX_POST_ITEM_ID_CHARS}.",
-            js.length()
-        ))
+        Error::invalid_argument(cat(&[
+            name,
+            " is ",
+            &num(js.length().into()),
+            " characters long; PowerPost ids are at most ",
+            &num(MAX_POST_ITEM_ID_CHARS as u64),
+            ".",
+        ]))
     })?;
     crate::config::check_post_item_id(&s).map_err(|e| {
         let mut e = e;
@@ -291,7 +301,7 @@ fn id_string(v: &JsValue, name: &str) -> Result<String, Error> {
 
 fn string_array(v: &JsValue) -> Result<Vec<String>, Error> {
     if !Array::is_array(v) {
-        return Err(Error::invalid_argument(format!("postItemIds must be an array of strings, got {}.", type_name(v))));
+        return Err(Error::invalid_argument(cat(&["postItemIds must be an array of strings, got ", &type_name(v), "."])));
     }
     let arr: &Array = v.unchecked_ref();
     (0..arr.length())
@@ -301,12 +311,17 @@ fn string_array(v: &JsValue) -> Result<Vec<String>, Error> {
                 // Per-item rules (empty, over 256 characters) are reported per item by the
                 // batch; only a string too long to copy safely fails the whole batch.
                 Some(js) => bounded_string(js, MAX_OPTION_CHARS).ok_or_else(|| {
-                    Error::invalid_argument(format!(
-                        "postItemIds[{i}] is {} characters long; PowerPost ids are at most {MAX_POST_ITEM_ID_CHARS}.",
-                        js.length()
-                    ))
+                    Error::invalid_argument(cat(&[
+                        "postItemIds[",
+                        &num(i.into()),
+                        "] is ",
+                        &num(js.length().into()),
+                        " characters long; PowerPost ids are at most ",
+                        &num(MAX_POST_ITEM_ID_CHARS as u64),
+                        ".",
+                    ]))
                 }),
-                None => Err(Error::invalid_argument(format!("postItemIds[{i}] must be a string, got {}.", type_name(&item)))),
+                None => Err(Error::invalid_argument(cat(&["postItemIds[", &num(i.into()), "] must be a string, got ", &type_name(&item), "."]))),
             }
         })
         .collect()

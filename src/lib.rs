@@ -31,6 +31,7 @@ mod error;
 mod json;
 pub mod response;
 pub mod retry;
+mod text;
 mod types;
 mod validate;
 

@@ -178,6 +178,19 @@ proptest! {
     }
 
     #[test]
+    fn to_json_writes_what_serde_json_reads_back(id in "\\PC{0,40}|[\"\\\\\u{0}-\u{1f}a]{0,12}", views in any::<u64>(), likes in any::<u64>()) {
+        let a = crate::PostItemAnalytics {
+            post_item_id: id.clone(), post_type: "t".into(), platform: "p".into(), status: crate::PostStatus::Posted,
+            metrics: Some(crate::Metrics { views, likes, comments: 0, fetched_at: id.clone() }),
+        };
+        let v: J = serde_json::from_str(&a.to_json()).unwrap();
+        prop_assert_eq!(v["post_item_id"].as_str(), Some(id.as_str()));
+        prop_assert_eq!(v["metrics"]["fetched_at"].as_str(), Some(id.as_str()));
+        prop_assert_eq!(v["metrics"]["views"].as_u64(), Some(views));
+        prop_assert_eq!(v["metrics"]["likes"].as_u64(), Some(likes));
+    }
+
+    #[test]
     fn header_parsers_never_panic(s in ".{0,64}", n in any::<f64>()) {
         let _ = retry::parse_retry_after(&s, n);
         let _ = retry::parse_http_date(&s);

@@ -5,6 +5,7 @@
 use crate::error::{redact, Error, ErrorKind};
 use crate::json::Value;
 use crate::retry::WaitHints;
+use crate::text::{cat, num};
 use crate::types::{PostItemAnalytics, RateLimit};
 use crate::validate::{self, MAX_BODY_BYTES};
 
@@ -50,7 +51,7 @@ pub fn interpret(
             Body::TooLarge { bytes_seen } => Err(Error::invalid_response(
                 "$",
                 "a JSON document of at most 1 MiB",
-                &format!("a body of more than {} bytes ({bytes_seen} seen)", MAX_BODY_BYTES),
+                &cat(&["a body of more than ", &num(MAX_BODY_BYTES as u64), " bytes (", &num(*bytes_seen), " seen)"]),
             )),
         };
         parsed.map_err(|mut e| {
@@ -90,18 +91,21 @@ fn api_error(meta: &ResponseMeta, body: &Body, secret: Option<&str>, now_ms: f64
     let status = meta.status;
     let kind = ErrorKind::from_status(status);
     if status == 0 || (300..400).contains(&status) {
-        let shown = if status == 0 { "a redirect".to_owned() } else { format!("a redirect (HTTP {status})") };
+        let shown = if status == 0 { "a redirect".to_owned() } else { cat(&["a redirect (HTTP ", &num(status.into()), ")"]) };
         let to = meta
             .location
             .as_deref()
-            .map(|l| format!(" to {}", crate::error::describe_str(&redact(l, secret))))
+            .map(|l| cat(&[" to ", &crate::error::describe_str(&redact(l, secret))]))
             .unwrap_or_default();
         let mut e = Error::new(
             ErrorKind::Api,
-            format!(
-                "The server answered with {shown}{to}. Redirects are not followed, so the API key cannot be \
-                 carried to another address: set baseUrl to the final address."
-            ),
+            cat(&[
+                "The server answered with ",
+                &shown,
+                &to,
+                ". Redirects are not followed, so the API key cannot be carried to another address: \
+                 set baseUrl to the final address.",
+            ]),
         );
         e.inner_mut().status = Some(status);
         return (e, WaitHints::default());
@@ -121,7 +125,7 @@ fn api_error(meta: &ResponseMeta, body: &Body, secret: Option<&str>, now_ms: f64
     };
     let retry_after_ms = if kind == ErrorKind::RateLimit || status == 503 { hints.server_wait_ms(now_ms) } else { None };
 
-    let mut msg = format!("PowerPost API error {status}");
+    let mut msg = cat(&["PowerPost API error ", &num(status.into())]);
     if let Some(c) = &code {
         msg.push(' ');
         msg.push_str(c);
@@ -150,7 +154,7 @@ fn api_error(meta: &ResponseMeta, body: &Body, secret: Option<&str>, now_ms: f64
     };
     msg.push_str(hint);
     if let Some(ms) = retry_after_ms {
-        msg.push_str(&format!(" The server asked to wait {}.", fmt_wait(ms)));
+        msg.push_str(&cat(&[" The server asked to wait ", &fmt_wait(ms), "."]));
     }
     let mut e = Error::new(kind, msg);
     let inner = e.inner_mut();
@@ -163,16 +167,16 @@ fn api_error(meta: &ResponseMeta, body: &Body, secret: Option<&str>, now_ms: f64
 /// `1.5 s`, `250 ms`, `2 min`.
 pub(crate) fn fmt_wait(ms: u64) -> String {
     if ms < 1000 {
-        format!("{ms} ms")
+        cat(&[&num(ms), " ms"])
     } else if ms < 120_000 {
         let tenths = ms / 100;
         if tenths % 10 == 0 {
-            format!("{} s", tenths / 10)
+            cat(&[&num(tenths / 10), " s"])
         } else {
-            format!("{}.{} s", tenths / 10, tenths % 10)
+            cat(&[&num(tenths / 10), ".", &num(tenths % 10), " s"])
         }
     } else {
-        format!("{} min", ms.div_ceil(60_000))
+        cat(&[&num(ms.div_ceil(60_000)), " min"])
     }
 }
 

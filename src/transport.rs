@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind};
 use crate::promise::settled;
 use crate::response::{Body, ResponseMeta};
+use crate::text::{cat, num};
 use crate::types::RateLimit;
 use crate::validate::MAX_BODY_BYTES;
 
@@ -124,14 +125,18 @@ pub(crate) async fn send(
         } else if controller.signal().aborted() {
             let mut e = Error::new(
                 ErrorKind::Timeout,
-                format!(
-                    "The request timed out after {timeout_ms} ms{during}. Raise `timeoutMs` if the network is slow."
-                ),
+                cat(&[
+                    "The request timed out after ",
+                    &num(timeout_ms),
+                    " ms",
+                    during,
+                    ". Raise `timeoutMs` if the network is slow.",
+                ]),
             );
             e.inner_mut().cause = Some("timed out".into());
             e
         } else {
-            connection_error(&format!("Could not reach the PowerPost API{during}"), cause)
+            connection_error(&cat(&["Could not reach the PowerPost API", during]), cause)
         }
     };
 
@@ -142,17 +147,21 @@ pub(crate) async fn send(
     init.set_signal(Some(&controller.signal()));
     init.set_headers(headers);
     let raw = web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| {
-        Error::invalid_argument(format!(
-            "The request URL {} could not be built: {}",
-            crate::error::describe_str(url),
-            js_error_text(&e)
-        ))
+        Error::invalid_argument(cat(&[
+            "The request URL ",
+            &crate::error::describe_str(url),
+            " could not be built: ",
+            &js_error_text(&e),
+        ]))
     })?;
 
     let response = match gloo_net::http::Request::from(raw).send().await {
         Ok(r) => r,
         Err(gloo_net::Error::JsError(js)) => return Err(classify(error_text(&js.name, js.message), "")),
-        Err(other) => return Err(classify(other.to_string(), "")),
+        Err(gloo_net::Error::GlooError(text)) => return Err(classify(text, "")),
+        // Not produced by `send` (only with gloo-net's `json` feature, for bodies).
+        #[allow(unreachable_patterns)]
+        Err(_) => return Err(classify("the request failed".to_owned(), "")),
     };
     let raw: web_sys::Response = response.into();
     let meta_text = response_meta(&raw.headers());
@@ -210,7 +219,7 @@ async fn read_body(raw: &web_sys::Response, declared: Option<u64>) -> Result<Bod
 }
 
 fn connection_error(what: &str, cause: String) -> Error {
-    let mut e = Error::new(ErrorKind::Connection, format!("{what}: {cause}. Check the network connection and baseUrl."));
+    let mut e = Error::new(ErrorKind::Connection, cat(&[what, ": ", &cause, ". Check the network connection and baseUrl."]));
     e.inner_mut().cause = Some(cause);
     e
 }
@@ -231,6 +240,6 @@ fn error_text(name: &str, message: String) -> String {
     if name.is_empty() || name == "Error" {
         message
     } else {
-        format!("{name}: {message}")
+        cat(&[name, ": ", &message])
     }
 }

@@ -1,5 +1,7 @@
 //! The response types: what `GET /api/v1/post-items/{id}/analytics` returns, once validated.
 
+use crate::text::push_num;
+
 use std::fmt;
 
 /// The analytics of one post item, as validated from the API's response.
@@ -42,7 +44,13 @@ impl PostItemAnalytics {
         match &self.metrics {
             None => out.push_str("null"),
             Some(m) => {
-                out.push_str(&format!("{{\"views\":{},\"likes\":{},\"comments\":{},\"fetched_at\":", m.views, m.likes, m.comments));
+                out.push_str("{\"views\":");
+                push_num(&mut out, m.views, 1);
+                out.push_str(",\"likes\":");
+                push_num(&mut out, m.likes, 1);
+                out.push_str(",\"comments\":");
+                push_num(&mut out, m.comments, 1);
+                out.push_str(",\"fetched_at\":");
                 json_string(&mut out, &m.fetched_at);
                 out.push('}');
             }
@@ -52,23 +60,30 @@ impl PostItemAnalytics {
     }
 }
 
-/// Appends `s` as a JSON string literal.
+/// Appends `s` as a JSON string literal, copying runs of plain text at once (only `"`, `\\`
+/// and control characters are escaped, all ASCII, so runs split on character boundaries).
 fn json_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                for nibble in [(c as u32) >> 4, (c as u32) & 15] {
-                    out.push(HEX.get(nibble as usize).map_or('0', |h| char::from(*h)));
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b != b'"' && b != b'\\' && b >= 0x20 {
+            continue;
+        }
+        out.push_str(s.get(run..i).unwrap_or_default());
+        out.push('\\');
+        match b {
+            b'"' | b'\\' => out.push(char::from(b)),
+            _ => {
+                out.push_str("u00");
+                for nibble in [b >> 4, b & 15] {
+                    out.push(HEX.get(usize::from(nibble)).map_or('0', |h| char::from(*h)));
                 }
             }
-            c => out.push(c),
         }
+        run = i + 1;
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 

@@ -6,6 +6,7 @@
 
 use crate::error::{describe_str, Error};
 use crate::json::{self, Value};
+use crate::text::{cat, num, push_num};
 use crate::types::{Metrics, PostItemAnalytics, PostStatus};
 
 /// Bodies larger than this are rejected without being kept in memory.
@@ -57,9 +58,9 @@ impl<'a> Doc for &'a Value {
 pub(crate) fn describe<S: AsRef<str>>(node: &Node<S>) -> String {
     match node {
         Node::Null => "null".into(),
-        Node::Bool(b) => format!("boolean {b}"),
-        Node::Number(n) => format!("number {}", fmt_number(*n)),
-        Node::String(s) => format!("string {}", describe_str(s.as_ref())),
+        Node::Bool(b) => if *b { "boolean true" } else { "boolean false" }.into(),
+        Node::Number(n) => cat(&["number ", &fmt_number(*n)]),
+        Node::String(s) => cat(&["string ", &describe_str(s.as_ref())]),
         Node::Array => "an array".into(),
         Node::Object => "an object".into(),
         Node::Other(what) => (*what).into(),
@@ -77,15 +78,22 @@ pub(crate) fn fmt_number(n: f64) -> String {
     }
     let sign = if n < 0.0 { "-" } else { "" };
     let a = n.abs();
+    let mut out = String::from(sign);
     if n.fract() == 0.0 && a < 1e18 {
-        return format!("{sign}{}", a as u64);
+        push_num(&mut out, a as u64, 1);
+        return out;
     }
     if (1e-6..1e18).contains(&a) {
         let micros = (a * 1e6).round() as u64;
-        let frac = format!("{:06}", micros % 1_000_000);
+        push_num(&mut out, micros / 1_000_000, 1);
+        let mut frac = String::new();
+        push_num(&mut frac, micros % 1_000_000, 6);
         let frac = frac.trim_end_matches('0');
-        let dot = if frac.is_empty() { "" } else { "." };
-        return format!("{sign}{}{dot}{frac}", micros / 1_000_000);
+        if !frac.is_empty() {
+            out.push('.');
+            out.push_str(frac);
+        }
+        return out;
     }
     // Very large or very small: d.ddde±x.
     let (mut m, mut e) = (a, 0i32);
@@ -98,7 +106,12 @@ pub(crate) fn fmt_number(n: f64) -> String {
         e -= 1;
     }
     let thousandths = (m * 1000.0).round() as u64;
-    format!("{sign}{}.{:03}e{e}", thousandths / 1000, thousandths % 1000)
+    push_num(&mut out, thousandths / 1000, 1);
+    out.push('.');
+    push_num(&mut out, thousandths % 1000, 3);
+    out.push_str(if e < 0 { "e-" } else { "e" });
+    push_num(&mut out, u64::from(e.unsigned_abs()), 1);
+    out
 }
 
 const MISSING: &str = "nothing (the field is missing)";
@@ -113,8 +126,8 @@ pub(crate) fn validate<D: Doc>(doc: &D, expected_id: Option<&str>) -> Result<Pos
         if post_item_id != want {
             return Err(Error::invalid_response(
                 "post_item_id",
-                &format!("the requested id {}", describe_str(want)),
-                &format!("string {} (a proxy or cache may have mixed up responses)", describe_str(&post_item_id)),
+                &cat(&["the requested id ", &describe_str(want)]),
+                &cat(&["string ", &describe_str(&post_item_id), " (a proxy or cache may have mixed up responses)"]),
             ));
         }
     }
@@ -265,7 +278,7 @@ pub(crate) fn parse_json(body: &[u8]) -> Result<Value, Error> {
         return Err(Error::invalid_response(
             "$",
             "a JSON document of at most 1 MiB",
-            &format!("a body of {} bytes", body.len()),
+            &cat(&["a body of ", &num(body.len() as u64), " bytes"]),
         ));
     }
     json::parse(body).map_err(|e| Error::invalid_response("$", EXPECTED, &describe_body(body, &e)))
@@ -278,16 +291,24 @@ pub(crate) fn describe_body(body: &[u8], err: &json::ParseError) -> String {
         return "an empty body".into();
     }
     if trimmed.first() == Some(&b'<') {
-        return format!("an HTML or XML document of {} bytes (often a proxy or gateway page)", body.len());
+        return cat(&["an HTML or XML document of ", &num(body.len() as u64), " bytes (often a proxy or gateway page)"]);
     }
     if err.too_deep {
-        return format!("JSON nested more than {} levels deep", json::MAX_DEPTH);
+        return cat(&["JSON nested more than ", &num(json::MAX_DEPTH as u64), " levels deep"]);
     }
     if err.eof {
-        return format!("JSON cut off after {} bytes", body.len());
+        return cat(&["JSON cut off after ", &num(body.len() as u64), " bytes"]);
     }
     let (line, column) = err.line_column(body);
-    format!("invalid JSON ({} bytes; error at line {line} column {column})", body.len())
+    cat(&[
+        "invalid JSON (",
+        &num(body.len() as u64),
+        " bytes; error at line ",
+        &num(line as u64),
+        " column ",
+        &num(column as u64),
+        ")",
+    ])
 }
 
 #[cfg(test)]
