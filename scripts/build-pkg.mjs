@@ -20,14 +20,18 @@ run('wasm-pack', ['build', '--release', '--target', 'web', '--no-pack', '--out-d
 // 2. Optimise with binaryen from npm (Debian's wasm-opt 108 corrupts current Rust output).
 const rawWasm = path.join(out, 'powerpost_analytics_bg.wasm');
 const optWasm = path.join(out, 'powerpost_analytics_opt.wasm');
-run(bin('wasm-opt'), [rawWasm, '-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
-  '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue', '--strip-debug', '--strip-producers', '-o', optWasm]);
+//    Import and export names are minified too (`__wbg_new_with_str_and_init_d9f6b5611184e16b`
+//    becomes `b`): about 100 long names were 5 KB of the module; binaryen prints the mapping,
+//    which step 3 applies to the glue.
+const nameMap = JSON.parse(execFileSync(bin('wasm-opt'), [rawWasm, '-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
+  '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue', '--strip-debug', '--strip-producers',
+  '--minify-imports-and-exports-and-modules', '-o', optWasm], { cwd: root, encoding: 'utf8' }));
 const wasmBytes = fs.readFileSync(optWasm);
 
 // 3. Bundle the entries. `#glue` is wasm-bindgen's JS; its snippets resolve to js/ in the
 //    crate so that the error classes exist once, shared by the glue and the entry.
 const glue = path.join(out, 'powerpost_analytics.js');
-const glueText = fs.readFileSync(glue, 'utf8');
+const glueText = minifyGlueNames(fs.readFileSync(glue, 'utf8'), nameMap);
 const DEFAULT_URL = "new URL('powerpost_analytics_bg.wasm', import.meta.url)";
 if (!glueText.includes(DEFAULT_URL)) throw new Error('wasm-bindgen glue changed: default wasm URL not found');
 const plugin = (variant) => ({
@@ -85,3 +89,42 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 console.log(`\npkg/ built (version ${version}). Gzipped bytes a browser downloads:`);
 console.log(`  default entry (dist/index.js, wasm embedded): ${kb(gz('dist/index.js'))}`);
 console.log(`  slim entry (dist/slim.js + .wasm):            ${kb(gz('dist/slim.js') + gz('dist/powerpost_analytics_bg.wasm'))} (${kb(gz('dist/slim.js'))} + ${kb(gz('dist/powerpost_analytics_bg.wasm'))})`);
+
+/**
+ * Applies binaryen's name mapping to wasm-bindgen's glue: the import object becomes one module
+ * `a` with the short names, and `wasm.<export>` uses the short export names. Every rewrite is
+ * checked, so a change in wasm-bindgen's output fails the build instead of the module.
+ */
+function minifyGlueNames(text, map) {
+  const BG = './powerpost_analytics_bg.js';
+  const replaceOnce = (from, to, what) => {
+    const n = text.split(from).length - 1;
+    if (n !== 1) throw new Error(`wasm-bindgen glue changed: ${what} found ${n} times`);
+    text = text.replace(from, () => to);
+  };
+  // Imports the glue defines itself: rename the key of their definition.
+  const fromSnippets = [];
+  for (const [module, base, short] of map.imports) {
+    if (module === BG) replaceOnce(`\n        ${base}: `, `\n        ${short}: `, `import ${base}`);
+    else fromSnippets.push([module, base, short]);
+  }
+  // Snippet modules (js/*.js) are namespace imports: their functions join module `a` by name.
+  const returned = /\n    return \{\n        __proto__: null,\n        "\.\/powerpost_analytics_bg\.js": import0,\n(?:        "[^"]+": import\d+,\n)*    \};\n/;
+  const m = returned.exec(text);
+  if (!m) throw new Error('wasm-bindgen glue changed: import object not found');
+  const namespaceOf = new Map([...m[0].matchAll(/"([^"]+)": (import\d+)/g)].map((x) => [x[1], x[2]]));
+  const extra = fromSnippets.map(([module, base, short]) => {
+    const ns = namespaceOf.get(module);
+    if (!ns) throw new Error(`wasm-bindgen glue changed: no namespace for ${module}`);
+    return `${short}: ${ns}.${base}`;
+  });
+  text = text.replace(m[0], () => `\n    return { a: Object.assign(import0, { ${extra.join(', ')} }) };\n`);
+  for (const [base, short] of map.exports) {
+    text = text.replace(new RegExp(`\\bwasm\\.${base}\\b`, 'g'), `wasm.${short}`);
+  }
+  const shortExports = new Set(map.exports.map(([, short]) => short));
+  for (const [, name] of text.matchAll(/\bwasm\.(\w+)/g)) {
+    if (!shortExports.has(name)) throw new Error(`wasm-bindgen glue changed: wasm.${name} is not an export`);
+  }
+  return text;
+}

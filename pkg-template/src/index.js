@@ -37,7 +37,9 @@ function load() {
 /** @internal For `make bench`: the wasm linear memory size in bytes. Not part of the API. */
 export function __wasmMemoryBytes() {
   load();
-  return wasm.memory.buffer.byteLength;
+  // Export names are minified at build time: find the memory by type.
+  const memory = Object.values(wasm).find((v) => v instanceof WebAssembly.Memory);
+  return memory.buffer.byteLength;
 }
 
 export const { PowerPost, getPostItemAnalytics, parsePostItemAnalytics } = makeApi(load);
