@@ -77,6 +77,15 @@ export function cancelSleep(promise) {
 }
 
 /**
+ * @internal Runs `run` in a promise reaction: the executor's wake-up. (Node's queueMicrotask
+ * creates an AsyncResource per call; a reaction on a settled promise does not.)
+ */
+const settled = Promise.resolve();
+export function schedule(run) {
+  settled.then(run);
+}
+
+/**
  * @internal Reports `promise`'s outcome as `callback(slot, ok, value)`: one long-lived callback
  * for every await, instead of two wasm-bindgen closures per awaited promise.
  */

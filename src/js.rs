@@ -2,15 +2,15 @@
 //! nothing else. Every JavaScript input is checked here for its type (a wrong type is an
 //! `InvalidArgumentError`, never a panic); every rule lives in the pure modules.
 
-use js_sys::{Array, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 use crate::client::{Client, RequestOptions};
 use crate::config::{check_count, check_ms, ClientOptions, DEFAULT_CONCURRENCY, MAX_POST_ITEM_ID_CHARS};
 use crate::error::Error;
+use crate::task::settle_with;
 use crate::text::{cat, num};
 use crate::types::{PostItemAnalytics, RateLimit};
 use crate::validate::{self, Doc, Node};
@@ -36,16 +36,22 @@ impl JsClient {
         Ok(JsClient { client })
     }
 
-    /// `getPostItemAnalytics(postItemId, options?)`.
+    /// `getPostItemAnalytics(postItemId, options?)`, settling the caller's promise through
+    /// `resolve` / `reject` (the package's entry creates the promise).
     #[wasm_bindgen(js_name = getPostItemAnalytics)]
-    pub fn get_post_item_analytics(&self, post_item_id: JsValue, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        get(client, post_item_id, options)
+    pub fn get_post_item_analytics(&self, post_item_id: JsValue, options: JsValue, resolve: Function, reject: Function) {
+        get(self.client.clone(), post_item_id, options, resolve, reject);
     }
 
-    /// `getPostItemAnalyticsBatch(postItemIds, options?)`.
+    /// `getPostItemAnalyticsBatch(postItemIds, options?)`, settled like `getPostItemAnalytics`.
     #[wasm_bindgen(js_name = getPostItemAnalyticsBatch)]
-    pub fn get_post_item_analytics_batch(&self, post_item_ids: JsValue, options: JsValue) -> Promise {
+    pub fn get_post_item_analytics_batch(
+        &self,
+        post_item_ids: JsValue,
+        options: JsValue,
+        resolve: Function,
+        reject: Function,
+    ) {
         let client = self.client.clone();
         let prepared = (|| {
             let ids = string_array(&post_item_ids)?;
@@ -56,7 +62,7 @@ impl JsClient {
             };
             Ok((ids, opts, concurrency))
         })();
-        future_to_promise(async move {
+        settle_with(resolve, reject, async move {
             let (ids, opts, concurrency) = prepared.map_err(to_js_error)?;
             let items = client.get_post_item_analytics_batch(&ids, &opts, concurrency).await.map_err(to_js_error)?;
             let out = Array::new_with_length(items.len() as u32);
@@ -76,7 +82,7 @@ impl JsClient {
                 out.set(i as u32, entry.into());
             }
             Ok(out.into())
-        })
+        });
     }
 
     /// The `X-RateLimit-*` headers of the last response seen, or `null`.
@@ -88,10 +94,12 @@ impl JsClient {
 
 /// `getPostItemAnalytics(postItemId, options?)`: a one-off client for one call.
 #[wasm_bindgen(js_name = getPostItemAnalytics)]
-pub fn get_post_item_analytics(post_item_id: JsValue, options: JsValue) -> Promise {
+pub fn get_post_item_analytics(post_item_id: JsValue, options: JsValue, resolve: Function, reject: Function) {
     match client_options(&options).and_then(Client::new) {
-        Ok(client) => get(client, post_item_id, options),
-        Err(e) => Promise::reject(&to_js_error(with_id(e, &post_item_id))),
+        Ok(client) => get(client, post_item_id, options, resolve, reject),
+        Err(e) => {
+            let _ = reject.call1(&JsValue::UNDEFINED, &to_js_error(with_id(e, &post_item_id)));
+        }
     }
 }
 
@@ -108,13 +116,19 @@ pub fn parse_post_item_analytics(value: JsValue, expected_post_item_id: JsValue)
         .map_err(to_js_error)
 }
 
-fn get(client: Client, post_item_id: JsValue, options: JsValue) -> Promise {
-    let prepared = id_string(&post_item_id, "postItemId").and_then(|id| Ok((id, request_options(&options)?)));
-    future_to_promise(async move {
-        let (id, opts) = prepared.map_err(|e| to_js_error(with_id(e, &post_item_id)))?;
+fn get(client: Client, post_item_id: JsValue, options: JsValue, resolve: Function, reject: Function) {
+    let (id, opts) =
+        match id_string(&post_item_id, "postItemId").and_then(|id| Ok((id, request_options(&options)?))) {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                let _ = reject.call1(&JsValue::UNDEFINED, &to_js_error(with_id(e, &post_item_id)));
+                return;
+            }
+        };
+    settle_with(resolve, reject, async move {
         let item = client.get_post_item_analytics_with(&id, &opts).await.map_err(to_js_error)?;
         Ok(analytics_to_js(&item))
-    })
+    });
 }
 
 fn with_id(e: Error, id: &JsValue) -> Error {

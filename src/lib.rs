@@ -45,6 +45,8 @@ mod js;
 #[cfg(target_arch = "wasm32")]
 mod promise;
 #[cfg(target_arch = "wasm32")]
+mod task;
+#[cfg(target_arch = "wasm32")]
 mod transport;
 
 pub use config::{

@@ -1,6 +1,6 @@
 // The public JavaScript API, shared by every entry. Each entry supplies `load()`, which makes
 // the wasm module ready (synchronously) or throws; everything else is a thin pass-through to
-// the wasm-bindgen exports.
+// the wasm-bindgen exports, which settle the promises created here.
 import {
   PowerPost as WasmClient,
   getPostItemAnalytics as wasmGet,
@@ -17,10 +17,10 @@ export function makeApi(load) {
       this.#client = new WasmClient(options);
     }
     getPostItemAnalytics(postItemId, options) {
-      return this.#client.getPostItemAnalytics(postItemId, options);
+      return new Promise((resolve, reject) => this.#client.getPostItemAnalytics(postItemId, options, resolve, reject));
     }
     getPostItemAnalyticsBatch(postItemIds, options) {
-      return this.#client.getPostItemAnalyticsBatch(postItemIds, options);
+      return new Promise((resolve, reject) => this.#client.getPostItemAnalyticsBatch(postItemIds, options, resolve, reject));
     }
     get rateLimit() {
       return this.#client.rateLimit;
@@ -31,12 +31,11 @@ export function makeApi(load) {
   }
 
   function getPostItemAnalytics(postItemId, options) {
-    try {
+    // The executor rejects when load() throws, as for any other failure.
+    return new Promise((resolve, reject) => {
       load();
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return wasmGet(postItemId, options);
+      wasmGet(postItemId, options, resolve, reject);
+    });
   }
 
   function parsePostItemAnalytics(value, expectedPostItemId) {
