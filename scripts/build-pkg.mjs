@@ -115,7 +115,12 @@ function minifyGlueNames(text, map) {
   const namespaceOf = new Map([...m[0].matchAll(/"([^"]+)": (import\d+)/g)].map((x) => [x[1], x[2]]));
   const extra = fromSnippets.map(([module, base, short]) => {
     const ns = namespaceOf.get(module);
-    if (!ns) throw new Error(`wasm-bindgen glue changed: no namespace for ${module}`);
+    const snippet = /\/js\/([a-z]+\.js)$/.exec(module);
+    if (!ns || !snippet) throw new Error(`wasm-bindgen glue changed: no namespace for ${module}`);
+    // The namespace must really export the function, or the import would be `undefined`.
+    if (!new RegExp(`^export function ${base}\\(`, 'm').test(fs.readFileSync(path.join(root, 'js', snippet[1]), 'utf8'))) {
+      throw new Error(`js/${snippet[1]} does not export ${base}`);
+    }
     return `${short}: ${ns}.${base}`;
   });
   text = text.replace(m[0], () => `\n    return { a: Object.assign(import0, { ${extra.join(', ')} }) };\n`);
