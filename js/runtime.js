@@ -24,27 +24,39 @@ export function readEnv(name) {
   }
 }
 
-// Timers and abort links live in JavaScript: a Rust callback per timer or listener would be a
+// Timers and abort links live in JavaScript: a Rust callback for each would be a
 // wasm-bindgen closure (a FinalizationRegistry entry and two allocations) on every request.
 
-/** @internal Aborts `controller` with a "timed out" Error after `ms`; the handle is for stopTimer. */
-export function abortAfter(controller, ms) {
-  return setTimeout(() => controller.abort(new Error('timed out')), ms);
+/**
+ * @internal Starts one attempt: an AbortController that the timeout and the caller's signal
+ * abort (always with an Error: gloo-net expects fetch to reject with one, and a caller's
+ * `abort('reason')` must not reach it), and the GET Request that gloo-net sends. One call
+ * instead of a dozen boundary crossings; endAttempt clears the timer and the listener.
+ */
+export function beginAttempt(url, headers, signal, ms) {
+  const controller = new AbortController();
+  const attempt = { request: undefined, timedOut: false, timer: undefined, signal, onAbort: undefined };
+  attempt.timer = setTimeout(() => {
+    attempt.timedOut = true;
+    controller.abort(new Error('timed out'));
+  }, ms);
+  if (signal) {
+    attempt.onAbort = () => controller.abort(new Error('aborted by the caller'));
+    signal.addEventListener('abort', attempt.onAbort);
+  }
+  try {
+    // Redirects are surfaced as errors rather than followed with the key attached.
+    attempt.request = new Request(url, { method: 'GET', headers, signal: controller.signal, redirect: 'manual' });
+  } catch (e) {
+    endAttempt(attempt);
+    throw e;
+  }
+  return attempt;
 }
 /** @internal */
-export function stopTimer(handle) {
-  clearTimeout(handle);
-}
-
-/** @internal Aborts `controller` when `signal` fires; the handle is for unlinkAbort. */
-export function linkAbort(signal, controller) {
-  const onAbort = () => controller.abort(new Error('aborted by the caller'));
-  signal.addEventListener('abort', onAbort);
-  return onAbort;
-}
-/** @internal */
-export function unlinkAbort(signal, onAbort) {
-  signal.removeEventListener('abort', onAbort);
+export function endAttempt(attempt) {
+  clearTimeout(attempt.timer);
+  if (attempt.onAbort) attempt.signal.removeEventListener('abort', attempt.onAbort);
 }
 
 /**
@@ -94,12 +106,14 @@ export function settle(promise, slot, callback) {
 }
 
 /**
- * @internal The response headers the client reads, in one call: a crossing per header (and a
- * string conversion per name) was a measurable part of a loopback request.
- * Lines: x-request-id, x-ratelimit-limit, -remaining, -reset, retry-after, location, content-length.
+ * @internal The status and the response headers the client reads, in one call: a crossing per
+ * header (and a string conversion per name) was a measurable part of a loopback request.
+ * Lines: status, x-request-id, x-ratelimit-limit, -remaining, -reset, retry-after, location,
+ * content-length.
  */
-export function responseMeta(headers) {
+export function responseMeta(response) {
+  const headers = response.headers;
   const h = (name) => headers.get(name) ?? '';
-  return [h('x-request-id'), h('x-ratelimit-limit'), h('x-ratelimit-remaining'), h('x-ratelimit-reset'),
-    h('retry-after'), h('location'), h('content-length')].join('\n');
+  return [String(response.status), h('x-request-id'), h('x-ratelimit-limit'), h('x-ratelimit-remaining'),
+    h('x-ratelimit-reset'), h('retry-after'), h('location'), h('content-length')].join('\n');
 }

@@ -230,7 +230,9 @@ impl Client {
                     if meta.rate_limit.is_some() {
                         self.inner.rate_limit.set(meta.rate_limit);
                     }
-                    response::interpret(&meta, &body, id, config.api_key.as_deref(), now_ms())
+                    // The clock only matters for waits, which only failures have.
+                    let now = if (200..300).contains(&meta.status) { 0.0 } else { now_ms() };
+                    response::interpret(&meta, &body, id, config.api_key.as_deref(), now)
                         .map_err(|(e, hints)| (e, Some(hints)))
                 }
                 Err(e) => Err((e, None)),

@@ -277,6 +277,9 @@ fn client_options(options: &JsValue) -> Result<ClientOptions, Error> {
 }
 
 fn request_options(options: &JsValue) -> Result<RequestOptions, Error> {
+    if options.is_undefined() {
+        return Ok(RequestOptions::default()); // the common case, in one crossing
+    }
     check_options_object(options, "options")?;
     let signal = match field(options, "signal")? {
         None => None,

@@ -5,7 +5,7 @@
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AbortController, AbortSignal, RequestInit, RequestRedirect};
+use web_sys::AbortSignal;
 
 use crate::config::Config;
 use crate::error::{Error, ErrorKind};
@@ -15,44 +15,35 @@ use crate::text::{cat, num};
 use crate::types::RateLimit;
 use crate::validate::MAX_BODY_BYTES;
 
-// Timers and abort links are plain JavaScript functions: a Rust callback for each would be a
-// wasm-bindgen closure per request.
+// The attempt's controller, timer and abort link live in JavaScript: a Rust callback for each
+// would be a wasm-bindgen closure per request, and setting them up from here a dozen crossings.
 #[wasm_bindgen(module = "/js/runtime.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = abortAfter)]
-    fn abort_after(controller: &AbortController, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = stopTimer)]
-    fn stop_timer(handle: &JsValue);
-    #[wasm_bindgen(js_name = linkAbort)]
-    fn link_abort(signal: &AbortSignal, controller: &AbortController) -> JsValue;
-    #[wasm_bindgen(js_name = unlinkAbort)]
-    fn unlink_abort(signal: &AbortSignal, handle: &JsValue);
+    /// One attempt in flight: its `Request`, and whether its timeout fired.
+    type Attempt;
+    #[wasm_bindgen(js_name = beginAttempt, catch)]
+    fn begin_attempt(url: &str, headers: &web_sys::Headers, signal: Option<&AbortSignal>, ms: f64) -> Result<Attempt, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn request(this: &Attempt) -> web_sys::Request;
+    #[wasm_bindgen(method, getter, js_name = timedOut)]
+    fn timed_out(this: &Attempt) -> bool;
+    #[wasm_bindgen(js_name = endAttempt)]
+    fn end_attempt(attempt: &Attempt);
     #[wasm_bindgen(js_name = sleep)]
     fn sleep_promise(ms: f64, signal: Option<&AbortSignal>) -> Promise;
     #[wasm_bindgen(js_name = cancelSleep)]
     fn cancel_sleep(promise: &Promise);
     #[wasm_bindgen(js_name = responseMeta)]
-    fn response_meta(headers: &web_sys::Headers) -> String;
+    fn response_meta(response: &web_sys::Response) -> String;
 }
 
-/// Aborts a controller when the caller's signal fires; undone on drop.
-struct AbortLink<'a> {
-    signal: &'a AbortSignal,
-    handle: JsValue,
-}
+/// Ends the attempt when dropped: the timer is cleared (so none keeps Node alive or fires
+/// late) and the listener on the caller's signal removed.
+struct AttemptGuard(Attempt);
 
-impl Drop for AbortLink<'_> {
+impl Drop for AttemptGuard {
     fn drop(&mut self) {
-        unlink_abort(self.signal, &self.handle);
-    }
-}
-
-/// A running timeout; cleared on drop so no timer keeps Node alive or fires late.
-struct Timer(JsValue);
-
-impl Drop for Timer {
-    fn drop(&mut self) {
-        stop_timer(&self.0);
+        end_attempt(&self.0);
     }
 }
 
@@ -112,17 +103,20 @@ pub(crate) async fn send(
     signal: Option<&AbortSignal>,
 ) -> Result<(ResponseMeta, Body), Error> {
     // An already-aborted signal is refused by the caller (`Client::fetch`) before each attempt.
-    let controller =
-        AbortController::new().map_err(|e| connection_error("AbortController is unavailable", js_error_text(&e)))?;
-    // The internal controller is always aborted with an Error object: gloo-net expects fetch
-    // to reject with an Error, and a caller's `abort('string')` reason must not reach it.
-    let _link = signal.map(|s| AbortLink { signal: s, handle: link_abort(s, &controller) });
-    let _timer = Timer(abort_after(&controller, timer_ms(timeout_ms)));
-    // Only the caller's signal and the timer abort the controller: which one, is read after.
+    let attempt = begin_attempt(url, headers, signal, timer_ms(timeout_ms)).map_err(|e| {
+        Error::invalid_argument(cat(&[
+            "The request to ",
+            &crate::error::describe_str(url),
+            " could not be built: ",
+            &js_error_text(&e),
+        ]))
+    })?;
+    let attempt = AttemptGuard(attempt);
+    // Only the caller's signal and the timer abort the attempt: which one, is read after.
     let classify = |cause: String, during: &str| {
         if signal.is_some_and(AbortSignal::aborted) {
             aborted_error()
-        } else if controller.signal().aborted() {
+        } else if attempt.0.timed_out() {
             let mut e = Error::new(
                 ErrorKind::Timeout,
                 cat(&[
@@ -140,22 +134,7 @@ pub(crate) async fn send(
         }
     };
 
-    let init = RequestInit::new();
-    init.set_method("GET");
-    // Redirects are surfaced as errors rather than followed with the key attached.
-    init.set_redirect(RequestRedirect::Manual);
-    init.set_signal(Some(&controller.signal()));
-    init.set_headers(headers);
-    let raw = web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| {
-        Error::invalid_argument(cat(&[
-            "The request URL ",
-            &crate::error::describe_str(url),
-            " could not be built: ",
-            &js_error_text(&e),
-        ]))
-    })?;
-
-    let response = match gloo_net::http::Request::from(raw).send().await {
+    let response = match gloo_net::http::Request::from(attempt.0.request()).send().await {
         Ok(r) => r,
         Err(gloo_net::Error::JsError(js)) => return Err(classify(error_text(&js.name, js.message), "")),
         Err(gloo_net::Error::GlooError(text)) => return Err(classify(text, "")),
@@ -164,14 +143,14 @@ pub(crate) async fn send(
         Err(_) => return Err(classify("the request failed".to_owned(), "")),
     };
     let raw: web_sys::Response = response.into();
-    let meta_text = response_meta(&raw.headers());
+    let meta_text = response_meta(&raw);
     let mut lines = meta_text.split('\n').map(|v| Some(v).filter(|v| !v.is_empty()));
     let mut next = || lines.next().flatten();
-    let (request_id, limit, remaining, reset) = (next(), next(), next(), next());
+    let (status, request_id, limit, remaining, reset) = (next(), next(), next(), next(), next());
     let (retry_after, location, content_length) = (next(), next(), next());
     let meta = ResponseMeta {
         // Browsers answer a `redirect: 'manual'` redirect with an opaque response of status 0.
-        status: raw.status(),
+        status: status.and_then(|s| s.parse().ok()).unwrap_or(0),
         request_id: request_id.map(str::to_owned),
         retry_after: retry_after.map(str::to_owned),
         rate_limit: RateLimit::from_headers(limit, remaining, reset),
