@@ -124,10 +124,9 @@ test('Node: isPowerPostError across two copies of the package; require and impor
   assert.deepEqual(out, { differentClasses: true, crossInstanceof: false, crossBrand: true });
 });
 
-test('default entry decodes its embedded wasm without Buffer or Uint8Array.fromBase64 (older browsers)', async () => {
+test('default entry decodes its embedded wasm without Buffer (browsers, Deno)', async () => {
   const file = nodeScript('table-decode-test.mjs', `
     globalThis.Buffer = undefined;
-    delete Uint8Array.fromBase64;
     const pp = await import('powerpost-analytics');
     const r = pp.parsePostItemAnalytics({ post_item_id: 'x', post_type: 't', platform: 'p', status: 'posted',
       metrics: { views: 1, likes: 2, comments: 3, fetched_at: '2026-01-01T00:00:00Z' } });
