@@ -415,9 +415,8 @@ fn parse_base_url(raw: &str, runtime: Runtime) -> Result<Base, Error> {
 /// The host part of `host[:port]` / `[v6][:port]`, lower-case; `None` if malformed.
 fn host_of(authority: &str) -> Option<&str> {
     let (host, port) = if authority.starts_with('[') {
-        let end = authority.find(']')?;
-        let (h, rest) = authority.split_at(end + 1);
-        (h, rest.strip_prefix(':'))
+        let end = authority.find(']')? + 1;
+        (authority.get(..end)?, authority.get(end..)?.strip_prefix(':'))
     } else {
         match authority.split_once(':') {
             Some((h, p)) => (h, Some(p)),

@@ -307,8 +307,9 @@ fn id_string(v: &JsValue, name: &str) -> Result<String, Error> {
     })?;
     crate::config::check_post_item_id(&s).map_err(|e| {
         let mut e = e;
-        if name != "postItemId" {
-            let m = e.message().replacen("postItemId", name, 1);
+        // The id rules' messages start with "postItemId"; name the argument actually given.
+        if let Some(rest) = e.message().strip_prefix("postItemId").filter(|_| name != "postItemId") {
+            let m = cat(&[name, rest]);
             e.inner_mut().message = m;
         }
         e
