@@ -169,14 +169,21 @@ async function memory() {
   const ids = [ID, 'fault-wrong-shape', 'does-not-exist'];
   const mc = new pp.PowerPost({ baseUrl: base, apiKey: KEY, workspaceId: WS, maxRetries: 0 });
   const once = async (i) => { try { await mc.getPostItemAnalytics(ids[i % 3]); } catch { /* validation errors and 404s are part of the mix */ } };
+  // Heap "after GC" means after finalizers too: wasm-bindgen frees the closures that JS
+  // promises held through a FinalizationRegistry, whose callbacks run as tasks after a GC.
+  const settle = async () => {
+    for (let i = 0; i < 4; i++) {
+      global.gc();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
   for (let i = 0; i < 3000; i++) await once(i); // warm-up
-  global.gc(); global.gc();
+  await settle();
   const heap0 = process.memoryUsage().heapUsed;
   const wasm0 = pp.__wasmMemoryBytes();
   let i = 0;
   await Promise.all(Array.from({ length: 16 }, async () => { while (i < MEMORY_CALLS) await once(i++); }));
-  await new Promise((r) => setTimeout(r, 100));
-  global.gc(); global.gc();
+  await settle();
   return { calls: MEMORY_CALLS, heap0, heap1: process.memoryUsage().heapUsed, wasm0, wasm1: pp.__wasmMemoryBytes() };
 }
 
