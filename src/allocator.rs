@@ -69,7 +69,8 @@ impl<G: Grow> Heap<G> {
                 // Not contiguous with the old region (or the first one): start afresh.
                 self.bump = region;
             }
-            self.end = region + pages * PAGE;
+            // Saturates only at a full 4 GiB memory, where the next grow fails anyway.
+            self.end = region.saturating_add(pages * PAGE);
             return unsafe { self.alloc(layout) };
         }
         self.bump = start + size;
