@@ -148,21 +148,20 @@ function validationNs() {
 }
 
 function coldStart() {
-  const run = (code) => {
-    const samples = [];
-    for (let i = 0; i < (QUICK ? 5 : 15); i++) {
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
-      samples.push(Number(out));
-    }
-    return pct(samples, 50);
-  };
+  // Fresh processes, interleaved (empty, package, zod, empty, …) so that drift on a shared
+  // machine hits all three alike; the medians are compared.
+  const once = (code) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' }));
   const entry = pathToFileURL(path.join(pkg, 'dist', 'index.js')).href;
   const emptyFile = path.join(os.tmpdir(), 'powerpost-empty.mjs');
   fs.writeFileSync(emptyFile, 'export const x = 1;\n');
-  const empty = run(`const t = performance.now(); await import(${JSON.stringify(pathToFileURL(emptyFile).href)}); process.stdout.write(String(performance.now() - t));`);
-  const pkgMs = run(`const t = performance.now(); const m = await import(${JSON.stringify(entry)}); m.parsePostItemAnalytics({post_item_id:'x',post_type:'t',platform:'p',status:'draft',metrics:null}); process.stdout.write(String(performance.now() - t));`);
-  const zodMs = run(`const t = performance.now(); await import('zod'); process.stdout.write(String(performance.now() - t));`);
-  return { empty, pkg: pkgMs, zod: zodMs };
+  const codes = {
+    empty: `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(emptyFile).href)}); process.stdout.write(String(performance.now() - t));`,
+    pkg: `const t = performance.now(); const m = await import(${JSON.stringify(entry)}); m.parsePostItemAnalytics({post_item_id:'x',post_type:'t',platform:'p',status:'draft',metrics:null}); process.stdout.write(String(performance.now() - t));`,
+    zod: `const t = performance.now(); await import('zod'); process.stdout.write(String(performance.now() - t));`,
+  };
+  const samples = { empty: [], pkg: [], zod: [] };
+  for (let i = 0; i < (QUICK ? 5 : 25); i++) for (const k of Object.keys(codes)) samples[k].push(once(codes[k]));
+  return { empty: pct(samples.empty, 50), pkg: pct(samples.pkg, 50), zod: pct(samples.zod, 50) };
 }
 
 async function memory() {
@@ -240,7 +239,7 @@ Ratios: sequential median vs floor **${(mine1.median / floor1.median).toFixed(3)
 |---|---|
 ${Object.entries(val).map(([k, v]) => `| ${k} | ${v.toFixed(0)} |`).join('\n')}
 
-## Cold start (fresh Node process, median)
+## Cold start (fresh Node processes, interleaved, median of ${QUICK ? 5 : 25})
 
 | what | ms |
 |---|---|
