@@ -35,7 +35,7 @@ export function readEnv(name) {
  */
 export function beginAttempt(url, headers, signal, ms) {
   const controller = new AbortController();
-  const attempt = { request: undefined, timedOut: false, timer: undefined, signal, onAbort: undefined };
+  const attempt = { request: undefined, timedOut: false, timer: undefined, signal, onAbort: undefined, controller };
   attempt.timer = setTimeout(() => {
     attempt.timedOut = true;
     controller.abort(new Error('timed out'));
@@ -48,15 +48,16 @@ export function beginAttempt(url, headers, signal, ms) {
     // Redirects are surfaced as errors rather than followed with the key attached.
     attempt.request = new Request(url, { method: 'GET', headers, signal: controller.signal, redirect: 'manual' });
   } catch (e) {
-    endAttempt(attempt);
+    endAttempt(attempt, false);
     throw e;
   }
   return attempt;
 }
-/** @internal */
-export function endAttempt(attempt) {
+/** @internal `cancel`: the Rust future was dropped mid-request, so the request is aborted too. */
+export function endAttempt(attempt, cancel) {
   clearTimeout(attempt.timer);
   if (attempt.onAbort) attempt.signal.removeEventListener('abort', attempt.onAbort);
+  if (cancel) attempt.controller.abort(new Error('cancelled: the request future was dropped'));
 }
 
 /**

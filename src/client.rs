@@ -142,7 +142,8 @@ impl Client {
     ///
     /// Connection failures, timeouts, 408, 429, 500, 502, 503 and 504 are retried up to
     /// `max_retries` times, waiting what the server asks (`Retry-After`, the body's
-    /// `retryAfter`, the rate-limit reset) or backing off exponentially.
+    /// `retryAfter`, the rate-limit reset) or backing off exponentially. Dropping the future
+    /// aborts the request in flight.
     pub async fn get_post_item_analytics_with(
         &self,
         post_item_id: &str,

@@ -28,7 +28,7 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = timedOut)]
     fn timed_out(this: &Attempt) -> bool;
     #[wasm_bindgen(js_name = endAttempt)]
-    fn end_attempt(attempt: &Attempt);
+    fn end_attempt(attempt: &Attempt, cancel: bool);
     #[wasm_bindgen(js_name = sleep)]
     fn sleep_promise(ms: f64, signal: Option<&AbortSignal>) -> Promise;
     #[wasm_bindgen(js_name = cancelSleep)]
@@ -38,12 +38,17 @@ extern "C" {
 }
 
 /// Ends the attempt when dropped: the timer is cleared (so none keeps Node alive or fires
-/// late) and the listener on the caller's signal removed.
-struct AttemptGuard(Attempt);
+/// late) and the listener on the caller's signal removed. Dropped before the exchange finished
+/// (a Rust caller dropped the future), it aborts the request as well, as dropping a future
+/// cancels it.
+struct AttemptGuard {
+    attempt: Attempt,
+    finished: bool,
+}
 
 impl Drop for AttemptGuard {
     fn drop(&mut self) {
-        end_attempt(&self.0);
+        end_attempt(&self.attempt, !self.finished);
     }
 }
 
@@ -111,12 +116,23 @@ pub(crate) async fn send(
             &js_error_text(&e),
         ]))
     })?;
-    let attempt = AttemptGuard(attempt);
+    let mut guard = AttemptGuard { attempt, finished: false };
+    let result = exchange(&guard.attempt, timeout_ms, signal).await;
+    guard.finished = true;
+    result
+}
+
+/// The request and the reading of its response, for one started attempt.
+async fn exchange(
+    attempt: &Attempt,
+    timeout_ms: u64,
+    signal: Option<&AbortSignal>,
+) -> Result<(ResponseMeta, Body), Error> {
     // Only the caller's signal and the timer abort the attempt: which one, is read after.
     let classify = |cause: String, during: &str| {
         if signal.is_some_and(AbortSignal::aborted) {
             aborted_error()
-        } else if attempt.0.timed_out() {
+        } else if attempt.timed_out() {
             let mut e = Error::new(
                 ErrorKind::Timeout,
                 cat(&[
@@ -134,7 +150,7 @@ pub(crate) async fn send(
         }
     };
 
-    let response = match gloo_net::http::Request::from(attempt.0.request()).send().await {
+    let response = match gloo_net::http::Request::from(attempt.request()).send().await {
         Ok(r) => r,
         Err(gloo_net::Error::JsError(js)) => return Err(classify(error_text(&js.name, js.message), "")),
         Err(gloo_net::Error::GlooError(text)) => return Err(classify(text, "")),

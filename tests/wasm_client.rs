@@ -27,11 +27,21 @@ fn tag(prefix: &str) -> String {
     format!("{prefix}{}", (js_sys::Math::random() * 1e12) as u64)
 }
 
-async fn server_count(id: &str) -> u64 {
+/// What the dev server recorded for `id`: `{ count, requests: [...] }`.
+async fn dev_requests(id: &str) -> serde_json::Value {
     let url = format!("{}/__dev/requests?id={}", base(), js_sys::encode_uri_component(id));
     let text = gloo_net::http::Request::get(&url).send().await.unwrap().text().await.unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["count"].as_u64().unwrap()
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn server_count(id: &str) -> u64 {
+    dev_requests(id).await["count"].as_u64().unwrap()
+}
+
+/// Whether the client went away before the last response for `id` was complete.
+async fn last_closed_early(id: &str) -> bool {
+    let v = dev_requests(id).await;
+    v["requests"].as_array().and_then(|r| r.last()).is_some_and(|r| r["closedEarly"] == true)
 }
 
 fn now() -> f64 {
@@ -188,6 +198,48 @@ fn gloo_timers_free_abort(ctl: web_sys::AbortController, ms: i32) -> wasm_bindge
     let f: js_sys::Function = set_timeout.unchecked_into();
     f.call2(&wasm_bindgen::JsValue::NULL, cb.as_ref(), &ms.into()).unwrap();
     cb
+}
+
+/// Resolves after `ms`, through a plain JS timer.
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap().into();
+        set_timeout.call2(&wasm_bindgen::JsValue::NULL, &resolve, &ms.into()).unwrap();
+    });
+    js_sys::futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// Polls `f` once; true while it is still pending.
+async fn poll_once<F: std::future::Future + ?Sized>(f: &mut std::pin::Pin<Box<F>>) -> bool {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(f.as_mut().poll(cx).is_pending())).await
+}
+
+#[wasm_bindgen_test]
+async fn dropping_a_lookup_cancels_its_request() {
+    let c = client();
+    let before = server_count("fault-hang").await;
+    let mut lookup = Box::pin(c.get_post_item_analytics("fault-hang"));
+    // One poll sends the request; it then waits for an answer that never comes.
+    assert!(poll_once(&mut lookup).await);
+    sleep_ms(150).await;
+    assert_eq!(server_count("fault-hang").await, before + 1, "the request was sent");
+    drop(lookup);
+    sleep_ms(300).await;
+    assert!(last_closed_early("fault-hang").await, "dropping the future aborted the request");
+
+    // Dropped while reading the body (headers arrived, the body is 2 s away).
+    let slow_body = "fault-slow-body-2000";
+    let mut lookup = Box::pin(c.get_post_item_analytics(slow_body));
+    assert!(poll_once(&mut lookup).await);
+    sleep_ms(150).await;
+    assert!(poll_once(&mut lookup).await, "now waiting for the body");
+    drop(lookup);
+    sleep_ms(300).await;
+    assert!(last_closed_early(slow_body).await, "dropping the future aborted the body read");
+    // The client is still usable, its awaits included.
+    for _ in 0..3 {
+        assert_eq!(c.get_post_item_analytics(SAMPLE).await.unwrap().post_item_id, SAMPLE);
+    }
 }
 
 #[wasm_bindgen_test]

@@ -153,6 +153,8 @@ export function startDevServer(options = {}) {
       origin: origin ?? null, headerNames: Object.keys(req.headers).sort() };
     received.push(entry);
     res.on('finish', () => { entry.status = res.statusCode; });
+    // The client went away before the response was complete (an abort, a timeout, a cancelled future).
+    res.on('close', () => { if (!res.writableFinished) entry.closedEarly = true; });
     if (received.length > 10_000) received.splice(0, received.length - 10_000);
     if (id !== undefined) counters.set(id, (counters.get(id) ?? 0) + 1);
     log(`${req.method} ${req.url}`);
