@@ -309,4 +309,3 @@ async fn join_all<F: Future<Output = ()>>(futures: Vec<F>) {
     })
     .await
 }
-

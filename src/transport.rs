@@ -79,9 +79,10 @@ pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), E
             cancel_sleep(&self.0);
         }
     }
-    let promise = sleep_promise(timer_ms(ms), signal);
-    let result = settled(&promise).await;
-    drop(Cancel(promise));
+    // The guard exists before the await, so a wait dropped half-way still clears its timer.
+    let wait = Cancel(sleep_promise(timer_ms(ms), signal));
+    let result = settled(&wait.0).await;
+    drop(wait);
     result.map(|_| ()).map_err(|_| aborted_error())
 }
 
