@@ -13,7 +13,8 @@ use crate::error::Error;
 use crate::task::settle_with;
 use crate::text::{cat, num};
 use crate::types::{PostItemAnalytics, RateLimit};
-use crate::validate::{self, Doc, Node};
+use crate::json::Value;
+use crate::validate;
 
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
@@ -111,7 +112,8 @@ pub fn parse_post_item_analytics(value: JsValue, expected_post_item_id: JsValue)
     } else {
         Some(id_string(&expected_post_item_id, "expectedPostItemId").map_err(to_js_error)?)
     };
-    validate::validate(&JsDoc::Value(value), expected.as_deref())
+    const KEYS: [&str; 5] = ["post_item_id", "post_type", "platform", "status", "metrics"];
+    validate::validate(&&js_to_value(&value, &KEYS), expected.as_deref())
         .map(|a| analytics_to_js(&a))
         .map_err(to_js_error)
 }
@@ -345,59 +347,52 @@ fn string_array(v: &JsValue) -> Result<Vec<String>, Error> {
         .collect()
 }
 
-/// A JavaScript value seen through the validator's [`Doc`] view.
-enum JsDoc {
-    Value(JsValue),
-    Threw,
-}
-
-impl Doc for JsDoc {
-    type Str = String;
-    fn node(&self) -> Node<String> {
-        let v = match self {
-            JsDoc::Value(v) => v,
-            JsDoc::Threw => return Node::Other("a property whose getter throws"),
-        };
-        if v.is_null() {
-            Node::Null
-        } else if let Some(b) = v.as_bool() {
-            Node::Bool(b)
-        } else if let Some(n) = v.as_f64() {
-            if n.is_finite() {
-                Node::Number(n)
-            } else {
-                Node::Other("a non-finite number")
-            }
-        } else if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
-            // No field of a valid response can be longer than the 1 MiB body limit; longer
-            // strings are described without being copied into wasm memory.
-            match bounded_string(s, crate::MAX_BODY_BYTES as u32) {
-                Some(copy) => Node::String(copy),
-                None => Node::Other("a string longer than 1 MiB"),
-            }
-        } else if Array::is_array(v) {
-            Node::Array
-        } else if v.is_function() {
-            Node::Other("a function")
-        } else if v.is_object() {
-            Node::Object
-        } else if v.is_undefined() {
-            Node::Other("undefined")
-        } else if v.is_symbol() {
-            Node::Other("a symbol")
-        } else if v.is_bigint() {
-            Node::Other("a bigint")
+/// The fields the validator reads, copied from a JavaScript value into a [`Value`], so that
+/// both inputs share one compiled validator. Only the response's own keys are read (never
+/// every property of a hostile object); other containers keep only their kind, which is all
+/// the rules look at.
+fn js_to_value(v: &JsValue, keys: &[&str]) -> Value {
+    const METRICS_KEYS: [&str; 4] = ["views", "likes", "comments", "fetched_at"];
+    if v.is_null() {
+        Value::Null
+    } else if let Some(b) = v.as_bool() {
+        Value::Bool(b)
+    } else if let Some(n) = v.as_f64() {
+        if n.is_finite() {
+            Value::Number(n)
         } else {
-            Node::Other("an unsupported value")
+            Value::Other("a non-finite number")
         }
-    }
-    fn get(&self, key: &str) -> Option<JsDoc> {
-        let JsDoc::Value(v) = self else { return None };
-        match with_key(key, |k| Reflect::get(v, k)) {
-            Ok(x) if x.is_undefined() => None,
-            Ok(x) => Some(JsDoc::Value(x)),
-            Err(_) => Some(JsDoc::Threw),
+    } else if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
+        // No field of a valid response can be longer than the 1 MiB body limit; longer
+        // strings are described without being copied into wasm memory.
+        match bounded_string(s, crate::MAX_BODY_BYTES as u32) {
+            Some(copy) => Value::String(copy),
+            None => Value::Other("a string longer than 1 MiB"),
         }
+    } else if Array::is_array(v) {
+        Value::Array(Vec::new())
+    } else if v.is_function() {
+        Value::Other("a function")
+    } else if v.is_object() {
+        let mut members = Vec::new();
+        for &key in keys {
+            let nested: &[&str] = if key == "metrics" { &METRICS_KEYS } else { &[] };
+            match with_key(key, |k| Reflect::get(v, k)) {
+                Ok(x) if x.is_undefined() => {}
+                Ok(x) => members.push((key.to_owned(), js_to_value(&x, nested))),
+                Err(_) => members.push((key.to_owned(), Value::Other("a property whose getter throws"))),
+            }
+        }
+        Value::Object(members)
+    } else if v.is_undefined() {
+        Value::Other("undefined")
+    } else if v.is_symbol() {
+        Value::Other("a symbol")
+    } else if v.is_bigint() {
+        Value::Other("a bigint")
+    } else {
+        Value::Other("an unsupported value")
     }
 }
 

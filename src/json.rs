@@ -21,6 +21,10 @@ pub(crate) enum Value {
     Array(Vec<Value>),
     /// Members in document order; lookups take the last of duplicate keys.
     Object(Vec<(String, Value)>),
+    /// Never parsed: a JavaScript value that JSON cannot hold (a function, a throwing getter,
+    /// …), described by the validator as it is, for `parsePostItemAnalytics` on JS values.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Other(&'static str),
 }
 
 impl Value {

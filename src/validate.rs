@@ -1,8 +1,9 @@
 //! Turns a JSON document into [`PostItemAnalytics`], or into an [`Error`] that names the first
 //! bad field by path, what was expected there and what was found.
 //!
-//! The rules are written once, against the small [`Doc`] view, so the same code checks a body
-//! parsed in Rust (`serde_json`) and a value handed over from JavaScript.
+//! The rules are written once, against the small [`Doc`] view of a [`json::Value`]: a body parsed
+//! in Rust and a value handed over from JavaScript (copied field by field into a `Value`) go
+//! through the same code, compiled once.
 
 use crate::error::{describe_str, Error};
 use crate::json::{self, Value};
@@ -47,6 +48,7 @@ impl<'a> Doc for &'a Value {
             Value::String(s) => Node::String(s.as_str()),
             Value::Array(_) => Node::Array,
             Value::Object(_) => Node::Object,
+            Value::Other(what) => Node::Other(what),
         }
     }
     fn get(&self, key: &str) -> Option<Self> {
