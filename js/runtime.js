@@ -118,3 +118,11 @@ export function responseMeta(response) {
   return [String(response.status), h('x-request-id'), h('x-ratelimit-limit'), h('x-ratelimit-remaining'),
     h('x-ratelimit-reset'), h('retry-after'), h('location'), h('content-length')].join('\n');
 }
+
+/** @internal A validated result as a plain object; one object shape for every result. */
+export function makeAnalytics(id, postType, platform, status, hasMetrics, views, likes, comments, fetchedAt) {
+  return {
+    post_item_id: id, post_type: postType, platform, status,
+    metrics: hasMetrics ? { views, likes, comments, fetched_at: fetchedAt } : null,
+  };
+}

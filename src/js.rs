@@ -16,6 +16,16 @@ use crate::types::{PostItemAnalytics, RateLimit};
 use crate::json::Value;
 use crate::validate;
 
+#[wasm_bindgen(module = "/js/runtime.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = makeAnalytics)]
+    #[allow(clippy::too_many_arguments)]
+    fn make_analytics(
+        id: &str, post_type: &str, platform: &str, status: &str, has_metrics: bool,
+        views: f64, likes: f64, comments: f64, fetched_at: &str,
+    ) -> JsValue;
+}
+
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
     #[wasm_bindgen(js_name = createError)]
@@ -403,10 +413,15 @@ fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = with_key(key, |k| Reflect::set(obj, k, value));
 }
 
-/// One string conversion and the engine's JSON.parse build the plain result object faster
-/// than a property-by-property construction from Rust.
+/// One call builds the plain result object in JavaScript, with one shape for every result.
 fn analytics_to_js(a: &PostItemAnalytics) -> JsValue {
-    js_sys::JSON::parse(&a.to_json()).unwrap_or(JsValue::NULL)
+    match &a.metrics {
+        Some(m) => make_analytics(
+            &a.post_item_id, &a.post_type, &a.platform, a.status.as_str(), true,
+            m.views as f64, m.likes as f64, m.comments as f64, &m.fetched_at,
+        ),
+        None => make_analytics(&a.post_item_id, &a.post_type, &a.platform, a.status.as_str(), false, 0.0, 0.0, 0.0, ""),
+    }
 }
 
 fn rate_limit_to_js(r: &RateLimit) -> JsValue {
