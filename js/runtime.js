@@ -114,9 +114,12 @@ export function settle(promise, slot, callback) {
  */
 export function responseMeta(response) {
   const headers = response.headers;
+  const status = response.status;
   const h = (name) => headers.get(name) ?? '';
-  return [String(response.status), h('x-request-id'), h('x-ratelimit-limit'), h('x-ratelimit-remaining'),
-    h('x-ratelimit-reset'), h('retry-after'), h('location'), h('content-length')].join('\n');
+  // Retry-After and Location only mean something on a failure or a redirect.
+  const failed = status < 200 || status > 299;
+  return [String(status), h('x-request-id'), h('x-ratelimit-limit'), h('x-ratelimit-remaining'),
+    h('x-ratelimit-reset'), failed ? h('retry-after') : '', failed ? h('location') : '', h('content-length')].join('\n');
 }
 
 /** @internal A validated result as a plain object; one object shape for every result. */
