@@ -329,7 +329,7 @@ pub(crate) fn describe_str(s: &str) -> String {
             '\\' => out.push_str("\\\\"),
             c if c.is_control() => {
                 out.push_str("\\u{");
-                push_hex(&mut out, c as u32);
+                push_hex(&mut out, c as u32, 1);
                 out.push('}');
             }
             c => out.push(c),

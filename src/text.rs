@@ -34,13 +34,13 @@ pub(crate) fn push_num(out: &mut String, mut n: u64, width: usize) {
     }
 }
 
-/// Appends `n` in lower-case hexadecimal.
-pub(crate) fn push_hex(out: &mut String, n: u32) {
+/// Appends `n` in lower-case hexadecimal, zero-padded to at least `width` digits (at most 8).
+pub(crate) fn push_hex(out: &mut String, n: u32, width: u32) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut started = false;
     for shift in (0..8).rev() {
         let nibble = (n >> (shift * 4)) & 15;
-        if nibble != 0 || started || shift == 0 {
+        if nibble != 0 || started || shift < width.max(1) {
             started = true;
             out.push(HEX.get(nibble as usize).map_or('0', |h| char::from(*h)));
         }
@@ -62,9 +62,11 @@ mod tests {
             }
         }
         for n in [0u32, 1, 0x1f, 0xabc, 0x10ffff, u32::MAX] {
-            let mut s = String::new();
-            push_hex(&mut s, n);
-            assert_eq!(s, format!("{n:x}"));
+            for width in [1usize, 4] {
+                let mut s = String::new();
+                push_hex(&mut s, n, width as u32);
+                assert_eq!(s, format!("{n:0width$x}"));
+            }
         }
         assert_eq!(cat(&["a", "", "bc"]), "abc");
     }

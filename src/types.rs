@@ -1,6 +1,6 @@
 //! The response types: what `GET /api/v1/post-items/{id}/analytics` returns, once validated.
 
-use crate::text::push_num;
+use crate::text::{push_hex, push_num};
 
 use std::fmt;
 
@@ -63,7 +63,6 @@ impl PostItemAnalytics {
 /// Appends `s` as a JSON string literal, copying runs of plain text at once (only `"`, `\\`
 /// and control characters are escaped, all ASCII, so runs split on character boundaries).
 fn json_string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let mut run = 0;
     for (i, b) in s.bytes().enumerate() {
@@ -75,10 +74,8 @@ fn json_string(out: &mut String, s: &str) {
         match b {
             b'"' | b'\\' => out.push(char::from(b)),
             _ => {
-                out.push_str("u00");
-                for nibble in [b >> 4, b & 15] {
-                    out.push(HEX.get(usize::from(nibble)).map_or('0', |h| char::from(*h)));
-                }
+                out.push('u');
+                push_hex(out, u32::from(b), 4);
             }
         }
         run = i + 1;
