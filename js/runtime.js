@@ -27,6 +27,16 @@ export function readEnv(name) {
 // Timers and abort links live in JavaScript: a Rust callback for each would be a
 // wasm-bindgen closure (a FinalizationRegistry entry and two allocations) on every request.
 
+/** Runs `onTimeout` after `ms` and `onAbort` when `signal` fires; the result undoes both. */
+function watch(ms, onTimeout, signal, onAbort) {
+  const timer = setTimeout(onTimeout, ms);
+  if (signal) signal.addEventListener('abort', onAbort);
+  return () => {
+    clearTimeout(timer);
+    if (signal) signal.removeEventListener('abort', onAbort);
+  };
+}
+
 /**
  * @internal Starts one attempt: an AbortController that the timeout and the caller's signal
  * abort (always with an Error: gloo-net expects fetch to reject with one, and a caller's
@@ -35,15 +45,11 @@ export function readEnv(name) {
  */
 export function beginAttempt(url, headers, signal, ms) {
   const controller = new AbortController();
-  const attempt = { request: undefined, timedOut: false, timer: undefined, signal, onAbort: undefined, controller };
-  attempt.timer = setTimeout(() => {
+  const attempt = { request: undefined, timedOut: false, controller, stop: undefined };
+  attempt.stop = watch(ms, () => {
     attempt.timedOut = true;
     controller.abort(new Error('timed out'));
-  }, ms);
-  if (signal) {
-    attempt.onAbort = () => controller.abort(new Error('aborted by the caller'));
-    signal.addEventListener('abort', attempt.onAbort);
-  }
+  }, signal, () => controller.abort(new Error('aborted by the caller')));
   try {
     // Redirects are surfaced as errors rather than followed with the key attached.
     attempt.request = new Request(url, { method: 'GET', headers, signal: controller.signal, redirect: 'manual' });
@@ -55,8 +61,7 @@ export function beginAttempt(url, headers, signal, ms) {
 }
 /** @internal `cancel`: the Rust future was dropped mid-request, so the request is aborted too. */
 export function endAttempt(attempt, cancel) {
-  clearTimeout(attempt.timer);
-  if (attempt.onAbort) attempt.signal.removeEventListener('abort', attempt.onAbort);
+  attempt.stop();
   if (cancel) attempt.controller.abort(new Error('cancelled: the request future was dropped'));
 }
 
@@ -67,19 +72,13 @@ export function endAttempt(attempt, cancel) {
 export function sleep(ms, signal) {
   let cancel;
   const promise = new Promise((resolve, reject) => {
-    const onAbort = () => {
-      cancel();
-      reject(new Error('aborted by the caller'));
-    };
-    const timer = setTimeout(() => {
+    cancel = watch(ms, () => {
       cancel();
       resolve();
-    }, ms);
-    cancel = () => {
-      clearTimeout(timer);
-      if (signal) signal.removeEventListener('abort', onAbort);
-    };
-    if (signal) signal.addEventListener('abort', onAbort);
+    }, signal, () => {
+      cancel();
+      reject(new Error('aborted by the caller'));
+    });
   });
   promise.cancel = cancel;
   return promise;
