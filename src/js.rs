@@ -10,10 +10,10 @@ use web_sys::AbortSignal;
 use crate::client::{Client, RequestOptions};
 use crate::config::{check_count, check_ms, ClientOptions, DEFAULT_CONCURRENCY, MAX_POST_ITEM_ID_CHARS};
 use crate::error::Error;
+use crate::json::Value;
 use crate::task::settle_with;
 use crate::text::{cat, num};
 use crate::types::{PostItemAnalytics, RateLimit};
-use crate::json::Value;
 use crate::validate;
 
 #[wasm_bindgen(module = "/js/runtime.js")]
@@ -108,9 +108,7 @@ impl JsClient {
 pub fn get_post_item_analytics(post_item_id: JsValue, options: JsValue, resolve: Function, reject: Function) {
     match client_options(&options).and_then(Client::new) {
         Ok(client) => get(client, post_item_id, options, resolve, reject),
-        Err(e) => {
-            let _ = reject.call1(&JsValue::UNDEFINED, &to_js_error(with_id(e, &post_item_id)));
-        }
+        Err(e) => reject_for(&reject, e, &post_item_id),
     }
 }
 
@@ -122,8 +120,7 @@ pub fn parse_post_item_analytics(value: JsValue, expected_post_item_id: JsValue)
     } else {
         Some(id_string(&expected_post_item_id, "expectedPostItemId").map_err(to_js_error)?)
     };
-    const KEYS: [&str; 5] = ["post_item_id", "post_type", "platform", "status", "metrics"];
-    validate::validate(&&js_to_value(&value, &KEYS), expected.as_deref())
+    validate::validate(&&js_to_value(&value, &RESPONSE_KEYS), expected.as_deref())
         .map(|a| analytics_to_js(&a))
         .map_err(to_js_error)
 }
@@ -132,15 +129,17 @@ fn get(client: Client, post_item_id: JsValue, options: JsValue, resolve: Functio
     let (id, opts) =
         match id_string(&post_item_id, "postItemId").and_then(|id| Ok((id, request_options(&options)?))) {
             Ok(prepared) => prepared,
-            Err(e) => {
-                let _ = reject.call1(&JsValue::UNDEFINED, &to_js_error(with_id(e, &post_item_id)));
-                return;
-            }
+            Err(e) => return reject_for(&reject, e, &post_item_id),
         };
     settle_with(resolve, reject, async move {
         let item = client.get_post_item_analytics_with(&id, &opts).await.map_err(to_js_error)?;
         Ok(analytics_to_js(&item))
     });
+}
+
+/// Rejects the caller's promise with `e`, naming the id it was about when it is a usable string.
+fn reject_for(reject: &Function, e: Error, post_item_id: &JsValue) {
+    let _ = reject.call1(&JsValue::UNDEFINED, &to_js_error(with_id(e, post_item_id)));
 }
 
 fn with_id(e: Error, id: &JsValue) -> Error {
@@ -357,12 +356,15 @@ fn string_array(v: &JsValue) -> Result<Vec<String>, Error> {
         .collect()
 }
 
+/// The keys of a response, and of its `metrics`: all the validator reads.
+const RESPONSE_KEYS: [&str; 5] = ["post_item_id", "post_type", "platform", "status", "metrics"];
+const METRICS_KEYS: [&str; 4] = ["views", "likes", "comments", "fetched_at"];
+
 /// The fields the validator reads, copied from a JavaScript value into a [`Value`], so that
 /// both inputs share one compiled validator. Only the response's own keys are read (never
 /// every property of a hostile object); other containers keep only their kind, which is all
 /// the rules look at.
 fn js_to_value(v: &JsValue, keys: &[&str]) -> Value {
-    const METRICS_KEYS: [&str; 4] = ["views", "likes", "comments", "fetched_at"];
     if v.is_null() {
         Value::Null
     } else if let Some(b) = v.as_bool() {
