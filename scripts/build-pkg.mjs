@@ -112,12 +112,14 @@ function minifyGlueNames(text, map) {
   const m = returned.exec(text);
   if (!m) throw new Error('wasm-bindgen glue changed: import object not found');
   const namespaceOf = new Map([...m[0].matchAll(/"([^"]+)": (import\d+)/g)].map((x) => [x[1], x[2]]));
+  const sources = new Map(); // js/*.js, read once each
   const extra = fromSnippets.map(([module, base, short]) => {
     const ns = namespaceOf.get(module);
     const snippet = /\/js\/([a-z]+\.js)$/.exec(module);
     if (!ns || !snippet) throw new Error(`wasm-bindgen glue changed: no namespace for ${module}`);
+    if (!sources.has(snippet[1])) sources.set(snippet[1], fs.readFileSync(path.join(root, 'js', snippet[1]), 'utf8'));
     // The namespace must really export the function, or the import would be `undefined`.
-    if (!new RegExp(`^export function ${base}\\(`, 'm').test(fs.readFileSync(path.join(root, 'js', snippet[1]), 'utf8'))) {
+    if (!new RegExp(`^export function ${base}\\(`, 'm').test(sources.get(snippet[1]))) {
       throw new Error(`js/${snippet[1]} does not export ${base}`);
     }
     return `${short}: ${ns}.${base}`;
