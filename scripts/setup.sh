@@ -8,6 +8,8 @@ GECKODRIVER_VERSION=0.37.1
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# The package build recompiles the standard library (scripts/build-pkg.mjs, step 1).
+rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
 
 if ! wasm-pack --version 2>/dev/null | grep -q " $WASM_PACK_VERSION"; then
   echo "setup: installing wasm-pack $WASM_PACK_VERSION"
