@@ -159,13 +159,28 @@ function coldStart() {
     pkg: `const t = performance.now(); const m = await import(${JSON.stringify(entry)}); m.parsePostItemAnalytics({post_item_id:'x',post_type:'t',platform:'p',status:'draft',metrics:null}); process.stdout.write(String(performance.now() - t));`,
     zod: `const t = performance.now(); await import('zod'); process.stdout.write(String(performance.now() - t));`,
   };
-  const samples = { empty: [], pkg: [], zod: [], extra: [] };
+  // Where the time goes: the same start-up in its own processes, with WebAssembly.Module and
+  // WebAssembly.Instance timed from outside. Prints [import, compile, instantiate, first call].
+  const parts = `const T = {}; for (const k of ['Module', 'Instance']) { const C = WebAssembly[k];
+    WebAssembly[k] = function (...a) { const t = performance.now(); const r = new C(...a); T[k] = performance.now() - t; return r; };
+    WebAssembly[k].prototype = C.prototype; }
+    const t0 = performance.now(); const m = await import(${JSON.stringify(entry)}); const t1 = performance.now();
+    m.parsePostItemAnalytics({post_item_id:'x',post_type:'t',platform:'p',status:'draft',metrics:null});
+    process.stdout.write(JSON.stringify([t1 - t0, T.Module, T.Instance, performance.now() - t1 - T.Module - T.Instance]));`;
+  const samples = { empty: [], pkg: [], zod: [], extra: [], import: [], compile: [], instantiate: [], call: [] };
   for (let i = 0; i < (QUICK ? 5 : 25); i++) {
     for (const k of Object.keys(codes)) samples[k].push(once(codes[k]));
     // The package's cost beyond the empty module next to it: pairs cancel slow drift.
     samples.extra.push(samples.pkg[i] - samples.empty[i]);
+    const [imp, compile, instantiate, call] = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', parts], { cwd: root, encoding: 'utf8' }));
+    samples.import.push(imp - samples.empty[i]);
+    samples.compile.push(compile);
+    samples.instantiate.push(instantiate);
+    samples.call.push(call);
   }
-  return { empty: pct(samples.empty, 50), pkg: pct(samples.pkg, 50), zod: pct(samples.zod, 50), extra: pct(samples.extra, 50) };
+  const med = (k) => pct(samples[k], 50);
+  return { empty: med('empty'), pkg: med('pkg'), zod: med('zod'), extra: med('extra'),
+    parts: { import: med('import'), compile: med('compile'), instantiate: med('instantiate'), call: med('call') } };
 }
 
 async function memory() {
@@ -250,6 +265,13 @@ ${Object.entries(val).map(([k, v]) => `| ${k} | ${v.toFixed(0)} |`).join('\n')}
 | import an empty module | ${cold.empty.toFixed(2)} |
 | import powerpost-analytics + first parsePostItemAnalytics | ${cold.pkg.toFixed(2)} (+${cold.extra.toFixed(2)}: median of the differences between back-to-back pairs) |
 | import zod | ${cold.zod.toFixed(2)} |
+
+Where the package's start-up goes (its own processes; \`WebAssembly.Module\` and \`Instance\` timed
+from outside, medians): importing the entry ${cold.parts.import.toFixed(2)} ms beyond the empty module (parsing the
+JS and the embedded bytes), compiling the wasm ${cold.parts.compile.toFixed(2)} ms (Node 20's V8 validates the whole
+module up front and compiles each function on its first call), instantiating it
+${cold.parts.instantiate.toFixed(2)} ms, the rest of the first call ${cold.parts.call.toFixed(2)} ms (decoding the embedded bytes, the
+glue's set-up, compiling the functions the call touches).
 
 ## Memory (${mem.calls.toLocaleString('en-US')} mixed calls: success, invalid body, 404; 16 in flight)
 
