@@ -12,12 +12,12 @@ const out = path.join(root, 'target', 'wasm-pack-out');
 const pkg = path.join(root, 'pkg');
 const tpl = path.join(root, 'pkg-template');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
-const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
+const run = (cmd, args, env = process.env) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env });
 
 // 1. Rust → wasm + wasm-bindgen glue (web target: ESM, initSync, no Node built-ins).
 //    The standard library is rebuilt with the `immediate-abort` panic strategy: a panic was
 //    already a trap here (panic = "abort", no hook), but the prebuilt std still carried the
-//    code that formats panic messages nobody sees (core::fmt, locations): 8 KB of the module.
+//    code that formats panic messages nobody sees (core::fmt, locations): 9 KB of the module.
 //    That needs two unstable flags, so RUSTC_BOOTSTRAP is set for this build only; the crate
 //    itself is stable Rust and Rust users' builds are untouched. PP_PREBUILT_STD=1 builds
 //    against the prebuilt std instead (a toolchain without rust-src or these flags).
@@ -28,7 +28,7 @@ const buildEnv = prebuiltStd ? process.env : {
   RUSTC_BOOTSTRAP: '1',
   RUSTFLAGS: [process.env.RUSTFLAGS, '-Zunstable-options -Cpanic=immediate-abort'].filter(Boolean).join(' '),
 };
-execFileSync('wasm-pack', ['build', '--release', '--target', 'web', '--no-pack', '--out-dir', out, '--out-name', 'powerpost_analytics', ...cargoArgs], { cwd: root, stdio: 'inherit', env: buildEnv });
+run('wasm-pack', ['build', '--release', '--target', 'web', '--no-pack', '--out-dir', out, '--out-name', 'powerpost_analytics', ...cargoArgs], buildEnv);
 
 // 2. Optimise with binaryen from npm (Debian's wasm-opt 108 corrupts current Rust output).
 const rawWasm = path.join(out, 'powerpost_analytics_bg.wasm');
