@@ -21,12 +21,17 @@ const run = (cmd, args, env = process.env) => execFileSync(cmd, args, { cwd: roo
 //    That needs two unstable flags, so RUSTC_BOOTSTRAP is set for this build only; the crate
 //    itself is stable Rust and Rust users' builds are untouched. PP_PREBUILT_STD=1 builds
 //    against the prebuilt std instead (a toolchain without rust-src or these flags).
+//    The same rebuild turns off two wasm features that Rust enables by default, multivalue and
+//    reference-types (wasm-bindgen then keeps JS values in a JS array instead of an externref
+//    table): Node 20 compiles and instantiates the module 1.5 ms faster (measured, interleaved
+//    fresh processes; only both together give it), it is 0.8 KiB smaller gzipped, and a call
+//    costs the same.
 const prebuiltStd = process.env.PP_PREBUILT_STD === '1';
 const cargoArgs = prebuiltStd ? [] : ['.', '--', '-Zbuild-std=std,panic_abort', '-Zbuild-std-features=optimize_for_size'];
 const buildEnv = prebuiltStd ? process.env : {
   ...process.env,
   RUSTC_BOOTSTRAP: '1',
-  RUSTFLAGS: [process.env.RUSTFLAGS, '-Zunstable-options -Cpanic=immediate-abort'].filter(Boolean).join(' '),
+  RUSTFLAGS: [process.env.RUSTFLAGS, '-Zunstable-options -Cpanic=immediate-abort', '-Ctarget-feature=-multivalue,-reference-types'].filter(Boolean).join(' '),
 };
 run('wasm-pack', ['build', '--release', '--target', 'web', '--no-pack', '--out-dir', out, '--out-name', 'powerpost_analytics', ...cargoArgs], buildEnv);
 
