@@ -25,7 +25,8 @@ const run = (cmd, args, env = process.env) => execFileSync(cmd, args, { cwd: roo
 //    reference-types (wasm-bindgen then keeps JS values in a JS array instead of an externref
 //    table): Node 20 compiles and instantiates the module 1.5 ms faster (measured, interleaved
 //    fresh processes; only both together give it), it is 0.8 KiB smaller gzipped, and a call
-//    costs the same.
+//    costs the same. (The wasm-bindgen-test suites build with Rust's defaults; the package
+//    tests run this build.)
 const prebuiltStd = process.env.PP_PREBUILT_STD === '1';
 const cargoArgs = prebuiltStd ? [] : ['.', '--', '-Zbuild-std=std,panic_abort', '-Zbuild-std-features=optimize_for_size'];
 const buildEnv = prebuiltStd ? process.env : {
