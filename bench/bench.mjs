@@ -151,7 +151,7 @@ function coldStart() {
   // Fresh processes, interleaved (empty, package, zod, empty, …) so that drift on a shared
   // machine hits all three alike; the medians are compared. Each reads the clock before it
   // touches `process.stdout`, whose first use sets up the stream (milliseconds).
-  const once = (code) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' }));
+  const once = (code) => execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
   const entry = pathToFileURL(path.join(pkg, 'dist', 'index.js')).href;
   const emptyFile = path.join(os.tmpdir(), 'powerpost-empty.mjs');
   fs.writeFileSync(emptyFile, 'export const x = 1;\n');
@@ -171,10 +171,10 @@ function coldStart() {
     const t3 = performance.now(); process.stdout.write(JSON.stringify([t1 - t0, t2 - t1, t3 - t2]));`;
   const samples = { empty: [], pkg: [], zod: [], extra: [], import: [], load: [], call: [] };
   for (let i = 0; i < (QUICK ? 5 : 25); i++) {
-    for (const k of Object.keys(codes)) samples[k].push(once(codes[k]));
+    for (const k of Object.keys(codes)) samples[k].push(Number(once(codes[k])));
     // The package's cost beyond the empty module next to it: pairs cancel slow drift.
     samples.extra.push(samples.pkg[i] - samples.empty[i]);
-    const [imp, load, call] = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', parts], { cwd: root, encoding: 'utf8' }));
+    const [imp, load, call] = JSON.parse(once(parts));
     samples.import.push(imp);
     samples.load.push(load);
     samples.call.push(call);
