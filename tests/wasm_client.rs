@@ -190,22 +190,22 @@ async fn abort_before_and_during() {
     assert!(now() - start < 3000.0);
 }
 
+/// Calls `callback` after `ms`, through the global `setTimeout` (no timer crate needed).
+fn set_timeout(callback: &wasm_bindgen::JsValue, ms: i32) {
+    let f: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap().into();
+    f.call2(&wasm_bindgen::JsValue::NULL, callback, &ms.into()).unwrap();
+}
+
 /// Aborts `ctl` after `ms` using a plain JS timer.
 fn gloo_timers_free_abort(ctl: web_sys::AbortController, ms: i32) -> wasm_bindgen::closure::Closure<dyn FnMut()> {
-    use wasm_bindgen::JsCast;
     let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || ctl.abort_with_reason(&"stop".into()));
-    let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap();
-    let f: js_sys::Function = set_timeout.unchecked_into();
-    f.call2(&wasm_bindgen::JsValue::NULL, cb.as_ref(), &ms.into()).unwrap();
+    set_timeout(cb.as_ref(), ms);
     cb
 }
 
 /// Resolves after `ms`, through a plain JS timer.
 async fn sleep_ms(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let set_timeout: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap().into();
-        set_timeout.call2(&wasm_bindgen::JsValue::NULL, &resolve, &ms.into()).unwrap();
-    });
+    let promise = js_sys::Promise::new(&mut |resolve, _| set_timeout(&resolve, ms));
     js_sys::futures::JsFuture::from(promise).await.unwrap();
 }
 
