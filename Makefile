@@ -4,7 +4,7 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 # Not node_modules/.bin: the node22/node24 packages put a `node` there; tests pick runtimes explicitly.
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup build test test-native test-wasm test-package demo bench fuzz clean
+.PHONY: setup build test test-native test-wasm test-rust-app test-package demo bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -16,15 +16,21 @@ test: setup
 	$(MAKE) --no-print-directory test-native
 	$(MAKE) --no-print-directory build
 	$(MAKE) --no-print-directory test-wasm
+	$(MAKE) --no-print-directory test-rust-app
 	$(MAKE) --no-print-directory test-package
 
 test-native:
 	cargo test --quiet
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --quiet --target wasm32-unknown-unknown --all-features -- -D warnings
 
 test-wasm:
 	node tests/run-wasm-tests.mjs node chrome firefox
+
+# A Rust app depending on the crate: builds for wasm32, gets no exports from the crate, looks up.
+test-rust-app:
+	node tests/rust-app/check.mjs
 
 test-package:
 	node --test --test-concurrency=1 tests/package/package.test.mjs

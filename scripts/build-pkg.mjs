@@ -28,7 +28,9 @@ const run = (cmd, args, env = process.env) => execFileSync(cmd, args, { cwd: roo
 //    costs the same. (The wasm-bindgen-test suites build with Rust's defaults; the package
 //    tests run this build.)
 const prebuiltStd = process.env.PP_PREBUILT_STD === '1';
-const cargoArgs = prebuiltStd ? [] : ['.', '--', '-Zbuild-std=std,panic_abort', '-Zbuild-std-features=optimize_for_size'];
+//    The `js` feature adds the package's JavaScript surface (src/js.rs, js/errors.js); Rust users
+//    of the crate do not get it.
+const cargoArgs = ['.', '--', '--features', 'js', ...(prebuiltStd ? [] : ['-Zbuild-std=std,panic_abort', '-Zbuild-std-features=optimize_for_size'])];
 const buildEnv = prebuiltStd ? process.env : {
   ...process.env,
   RUSTC_BOOTSTRAP: '1',

@@ -7,23 +7,53 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
 
-use wasm_bindgen::prelude::*;
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
-use crate::config::{ClientOptions, Config, Env, Runtime, ENV_API_KEY, ENV_BASE_URL, ENV_WORKSPACE_ID};
+use crate::config::{
+    check_concurrency, check_max_retries, ClientOptions, Config, Env, Opt, Runtime, ENV_API_KEY, ENV_BASE_URL,
+    ENV_WORKSPACE_ID,
+};
 use crate::error::{Error, ErrorKind};
 use crate::response::{self, fmt_wait};
 use crate::retry::backoff_ms;
-use crate::text::{cat, num};
 use crate::transport;
 use crate::types::{PostItemAnalytics, RateLimit};
 
-#[wasm_bindgen(module = "/js/runtime.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = isBrowser)]
-    fn is_browser() -> bool;
-    #[wasm_bindgen(js_name = readEnv)]
-    fn read_env(name: &str) -> Option<String>;
+/// `globalThis[a][b]…`, or undefined when a step is missing or its getter throws (Deno without
+/// `--allow-env` throws on `process.env` reads).
+fn global_path(path: &[&str]) -> JsValue {
+    let mut v: JsValue = js_sys::global().into();
+    for key in path {
+        if !v.is_object() && !v.is_function() {
+            return JsValue::UNDEFINED;
+        }
+        v = Reflect::get(&v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+    }
+    v
+}
+
+/// True in a page or a web worker: places where an API key is visible to visitors.
+fn is_browser() -> bool {
+    let defined = |name: &str| !global_path(&[name]).is_undefined();
+    if defined("window") && defined("document") {
+        return true;
+    }
+    // Web workers have WorkerGlobalScope; so do Cloudflare Workers, which run on a server.
+    if defined("WorkerGlobalScope") {
+        if defined("importScripts") {
+            return true;
+        }
+        let ua = global_path(&["navigator", "userAgent"]).as_string().unwrap_or_default();
+        return !ua.starts_with("Cloudflare-Workers");
+    }
+    false
+}
+
+/// A `POWERPOST_*` variable from `process.env`, where there is one.
+fn read_env(name: &str) -> Option<String> {
+    global_path(&["process", "env", name]).as_string().filter(|v| !v.is_empty())
 }
 
 /// Per-call options.
@@ -39,6 +69,7 @@ pub struct RequestOptions {
 
 /// One entry of a batch result, in input order.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct BatchItem {
     /// The id as given.
     pub post_item_id: String,
@@ -162,8 +193,9 @@ impl Client {
         options: &RequestOptions,
         concurrency: u32,
     ) -> Result<Vec<BatchItem>, Error> {
-        if concurrency == 0 {
-            return Err(Error::invalid_argument("concurrency must be at least 1."));
+        check_concurrency(concurrency, self.inner.config.surface)?;
+        if let Some(n) = options.max_retries {
+            check_max_retries(n, self.inner.config.surface)?;
         }
         if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
             return Err(batch_aborted());
@@ -207,7 +239,7 @@ impl Client {
         let config = &self.inner.config;
         let url = config.analytics_url(id)?;
         let timeout_ms = options.timeout_ms.unwrap_or(config.timeout_ms);
-        let max_retries = options.max_retries.unwrap_or(config.max_retries);
+        let max_retries = check_max_retries(options.max_retries.unwrap_or(config.max_retries), config.surface)?;
         let max_wait = config.max_retry_wait_ms;
         let signal = options.signal.as_ref();
         let headers = match self.inner.headers.get() {
@@ -226,14 +258,14 @@ impl Client {
                 return Err(with_attempts(transport::aborted_error(), attempt));
             }
             attempt += 1;
-            let outcome = match transport::send(headers, &url, timeout_ms, signal).await {
+            let outcome = match transport::send(config, headers, &url, timeout_ms, signal).await {
                 Ok((meta, body)) => {
                     if meta.rate_limit.is_some() {
                         self.inner.rate_limit.set(meta.rate_limit);
                     }
                     // The clock only matters for waits, which only failures have.
                     let now = if (200..300).contains(&meta.status) { 0.0 } else { now_ms() };
-                    response::interpret(&meta, &body, id, config.api_key.as_deref(), now)
+                    response::interpret_for(&meta, &body, id, config.api_key.as_deref(), now, config.surface)
                         .map_err(|(e, hints)| (e, Some(hints)))
                 }
                 Err(e) => Err((e, None)),
@@ -250,13 +282,12 @@ impl Client {
                 Some(w) if w > max_wait => {
                     let inner = err.inner_mut();
                     inner.retry_after_ms = Some(w);
-                    inner.message.push_str(&cat(&[
-                        " Not retried: the server asked to wait ",
-                        &fmt_wait(w),
-                        ", longer than maxRetryWaitMs (",
-                        &fmt_wait(max_wait),
-                        ").",
-                    ]));
+                    inner.message.push_str(&format!(
+                        " Not retried: the server asked to wait {}, longer than {} ({}).",
+                        fmt_wait(w),
+                        config.surface.name(Opt::MaxRetryWaitMs).trim_matches('`'),
+                        fmt_wait(max_wait),
+                    ));
                     return Err(err);
                 }
                 Some(w) => w,
@@ -282,7 +313,7 @@ fn with_attempts(mut e: Error, attempts: u32) -> Error {
 /// The last attempt's error, saying it was retried.
 fn finish(mut e: Error, attempts: u32) -> Error {
     if attempts > 1 && e.is_retryable() {
-        e.inner_mut().message.push_str(&cat(&[" (Gave up after ", &num(attempts.into()), " attempts.)"]));
+        e.inner_mut().message.push_str(&format!(" (Gave up after {attempts} attempts.)"));
     }
     e
 }

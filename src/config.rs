@@ -3,7 +3,6 @@
 use std::fmt;
 
 use crate::error::{describe_str, Error};
-use crate::text::{cat, num};
 
 /// The real API; the default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://powerpost.ai";
@@ -18,12 +17,73 @@ pub const DEFAULT_MAX_RETRY_WAIT_MS: u64 = 60_000;
 pub const DEFAULT_CONCURRENCY: u32 = 4;
 /// Longest accepted post item id.
 pub const MAX_POST_ITEM_ID_CHARS: usize = 256;
+/// Most retries a client or a call may ask for.
+pub const MAX_RETRIES: u32 = 100;
+/// Most requests a batch may keep in flight.
+pub const MAX_CONCURRENCY: u32 = 1024;
 /// The environment variables read (outside browsers) when an option is not given.
 pub const ENV_API_KEY: &str = "POWERPOST_API_KEY";
 /// See [`ENV_API_KEY`].
 pub const ENV_WORKSPACE_ID: &str = "POWERPOST_WORKSPACE_ID";
 /// See [`ENV_API_KEY`].
 pub const ENV_BASE_URL: &str = "POWERPOST_BASE_URL";
+
+/// Which API the caller uses, so that messages name options as the caller wrote them: the
+/// Rust builder methods, or the JavaScript option names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Surface {
+    #[default]
+    Rust,
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    Js,
+}
+
+/// The options messages talk about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opt {
+    ApiKey,
+    WorkspaceId,
+    BaseUrl,
+    DangerouslyAllowBrowser,
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    TimeoutMs,
+    MaxRetries,
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    MaxRetryWaitMs,
+    Concurrency,
+}
+
+impl Surface {
+    /// How the caller sets `opt`, for messages.
+    pub(crate) fn name(self, opt: Opt) -> &'static str {
+        match (self, opt) {
+            (Surface::Rust, Opt::ApiKey) => "`ClientOptions::api_key`",
+            (Surface::Rust, Opt::WorkspaceId) => "`ClientOptions::workspace_id`",
+            (Surface::Rust, Opt::BaseUrl) => "`ClientOptions::base_url`",
+            (Surface::Rust, Opt::DangerouslyAllowBrowser) => "`ClientOptions::dangerously_allow_browser(true)`",
+            (Surface::Rust, Opt::TimeoutMs) => "`ClientOptions::timeout_ms` (or `RequestOptions::timeout_ms`)",
+            (Surface::Rust, Opt::MaxRetries) => "`ClientOptions::max_retries`",
+            (Surface::Rust, Opt::MaxRetryWaitMs) => "`ClientOptions::max_retry_wait_ms`",
+            (Surface::Rust, Opt::Concurrency) => "`concurrency`",
+            (Surface::Js, Opt::ApiKey) => "`apiKey`",
+            (Surface::Js, Opt::WorkspaceId) => "`workspaceId`",
+            (Surface::Js, Opt::BaseUrl) => "`baseUrl`",
+            (Surface::Js, Opt::DangerouslyAllowBrowser) => "`dangerouslyAllowBrowser: true`",
+            (Surface::Js, Opt::TimeoutMs) => "`timeoutMs`",
+            (Surface::Js, Opt::MaxRetries) => "`maxRetries`",
+            (Surface::Js, Opt::MaxRetryWaitMs) => "`maxRetryWaitMs`",
+            (Surface::Js, Opt::Concurrency) => "`concurrency`",
+        }
+    }
+
+    /// "the `apiKey` option" / "`ClientOptions::api_key`".
+    pub(crate) fn option(self, opt: Opt) -> String {
+        match self {
+            Surface::Rust => self.name(opt).to_owned(),
+            Surface::Js => format!("the {} option", self.name(opt)),
+        }
+    }
+}
 
 /// What the caller configured. Every field is optional; see [`Config::resolve`] for the rules.
 ///
@@ -47,6 +107,7 @@ pub struct ClientOptions {
     pub(crate) timeout_ms: Option<u64>,
     pub(crate) max_retries: Option<u32>,
     pub(crate) max_retry_wait_ms: Option<u64>,
+    pub(crate) surface: Surface,
 }
 
 impl ClientOptions {
@@ -147,6 +208,7 @@ pub struct Config {
     pub(crate) timeout_ms: u64,
     pub(crate) max_retries: u32,
     pub(crate) max_retry_wait_ms: u64,
+    pub(crate) surface: Surface,
 }
 
 impl fmt::Debug for Config {
@@ -183,54 +245,61 @@ impl Config {
         let api_key = pick(options.api_key, &env.api_key);
         let workspace_id = pick(options.workspace_id, &env.workspace_id);
         let base_raw = pick(options.base_url, &env.base_url).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        let base = parse_base_url(&base_raw, runtime)?;
+        let names = options.surface;
+        let name = |opt| names.name(opt);
+        let base = parse_base_url(&base_raw, runtime, name(Opt::BaseUrl))?;
 
         if let Some(key) = &api_key {
-            check_header_value("apiKey", key, true)?;
+            check_header_value(name(Opt::ApiKey), key, true)?;
         }
         if let Some(ws) = &workspace_id {
-            check_header_value("workspaceId", ws, false)?;
+            check_header_value(name(Opt::WorkspaceId), ws, false)?;
         }
         if base.is_powerpost {
             if api_key.is_none() {
-                return Err(Error::invalid_argument(cat(&[
-                    "No API key: pass the `apiKey` option or set the ",
-                    ENV_API_KEY,
-                    " environment variable. (To go through your own backend instead, set `baseUrl` to it.)",
-                ])));
+                return Err(Error::invalid_argument(format!(
+                    "No API key: pass {} or set the {ENV_API_KEY} environment variable. \
+                     (To go through your own backend instead, set {} to it.)",
+                    names.option(Opt::ApiKey),
+                    name(Opt::BaseUrl),
+                )));
             }
             if workspace_id.is_none() {
-                return Err(Error::invalid_argument(cat(&[
-                    "No workspace: pass the `workspaceId` option or set the ",
-                    ENV_WORKSPACE_ID,
-                    " environment variable (PowerPost answers 400 without the X-Workspace-Id header).",
-                ])));
+                return Err(Error::invalid_argument(format!(
+                    "No workspace: pass {} or set the {ENV_WORKSPACE_ID} environment variable \
+                     (PowerPost answers 400 without the X-Workspace-Id header).",
+                    names.option(Opt::WorkspaceId),
+                )));
             }
         }
         if api_key.is_some() {
             if runtime == Runtime::Browser && !options.dangerously_allow_browser {
-                return Err(Error::invalid_argument(
+                return Err(Error::invalid_argument(format!(
                     "An API key in browser code is exposed to every visitor of the page, who could then use your \
-                     PowerPost account. Call PowerPost from your server, or point `baseUrl` at your own backend \
-                     (proxy mode, no key in the browser). If you understand the risk, set \
-                     `dangerouslyAllowBrowser: true`.",
-                ));
+                     PowerPost account. Call PowerPost from your server, or point {} at your own backend \
+                     (proxy mode, no key in the browser). If you understand the risk, set {}.",
+                    name(Opt::BaseUrl),
+                    name(Opt::DangerouslyAllowBrowser),
+                )));
             }
             if base.scheme == Scheme::Http && !base.is_loopback {
-                return Err(Error::invalid_argument(cat(&[
-                    "Refusing to send the API key in clear text to ",
-                    &describe_str(&base.url),
-                    ": use https:// (plain http:// is allowed only for localhost, 127.0.0.0/8 and [::1]).",
-                ])));
+                return Err(Error::invalid_argument(format!(
+                    "Refusing to send the API key in clear text to {}: use https:// \
+                     (plain http:// is allowed only for localhost, 127.0.0.0/8 and [::1]).",
+                    describe_str(&base.url)
+                )));
             }
         }
+        let max_retries = options.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+        check_max_retries(max_retries, names)?;
         Ok(Config {
             api_key,
             workspace_id,
             base_url: base.url,
             timeout_ms: options.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
-            max_retries: options.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+            max_retries,
             max_retry_wait_ms: options.max_retry_wait_ms.unwrap_or(DEFAULT_MAX_RETRY_WAIT_MS),
+            surface: names,
         })
     }
 
@@ -293,25 +362,20 @@ pub fn check_post_item_id(id: &str) -> Result<(), Error> {
     }
     let chars = id.chars().count();
     if chars > MAX_POST_ITEM_ID_CHARS {
-        return Err(Error::invalid_argument(cat(&[
-            "postItemId is ",
-            &num(chars as u64),
-            " characters long; PowerPost ids are at most ",
-            &num(MAX_POST_ITEM_ID_CHARS as u64),
-            ".",
-        ])));
+        return Err(Error::invalid_argument(format!(
+            "postItemId is {chars} characters long; PowerPost ids are at most {MAX_POST_ITEM_ID_CHARS}."
+        )));
     }
     // URL parsers treat `.`, `..` and their %2E spellings as dot-segments and drop them, so
     // these ids cannot be sent as one path segment at all.
     if id == "." || id == ".." {
-        return Err(Error::invalid_argument(cat(&[
-            "postItemId ",
-            &describe_str(id),
-            " cannot be sent: URLs treat it as a relative path step.",
-        ])));
+        return Err(Error::invalid_argument(format!(
+            "postItemId {} cannot be sent: URLs treat it as a relative path step.",
+            describe_str(id)
+        )));
     }
     if id.chars().any(char::is_control) {
-        return Err(Error::invalid_argument(cat(&["postItemId ", &describe_str(id), " contains a control character."])));
+        return Err(Error::invalid_argument(format!("postItemId {} contains a control character.", describe_str(id))));
     }
     Ok(())
 }
@@ -335,19 +399,16 @@ fn encode_segment(s: &str, out: &mut String) {
 
 fn check_header_value(name: &str, value: &str, secret: bool) -> Result<(), Error> {
     if value.is_empty() {
-        return Err(Error::invalid_argument(cat(&[name, " is empty."])));
+        return Err(Error::invalid_argument(format!("{name} is empty.")));
     }
     if let Some(pos) = value.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
         // Never echo a secret, not even in part.
-        let shown = if secret { String::new() } else { cat(&[" ", &describe_str(value)]) };
-        return Err(Error::invalid_argument(cat(&[
-            name,
-            &shown,
-            " contains a character that is not visible ASCII (at byte ",
-            &num(pos as u64),
-            "): spaces, line breaks, control and non-ASCII characters cannot be sent in an HTTP header. \
-             Check for a stray newline or quote when copying it.",
-        ])));
+        let shown = if secret { String::new() } else { format!(" {}", describe_str(value)) };
+        return Err(Error::invalid_argument(format!(
+            "{name}{shown} contains a character that is not visible ASCII (at byte {pos}): spaces, line breaks, \
+             control and non-ASCII characters cannot be sent in an HTTP header. \
+             Check for a stray newline or quote when copying it."
+        )));
     }
     Ok(())
 }
@@ -366,10 +427,8 @@ struct Base {
     is_powerpost: bool,
 }
 
-fn parse_base_url(raw: &str, runtime: Runtime) -> Result<Base, Error> {
-    let bad = |why: &str| {
-        Error::invalid_argument(cat(&["baseUrl ", &describe_str(raw), " is not usable: ", why]))
-    };
+fn parse_base_url(raw: &str, runtime: Runtime, name: &str) -> Result<Base, Error> {
+    let bad = |why: &str| Error::invalid_argument(format!("{name} {} is not usable: {why}", describe_str(raw)));
     let trimmed = raw.trim_end_matches('/');
     if raw.trim() != raw || raw.is_empty() || raw.chars().any(|c| c.is_control() || c == ' ') {
         return Err(bad("it is empty or contains spaces or control characters."));
@@ -397,7 +456,7 @@ fn parse_base_url(raw: &str, runtime: Runtime) -> Result<Base, Error> {
     };
     let authority = rest.split('/').next().unwrap_or("");
     if authority.contains('@') {
-        return Err(bad("credentials in the URL are not allowed; use the apiKey option."));
+        return Err(bad("credentials in the URL are not allowed; pass the key as an option."));
     }
     let host = host_of(authority).ok_or_else(|| bad("it has no valid host."))?;
     let is_loopback = host == "localhost"
@@ -408,7 +467,7 @@ fn parse_base_url(raw: &str, runtime: Runtime) -> Result<Base, Error> {
     // Keep the caller's path prefix (proxies often mount the API under one), lower-case only
     // the scheme and host.
     let path = raw.get(raw.len() - rest.len() + authority.len()..).unwrap_or("");
-    let url = cat(&[if scheme == Scheme::Https { "https://" } else { "http://" }, authority, path.trim_end_matches('/')]);
+    let url = format!("{}{authority}{}", if scheme == Scheme::Https { "https://" } else { "http://" }, path.trim_end_matches('/'));
     Ok(Base { url, scheme, is_loopback, is_powerpost })
 }
 
@@ -443,12 +502,10 @@ pub fn check_ms(name: &str, value: f64) -> Result<u64, Error> {
     if (0.0..=crate::validate::MAX_SAFE_INTEGER).contains(&value) {
         Ok(value as u64)
     } else {
-        Err(Error::invalid_argument(cat(&[
-            name,
-            " must be a non-negative number of milliseconds, got ",
-            &crate::validate::describe(&crate::validate::Node::<&str>::Number(value)),
-            ".",
-        ])))
+        Err(Error::invalid_argument(format!(
+            "{name} must be a non-negative number of milliseconds, got {}.",
+            crate::validate::fmt_number(value)
+        )))
     }
 }
 
@@ -457,17 +514,22 @@ pub fn check_count(name: &str, value: f64, min: u32, max: u32) -> Result<u32, Er
     if value.is_finite() && value.fract() == 0.0 && value >= f64::from(min) && value <= f64::from(max) {
         Ok(value as u32)
     } else {
-        Err(Error::invalid_argument(cat(&[
-            name,
-            " must be a whole number from ",
-            &num(u64::from(min)),
-            " to ",
-            &num(u64::from(max)),
-            ", got ",
-            &crate::validate::describe(&crate::validate::Node::<&str>::Number(value)),
-            ".",
-        ])))
+        Err(Error::invalid_argument(format!(
+            "{name} must be a whole number from {min} to {max}, got {}.",
+            crate::validate::fmt_number(value)
+        )))
     }
+}
+
+/// The retry limit, for the client's option and a call's: at most [`MAX_RETRIES`].
+pub(crate) fn check_max_retries(n: u32, names: Surface) -> Result<u32, Error> {
+    check_count(names.name(Opt::MaxRetries).trim_matches('`'), f64::from(n), 0, MAX_RETRIES)
+}
+
+/// The batch concurrency: 1 to [`MAX_CONCURRENCY`].
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn check_concurrency(n: u32, names: Surface) -> Result<u32, Error> {
+    check_count(names.name(Opt::Concurrency).trim_matches('`'), f64::from(n), 1, MAX_CONCURRENCY)
 }
 
 #[cfg(test)]
@@ -513,10 +575,24 @@ mod tests {
     fn real_api_needs_key_and_workspace_naming_what_to_set() {
         let e = resolve(ClientOptions::new().workspace_id("w")).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-        assert!(e.message().contains("apiKey") && e.message().contains("POWERPOST_API_KEY"));
+        assert!(e.message().contains("`ClientOptions::api_key`") && e.message().contains("POWERPOST_API_KEY"), "{e}");
+        assert!(!e.message().contains("apiKey"), "Rust messages name Rust methods: {e}");
         let e = resolve(ClientOptions::new().api_key(KEY)).unwrap_err();
-        assert!(e.message().contains("workspaceId") && e.message().contains("POWERPOST_WORKSPACE_ID"));
+        assert!(e.message().contains("`ClientOptions::workspace_id`") && e.message().contains("POWERPOST_WORKSPACE_ID"));
         assert!(!e.message().contains(KEY));
+        let js = ClientOptions { surface: Surface::Js, ..ClientOptions::new() };
+        let e = resolve(js.workspace_id("w")).unwrap_err();
+        assert!(e.message().contains("pass the `apiKey` option"), "{e}");
+    }
+
+    #[test]
+    fn retry_limit_is_checked_for_both_surfaces() {
+        let e = resolve(opts().max_retries(101)).unwrap_err();
+        assert!(e.message().contains("ClientOptions::max_retries must be a whole number from 0 to 100, got 101"), "{e}");
+        assert!(resolve(opts().max_retries(100)).is_ok());
+        let e = check_max_retries(101, Surface::Js).unwrap_err();
+        assert!(e.message().starts_with("maxRetries must be"), "{e}");
+        assert!(check_concurrency(0, Surface::Rust).is_err() && check_concurrency(1024, Surface::Rust).is_ok());
     }
 
     #[test]
@@ -534,7 +610,7 @@ mod tests {
     fn browser_guard() {
         let e = Config::resolve(opts(), &Env::default(), Runtime::Browser).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-        assert!(e.message().contains("dangerouslyAllowBrowser") && e.message().contains("baseUrl"));
+        assert!(e.message().contains("dangerously_allow_browser(true)") && e.message().contains("ClientOptions::base_url"), "{e}");
         assert!(!e.message().contains(KEY));
         assert!(Config::resolve(opts().dangerously_allow_browser(true), &Env::default(), Runtime::Browser).is_ok());
     }
@@ -569,14 +645,14 @@ mod tests {
         for bad in ["pp_live_sk_SECRET123\n", "pp live", "pp_é", "pp\r\nX-Evil: 1", ""] {
             let e = resolve(ClientOptions::new().api_key(bad).workspace_id("w")).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-            assert!(e.message().contains("apiKey"));
+            assert!(e.message().contains("ClientOptions::api_key"), "{e}");
             if !bad.is_empty() {
                 assert!(!e.message().contains(bad.trim()), "echoed: {e}");
                 assert!(!e.message().contains("SECRET"), "echoed: {e}");
             }
         }
         let e = resolve(ClientOptions::new().api_key(KEY).workspace_id("ws 1")).unwrap_err();
-        assert!(e.message().contains("workspaceId"));
+        assert!(e.message().contains("ClientOptions::workspace_id"));
     }
 
     #[test]

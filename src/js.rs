@@ -1,30 +1,20 @@
-//! The `#[wasm_bindgen]` surface: conversion between JavaScript values and the Rust API, and
-//! nothing else. Every JavaScript input is checked here for its type (a wrong type is an
-//! `InvalidArgumentError`, never a panic); every rule lives in the pure modules.
+//! The `#[wasm_bindgen]` surface of the npm package (cargo feature `js`): conversion between
+//! JavaScript values and the Rust API, and nothing else. Every JavaScript input is checked here
+//! for its type (a wrong type is an `InvalidArgumentError`, never a panic); every rule lives in
+//! the pure modules. Promises come from `wasm-bindgen-futures`; results become plain objects
+//! through `serde-wasm-bindgen`.
 
-use js_sys::{Array, Function, Object, Reflect};
+use js_sys::{Array, Object, Promise, Reflect};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 use crate::client::{Client, RequestOptions};
-use crate::config::{check_count, check_ms, ClientOptions, DEFAULT_CONCURRENCY, MAX_POST_ITEM_ID_CHARS};
+use crate::config::{check_count, check_ms, ClientOptions, Surface, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MAX_POST_ITEM_ID_CHARS, MAX_RETRIES};
 use crate::error::Error;
-use crate::json::Value;
-use crate::task::settle_with;
-use crate::text::{cat, num};
-use crate::types::{PostItemAnalytics, RateLimit};
-use crate::validate;
-
-#[wasm_bindgen(module = "/js/runtime.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = makeAnalytics)]
-    #[allow(clippy::too_many_arguments)]
-    fn make_analytics(
-        id: &str, post_type: &str, platform: &str, status: &str, has_metrics: bool,
-        views: f64, likes: f64, comments: f64, fetched_at: &str,
-    ) -> JsValue;
-}
+use crate::validate::{self, METRICS_KEYS, RESPONSE_KEYS};
 
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
@@ -47,33 +37,26 @@ impl JsClient {
         Ok(JsClient { client })
     }
 
-    /// `getPostItemAnalytics(postItemId, options?)`, settling the caller's promise through
-    /// `resolve` / `reject` (the package's entry creates the promise).
+    /// `getPostItemAnalytics(postItemId, options?)`.
     #[wasm_bindgen(js_name = getPostItemAnalytics)]
-    pub fn get_post_item_analytics(&self, post_item_id: JsValue, options: JsValue, resolve: Function, reject: Function) {
-        get(self.client.clone(), post_item_id, options, resolve, reject);
+    pub fn get_post_item_analytics(&self, post_item_id: JsValue, options: JsValue) -> Promise {
+        get(self.client.clone(), post_item_id, options)
     }
 
-    /// `getPostItemAnalyticsBatch(postItemIds, options?)`, settled like `getPostItemAnalytics`.
+    /// `getPostItemAnalyticsBatch(postItemIds, options?)`.
     #[wasm_bindgen(js_name = getPostItemAnalyticsBatch)]
-    pub fn get_post_item_analytics_batch(
-        &self,
-        post_item_ids: JsValue,
-        options: JsValue,
-        resolve: Function,
-        reject: Function,
-    ) {
+    pub fn get_post_item_analytics_batch(&self, post_item_ids: JsValue, options: JsValue) -> Promise {
         let client = self.client.clone();
         let prepared = (|| {
             let ids = string_array(&post_item_ids)?;
             let opts = request_options(&options)?;
             let concurrency = match field(&options, "concurrency")? {
                 None => DEFAULT_CONCURRENCY,
-                Some(v) => check_count("concurrency", number(&v, "concurrency")?, 1, 1024)?,
+                Some(v) => check_count("concurrency", number(&v, "concurrency")?, 1, MAX_CONCURRENCY)?,
             };
             Ok((ids, opts, concurrency))
         })();
-        settle_with(resolve, reject, async move {
+        future_to_promise(async move {
             let (ids, opts, concurrency) = prepared.map_err(to_js_error)?;
             let items = client.get_post_item_analytics_batch(&ids, &opts, concurrency).await.map_err(to_js_error)?;
             let out = Array::new_with_length(items.len() as u32);
@@ -83,7 +66,7 @@ impl JsClient {
                 match item.result {
                     Ok(a) => {
                         set(&entry, "ok", &JsValue::TRUE);
-                        set(&entry, "analytics", &analytics_to_js(&a));
+                        set(&entry, "analytics", &to_js(&a));
                     }
                     Err(e) => {
                         set(&entry, "ok", &JsValue::FALSE);
@@ -93,22 +76,22 @@ impl JsClient {
                 out.set(i as u32, entry.into());
             }
             Ok(out.into())
-        });
+        })
     }
 
     /// The `X-RateLimit-*` headers of the last response seen, or `null`.
     #[wasm_bindgen(getter, js_name = rateLimit)]
     pub fn rate_limit(&self) -> JsValue {
-        self.client.rate_limit().map_or(JsValue::NULL, |r| rate_limit_to_js(&r))
+        self.client.rate_limit().map_or(JsValue::NULL, |r| to_js(&r))
     }
 }
 
 /// `getPostItemAnalytics(postItemId, options?)`: a one-off client for one call.
 #[wasm_bindgen(js_name = getPostItemAnalytics)]
-pub fn get_post_item_analytics(post_item_id: JsValue, options: JsValue, resolve: Function, reject: Function) {
+pub fn get_post_item_analytics(post_item_id: JsValue, options: JsValue) -> Promise {
     match client_options(&options).and_then(Client::new) {
-        Ok(client) => get(client, post_item_id, options, resolve, reject),
-        Err(e) => reject_for(&reject, e, &post_item_id),
+        Ok(client) => get(client, post_item_id, options),
+        Err(e) => Promise::reject(&to_js_error(with_id(e, &post_item_id))),
     }
 }
 
@@ -120,28 +103,24 @@ pub fn parse_post_item_analytics(value: JsValue, expected_post_item_id: JsValue)
     } else {
         Some(id_string(&expected_post_item_id, "expectedPostItemId").map_err(to_js_error)?)
     };
-    validate::validate(&&js_to_value(&value, &RESPONSE_KEYS), expected.as_deref())
-        .map(|a| analytics_to_js(&a))
-        .map_err(to_js_error)
+    let doc = plain_copy(&value, "$", &RESPONSE_KEYS)
+        .and_then(|copy| validate::from_js(copy).map_err(|e| validate::refused_at("$", &e.to_string())));
+    doc.and_then(|doc| validate::validate(doc, expected.as_deref())).map(|a| to_js(&a)).map_err(to_js_error)
 }
 
-fn get(client: Client, post_item_id: JsValue, options: JsValue, resolve: Function, reject: Function) {
-    let (id, opts) =
-        match id_string(&post_item_id, "postItemId").and_then(|id| Ok((id, request_options(&options)?))) {
-            Ok(prepared) => prepared,
-            Err(e) => return reject_for(&reject, e, &post_item_id),
-        };
-    settle_with(resolve, reject, async move {
+fn get(client: Client, post_item_id: JsValue, options: JsValue) -> Promise {
+    let prepared = id_string(&post_item_id, "postItemId").and_then(|id| Ok((id, request_options(&options)?)));
+    let (id, opts) = match prepared {
+        Ok(prepared) => prepared,
+        Err(e) => return Promise::reject(&to_js_error(with_id(e, &post_item_id))),
+    };
+    future_to_promise(async move {
         let item = client.get_post_item_analytics_with(&id, &opts).await.map_err(to_js_error)?;
-        Ok(analytics_to_js(&item))
-    });
+        Ok(to_js(&item))
+    })
 }
 
-/// Rejects the caller's promise with `e`, naming the id it was about when it is a usable string.
-fn reject_for(reject: &Function, e: Error, post_item_id: &JsValue) {
-    let _ = reject.call1(&JsValue::UNDEFINED, &to_js_error(with_id(e, post_item_id)));
-}
-
+/// `e`, naming the id it was about when that is a usable string.
 fn with_id(e: Error, id: &JsValue) -> Error {
     match id.dyn_ref::<js_sys::JsString>().and_then(|js| bounded_string(js, MAX_ID_UTF16)) {
         Some(s) => e.with_post_item_id(&s),
@@ -158,31 +137,6 @@ fn bounded_string(js: &js_sys::JsString, max: u32) -> Option<String> {
     (js.length() <= max).then(|| String::from(js))
 }
 
-// ---- Property names ----------------------------------------------------------------------
-
-/// Property names used on every call, converted to JS strings once: turning a Rust string into
-/// a JS one costs a TextDecoder call, which dominated a validation.
-const KEYS: [&str; 21] = [
-    "post_item_id", "post_type", "platform", "status", "metrics", "views", "likes", "comments", "fetched_at",
-    "apiKey", "workspaceId", "baseUrl", "dangerouslyAllowBrowser", "timeoutMs", "maxRetries", "maxRetryWaitMs",
-    "signal", "concurrency", "postItemId", "ok", "analytics",
-];
-
-thread_local! {
-    static KEY_VALUES: Vec<JsValue> = KEYS.iter().map(|k| JsValue::from_str(k)).collect();
-}
-
-/// Calls `f` with `key` as a JS string, cached for the names in [`KEYS`].
-fn with_key<R>(key: &str, f: impl FnOnce(&JsValue) -> R) -> R {
-    match KEYS.iter().position(|k| *k == key) {
-        Some(i) => KEY_VALUES.with(|values| match values.get(i) {
-            Some(v) => f(v),
-            None => f(&JsValue::from_str(key)),
-        }),
-        None => f(&JsValue::from_str(key)),
-    }
-}
-
 // ---- JS → Rust -------------------------------------------------------------------------
 
 fn type_name(v: &JsValue) -> String {
@@ -191,11 +145,10 @@ fn type_name(v: &JsValue) -> String {
     } else if Array::is_array(v) {
         "an array".into()
     } else {
-        let t = v.js_typeof().as_string().unwrap_or_default();
-        match t.as_str() {
+        match v.js_typeof().as_string().unwrap_or_default().as_str() {
             "object" => "an object".into(),
             "undefined" => "undefined".into(),
-            other => cat(&["a ", other]),
+            other => format!("a {other}"),
         }
     }
 }
@@ -205,8 +158,8 @@ fn field(obj: &JsValue, key: &str) -> Result<Option<JsValue>, Error> {
     if obj.is_undefined() || obj.is_null() {
         return Ok(None);
     }
-    let v = with_key(key, |k| Reflect::get(obj, k))
-        .map_err(|_| Error::invalid_argument(cat(&["Reading option `", key, "` threw an exception."])))?;
+    let v = Reflect::get(obj, &JsValue::from_str(key))
+        .map_err(|_| Error::invalid_argument(format!("Reading option `{key}` threw an exception.")))?;
     Ok((!v.is_undefined()).then_some(v))
 }
 
@@ -214,7 +167,7 @@ fn check_options_object(options: &JsValue, what: &str) -> Result<(), Error> {
     if options.is_undefined() || options.is_null() || (options.is_object() && !Array::is_array(options) && !options.is_function()) {
         Ok(())
     } else {
-        Err(Error::invalid_argument(cat(&[what, " must be an object, got ", &type_name(options), "."])))
+        Err(Error::invalid_argument(format!("{what} must be an object, got {}.", type_name(options))))
     }
 }
 
@@ -227,24 +180,18 @@ fn string_opt(options: &JsValue, key: &str) -> Result<Option<String>, Error> {
         None => Ok(None),
         Some(v) => match v.dyn_ref::<js_sys::JsString>() {
             Some(js) => bounded_string(js, MAX_OPTION_CHARS).map(Some).ok_or_else(|| {
-                Error::invalid_argument(cat(&[
-                    "Option `",
-                    key,
-                    "` is ",
-                    &num(js.length().into()),
-                    " characters long; at most ",
-                    &num(MAX_OPTION_CHARS.into()),
-                    " are accepted.",
-                ]))
+                Error::invalid_argument(format!(
+                    "Option `{key}` is {} characters long; at most {MAX_OPTION_CHARS} are accepted.",
+                    js.length()
+                ))
             }),
-            None => Err(Error::invalid_argument(cat(&["Option `", key, "` must be a string, got ", &type_name(&v), "."]))),
+            None => Err(Error::invalid_argument(format!("Option `{key}` must be a string, got {}.", type_name(&v)))),
         },
     }
 }
 
 fn number(v: &JsValue, key: &str) -> Result<f64, Error> {
-    v.as_f64()
-        .ok_or_else(|| Error::invalid_argument(cat(&["Option `", key, "` must be a number, got ", &type_name(v), "."])))
+    v.as_f64().ok_or_else(|| Error::invalid_argument(format!("Option `{key}` must be a number, got {}.", type_name(v))))
 }
 
 fn ms_opt(options: &JsValue, key: &str) -> Result<Option<u64>, Error> {
@@ -253,13 +200,13 @@ fn ms_opt(options: &JsValue, key: &str) -> Result<Option<u64>, Error> {
 
 fn retries_opt(options: &JsValue) -> Result<Option<u32>, Error> {
     field(options, "maxRetries")?
-        .map(|v| check_count("maxRetries", number(&v, "maxRetries")?, 0, 100))
+        .map(|v| check_count("maxRetries", number(&v, "maxRetries")?, 0, MAX_RETRIES))
         .transpose()
 }
 
 fn client_options(options: &JsValue) -> Result<ClientOptions, Error> {
     check_options_object(options, "options")?;
-    let mut o = ClientOptions::new();
+    let mut o = ClientOptions { surface: Surface::Js, ..ClientOptions::new() };
     if let Some(s) = string_opt(options, "apiKey")? {
         o = o.api_key(s);
     }
@@ -271,7 +218,7 @@ fn client_options(options: &JsValue) -> Result<ClientOptions, Error> {
     }
     if let Some(v) = field(options, "dangerouslyAllowBrowser")? {
         let b = v.as_bool().ok_or_else(|| {
-            Error::invalid_argument(cat(&["Option `dangerouslyAllowBrowser` must be a boolean, got ", &type_name(&v), "."]))
+            Error::invalid_argument(format!("Option `dangerouslyAllowBrowser` must be a boolean, got {}.", type_name(&v)))
         })?;
         o = o.dangerously_allow_browser(b);
     }
@@ -295,7 +242,7 @@ fn request_options(options: &JsValue) -> Result<RequestOptions, Error> {
     let signal = match field(options, "signal")? {
         None => None,
         Some(v) => Some(v.dyn_into::<AbortSignal>().map_err(|v| {
-            Error::invalid_argument(cat(&["Option `signal` must be an AbortSignal, got ", &type_name(&v), "."]))
+            Error::invalid_argument(format!("Option `signal` must be an AbortSignal, got {}.", type_name(&v)))
         })?),
     };
     Ok(RequestOptions { signal, timeout_ms: ms_opt(options, "timeoutMs")?, max_retries: retries_opt(options)? })
@@ -304,24 +251,18 @@ fn request_options(options: &JsValue) -> Result<RequestOptions, Error> {
 /// A post item id from JS: a string, checked for length before it is copied into wasm memory.
 fn id_string(v: &JsValue, name: &str) -> Result<String, Error> {
     let Some(js) = v.dyn_ref::<js_sys::JsString>() else {
-        return Err(Error::invalid_argument(cat(&[name, " must be a string, got ", &type_name(v), "."])));
+        return Err(Error::invalid_argument(format!("{name} must be a string, got {}.", type_name(v))));
     };
     let s = bounded_string(js, MAX_ID_UTF16).ok_or_else(|| {
-        Error::invalid_argument(cat(&[
-            name,
-            " is ",
-            &num(js.length().into()),
-            " characters long; PowerPost ids are at most ",
-            &num(MAX_POST_ITEM_ID_CHARS as u64),
-            ".",
-        ]))
+        Error::invalid_argument(format!(
+            "{name} is {} characters long; PowerPost ids are at most {MAX_POST_ITEM_ID_CHARS}.",
+            js.length()
+        ))
     })?;
-    crate::config::check_post_item_id(&s).map_err(|e| {
-        let mut e = e;
+    crate::config::check_post_item_id(&s).map_err(|mut e| {
         // The id rules' messages start with "postItemId"; name the argument actually given.
         if let Some(rest) = e.message().strip_prefix("postItemId").filter(|_| name != "postItemId") {
-            let m = cat(&[name, rest]);
-            e.inner_mut().message = m;
+            e.inner_mut().message = format!("{name}{rest}");
         }
         e
     })?;
@@ -330,7 +271,7 @@ fn id_string(v: &JsValue, name: &str) -> Result<String, Error> {
 
 fn string_array(v: &JsValue) -> Result<Vec<String>, Error> {
     if !Array::is_array(v) {
-        return Err(Error::invalid_argument(cat(&["postItemIds must be an array of strings, got ", &type_name(v), "."])));
+        return Err(Error::invalid_argument(format!("postItemIds must be an array of strings, got {}.", type_name(v))));
     }
     let arr: &Array = v.unchecked_ref();
     (0..arr.length())
@@ -340,98 +281,71 @@ fn string_array(v: &JsValue) -> Result<Vec<String>, Error> {
                 // Per-item rules (empty, over 256 characters) are reported per item by the
                 // batch; only a string too long to copy safely fails the whole batch.
                 Some(js) => bounded_string(js, MAX_OPTION_CHARS).ok_or_else(|| {
-                    Error::invalid_argument(cat(&[
-                        "postItemIds[",
-                        &num(i.into()),
-                        "] is ",
-                        &num(js.length().into()),
-                        " characters long; PowerPost ids are at most ",
-                        &num(MAX_POST_ITEM_ID_CHARS as u64),
-                        ".",
-                    ]))
+                    Error::invalid_argument(format!(
+                        "postItemIds[{i}] is {} characters long; PowerPost ids are at most {MAX_POST_ITEM_ID_CHARS}.",
+                        js.length()
+                    ))
                 }),
-                None => Err(Error::invalid_argument(cat(&["postItemIds[", &num(i.into()), "] must be a string, got ", &type_name(&item), "."]))),
+                None => Err(Error::invalid_argument(format!("postItemIds[{i}] must be a string, got {}.", type_name(&item)))),
             }
         })
         .collect()
 }
 
-/// The keys of a response, and of its `metrics`: all the validator reads.
-const RESPONSE_KEYS: [&str; 5] = ["post_item_id", "post_type", "platform", "status", "metrics"];
-const METRICS_KEYS: [&str; 4] = ["views", "likes", "comments", "fetched_at"];
-
-/// The fields the validator reads, copied from a JavaScript value into a [`Value`], so that
-/// both inputs share one compiled validator. Only the response's own keys are read (never
-/// every property of a hostile object); other containers keep only their kind, which is all
-/// the rules look at.
-fn js_to_value(v: &JsValue, keys: &[&str]) -> Value {
-    if v.is_null() {
-        Value::Null
-    } else if let Some(b) = v.as_bool() {
-        Value::Bool(b)
-    } else if let Some(n) = v.as_f64() {
-        if n.is_finite() {
-            Value::Number(n)
-        } else {
-            Value::Other("a non-finite number")
-        }
-    } else if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
-        // No field of a valid response can be longer than the 1 MiB body limit; longer
-        // strings are described without being copied into wasm memory.
-        match bounded_string(s, crate::MAX_BODY_BYTES as u32) {
-            Some(copy) => Value::String(copy),
-            None => Value::Other("a string longer than 1 MiB"),
-        }
-    } else if Array::is_array(v) {
-        Value::Array(Vec::new())
-    } else if v.is_function() {
-        Value::Other("a function")
-    } else if v.is_object() {
-        let mut members = Vec::new();
-        for &key in keys {
-            let nested: &[&str] = if key == "metrics" { &METRICS_KEYS } else { &[] };
-            match with_key(key, |k| Reflect::get(v, k)) {
-                Ok(x) if x.is_undefined() => {}
-                Ok(x) => members.push((key.to_owned(), js_to_value(&x, nested))),
-                Err(_) => members.push((key.to_owned(), Value::Other("a property whose getter throws"))),
-            }
-        }
-        Value::Object(members)
-    } else if v.is_undefined() {
-        Value::Other("undefined")
-    } else if v.is_symbol() {
-        Value::Other("a symbol")
-    } else if v.is_bigint() {
-        Value::Other("a bigint")
-    } else {
-        Value::Other("an unsupported value")
+/// A plain-data copy of a caller's value for the validator: of an object only the keys the
+/// rules read (never every property of a hostile object), of other containers only their kind.
+/// What serde-wasm-bindgen must not be handed is refused here, at its path: a throwing getter
+/// or proxy trap, a function, symbol or bigint, and a string too long to copy into wasm memory
+/// (no field of a valid response can be longer than the 1 MiB body limit).
+fn plain_copy(v: &JsValue, path: &str, keys: &[&str]) -> Result<JsValue, Error> {
+    let refuse = |what: &str| Err(validate::refused_at(path, what));
+    if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
+        return if s.length() as usize > crate::MAX_BODY_BYTES { refuse("a string longer than 1 MiB") } else { Ok(v.clone()) };
     }
+    if v.is_null() || v.is_undefined() || v.as_bool().is_some() || v.as_f64().is_some() {
+        return Ok(v.clone());
+    }
+    if Array::is_array(v) {
+        return Ok(Array::new().into());
+    }
+    if v.is_function() {
+        return refuse("a function");
+    }
+    if v.is_symbol() {
+        return refuse("a symbol");
+    }
+    if v.is_bigint() {
+        return refuse("a bigint");
+    }
+    let copy = Object::new();
+    if !v.is_object() {
+        return refuse("an unsupported value");
+    }
+    for &key in keys {
+        let at = if path == "$" { key.to_owned() } else { format!("{path}.{key}") };
+        let value = Reflect::get(v, &JsValue::from_str(key))
+            .map_err(|_| validate::refused_at(&at, "a property whose getter throws"))?;
+        if value.is_undefined() {
+            continue;
+        }
+        let nested: &[&str] = if path == "$" && key == "metrics" { &METRICS_KEYS } else { &[] };
+        set(&copy, key, &plain_copy(&value, &at, nested)?);
+    }
+    Ok(copy.into())
 }
 
 // ---- Rust → JS -------------------------------------------------------------------------
 
 fn set(obj: &Object, key: &str, value: &JsValue) {
     // Only fails on frozen objects or proxies, and these are fresh plain objects.
-    let _ = with_key(key, |k| Reflect::set(obj, k, value));
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
-/// One call builds the plain result object in JavaScript, with one shape for every result.
-fn analytics_to_js(a: &PostItemAnalytics) -> JsValue {
-    match &a.metrics {
-        Some(m) => make_analytics(
-            &a.post_item_id, &a.post_type, &a.platform, a.status.as_str(), true,
-            m.views as f64, m.likes as f64, m.comments as f64, &m.fetched_at,
-        ),
-        None => make_analytics(&a.post_item_id, &a.post_type, &a.platform, a.status.as_str(), false, 0.0, 0.0, 0.0, ""),
-    }
-}
-
-fn rate_limit_to_js(r: &RateLimit) -> JsValue {
-    let o = Object::new();
-    set(&o, "limit", &JsValue::from_f64(r.limit as f64));
-    set(&o, "remaining", &JsValue::from_f64(r.remaining as f64));
-    set(&o, "reset", &JsValue::from_f64(r.reset as f64));
-    o.into()
+/// A value as a plain JS object (`None` as `null`, as in the API's JSON).
+fn to_js<T: Serialize>(value: &T) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+    // Only fails for numbers beyond 2^53, which the validator refuses.
+    value.serialize(&serializer).unwrap_or(JsValue::NULL)
 }
 
 /// Builds the JavaScript error class instance for `e`.
@@ -448,7 +362,7 @@ pub(crate) fn to_js_error(e: Error) -> JsValue {
     }
     if e.kind().is_api() {
         set(&f, "code", &s(e.code()));
-        set(&f, "rateLimit", &e.rate_limit().map_or(JsValue::UNDEFINED, |r| rate_limit_to_js(&r)));
+        set(&f, "rateLimit", &e.rate_limit().map_or(JsValue::UNDEFINED, |r| to_js(&r)));
     }
     if e.kind() == crate::ErrorKind::RateLimit {
         set(&f, "retryAfterMs", &n(e.retry_after_ms().map(|v| v as f64)));
@@ -459,8 +373,7 @@ pub(crate) fn to_js_error(e: Error) -> JsValue {
         set(&f, "received", &s(e.received()));
     }
     if let Some(c) = e.cause() {
-        let cause = js_sys::Error::new(c);
-        set(&f, "cause", &cause.into());
+        set(&f, "cause", &js_sys::Error::new(c).into());
     }
     create_error(e.kind().as_str(), e.message(), &f)
 }

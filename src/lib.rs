@@ -23,15 +23,11 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 #[cfg(any(test, target_arch = "wasm32"))]
-mod allocator;
-#[cfg(any(test, target_arch = "wasm32"))]
 mod batch;
 mod config;
 mod error;
-mod json;
 pub mod response;
 pub mod retry;
-mod text;
 mod types;
 mod validate;
 
@@ -40,19 +36,15 @@ mod properties;
 
 #[cfg(target_arch = "wasm32")]
 mod client;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
 mod js;
-#[cfg(target_arch = "wasm32")]
-mod promise;
-#[cfg(target_arch = "wasm32")]
-mod task;
 #[cfg(target_arch = "wasm32")]
 mod transport;
 
 pub use config::{
     check_count, check_ms, check_post_item_id, ClientOptions, Config, Env, Runtime, DEFAULT_BASE_URL,
     DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT_MS, DEFAULT_TIMEOUT_MS, ENV_API_KEY,
-    ENV_BASE_URL, ENV_WORKSPACE_ID, MAX_POST_ITEM_ID_CHARS,
+    ENV_BASE_URL, ENV_WORKSPACE_ID, MAX_CONCURRENCY, MAX_POST_ITEM_ID_CHARS, MAX_RETRIES,
 };
 pub use error::{Error, ErrorKind};
 pub use types::{Metrics, PostItemAnalytics, PostStatus, RateLimit};

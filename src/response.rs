@@ -2,12 +2,11 @@
 //! server's code, message, request id, rate limit and wait hints. Pure, so every status and
 //! body shape is tested natively.
 
+use crate::config::{Opt, Surface};
 use crate::error::{redact, Error, ErrorKind};
-use crate::json::Value;
 use crate::retry::WaitHints;
-use crate::text::{cat, num};
 use crate::types::{PostItemAnalytics, RateLimit};
-use crate::validate::{self, MAX_BODY_BYTES};
+use crate::validate::{self, Field, Seen, MAX_BODY_BYTES};
 
 /// The parts of a response the client reads.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,13 +44,25 @@ pub fn interpret(
     secret: Option<&str>,
     now_ms: f64,
 ) -> Result<PostItemAnalytics, (Error, WaitHints)> {
+    interpret_for(meta, body, post_item_id, secret, now_ms, Surface::Rust)
+}
+
+/// [`interpret`], with messages naming the options of `names`.
+pub(crate) fn interpret_for(
+    meta: &ResponseMeta,
+    body: &Body,
+    post_item_id: &str,
+    secret: Option<&str>,
+    now_ms: f64,
+    names: Surface,
+) -> Result<PostItemAnalytics, (Error, WaitHints)> {
     let result = if (200..300).contains(&meta.status) {
         let parsed = match body {
             Body::Complete(bytes) => validate::parse_post_item_analytics(bytes, Some(post_item_id)),
             Body::TooLarge { bytes_seen } => Err(Error::invalid_response(
                 "$",
                 "a JSON document of at most 1 MiB",
-                &cat(&["a body of more than ", &num(MAX_BODY_BYTES as u64), " bytes (", &num(*bytes_seen), " seen)"]),
+                &format!("a body of more than {MAX_BODY_BYTES} bytes ({bytes_seen} seen)"),
             )),
         };
         parsed.map_err(|mut e| {
@@ -59,7 +70,7 @@ pub fn interpret(
             (e, WaitHints::default())
         })
     } else {
-        Err(api_error(meta, body, secret, now_ms))
+        Err(api_error(meta, body, secret, now_ms, names))
     };
     result.map_err(|(mut e, hints)| {
         let inner = e.inner_mut();
@@ -76,36 +87,76 @@ struct Envelope {
     retry_after_secs: Option<f64>,
 }
 
-/// Reads `{"error": {"message", "code"}, "retryAfter"}`; tolerant of missing parts.
-fn envelope(bytes: &[u8]) -> Option<Envelope> {
-    let v = crate::json::parse(bytes).ok()?;
-    let err = v.get("error");
-    let text = |x: Option<&Value>| x.and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
-    let message = text(err.and_then(|e| e.get("message"))).or_else(|| text(err));
-    let code = text(err.and_then(|e| e.get("code")));
-    let retry_after_secs = v.get("retryAfter").or_else(|| err.and_then(|e| e.get("retryAfter"))).and_then(Value::as_f64);
-    Some(Envelope { message, code, retry_after_secs })
+/// `{"error": {"message", "code", "retryAfter"}, "retryAfter"}` as sent; any part may be
+/// missing or of another type (then it is ignored).
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct WireEnvelope {
+    error: Field<WireErrorObject>,
+    #[serde(rename = "retryAfter")]
+    retry_after: Field,
 }
 
-fn api_error(meta: &ResponseMeta, body: &Body, secret: Option<&str>, now_ms: f64) -> (Error, WaitHints) {
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct WireErrorObject {
+    message: Field,
+    code: Field,
+    #[serde(rename = "retryAfter")]
+    retry_after: Field,
+}
+
+/// Reads PowerPost's error envelope; tolerant of missing parts. `None` when the body is not JSON.
+fn envelope(bytes: &[u8]) -> Option<Envelope> {
+    let doc = match validate::parse_body::<Field<WireEnvelope>>(bytes).ok()? {
+        Field::Object(doc) => doc,
+        _ => WireEnvelope::default(),
+    };
+    let retry_after_secs = number(&doc.retry_after);
+    Some(match doc.error {
+        Field::Object(e) => Envelope {
+            retry_after_secs: retry_after_secs.or_else(|| number(&e.retry_after)),
+            message: text(e.message),
+            code: text(e.code),
+        },
+        // `{"error": "text"}`
+        other => Envelope { message: text(other), code: None, retry_after_secs },
+    })
+}
+
+fn text<T>(f: Field<T>) -> Option<String> {
+    match f {
+        Field::Value(Seen::String(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    }
+}
+
+fn number<T>(f: &Field<T>) -> Option<f64> {
+    match f {
+        Field::Value(Seen::Unsigned(n)) => Some(*n as f64),
+        Field::Value(Seen::Negative(n)) => Some(*n as f64),
+        Field::Value(Seen::Float(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+fn api_error(meta: &ResponseMeta, body: &Body, secret: Option<&str>, now_ms: f64, names: Surface) -> (Error, WaitHints) {
     let status = meta.status;
     let kind = ErrorKind::from_status(status);
     if status == 0 || (300..400).contains(&status) {
-        let shown = if status == 0 { "a redirect".to_owned() } else { cat(&["a redirect (HTTP ", &num(status.into()), ")"]) };
+        let shown = if status == 0 { "a redirect".to_owned() } else { format!("a redirect (HTTP {status})") };
         let to = meta
             .location
             .as_deref()
-            .map(|l| cat(&[" to ", &crate::error::describe_str(&redact(l, secret))]))
+            .map(|l| format!(" to {}", crate::error::describe_str(&redact(l, secret))))
             .unwrap_or_default();
         let mut e = Error::new(
             ErrorKind::Api,
-            cat(&[
-                "The server answered with ",
-                &shown,
-                &to,
-                ". Redirects are not followed, so the API key cannot be carried to another address: \
-                 set baseUrl to the final address.",
-            ]),
+            format!(
+                "The server answered with {shown}{to}. Redirects are not followed, so the API key cannot be carried \
+                 to another address: set {} to the final address.",
+                names.name(Opt::BaseUrl)
+            ),
         );
         e.inner_mut().status = Some(status);
         return (e, WaitHints::default());
@@ -125,7 +176,7 @@ fn api_error(meta: &ResponseMeta, body: &Body, secret: Option<&str>, now_ms: f64
     };
     let retry_after_ms = if kind == ErrorKind::RateLimit || status == 503 { hints.server_wait_ms(now_ms) } else { None };
 
-    let mut msg = cat(&["PowerPost API error ", &num(status.into())]);
+    let mut msg = format!("PowerPost API error {status}");
     if let Some(c) = &code {
         msg.push(' ');
         msg.push_str(c);
@@ -144,17 +195,22 @@ fn api_error(meta: &ResponseMeta, body: &Body, secret: Option<&str>, now_ms: f64
         (None, _) => msg.push_str(" with a body that is not PowerPost's JSON error."),
     }
     let hint = match kind {
-        ErrorKind::BadRequest => " Check the request: the X-Workspace-Id header (workspaceId / POWERPOST_WORKSPACE_ID) is required.",
-        ErrorKind::Authentication => " Check the API key (apiKey / POWERPOST_API_KEY).",
-        ErrorKind::PermissionDenied => " The key lacks a scope for this endpoint, or the workspace is not owned by its account.",
-        ErrorKind::NotFound => " The post item does not exist or belongs to another workspace.",
-        ErrorKind::RateLimit => " Rate limit exceeded: slow down or wait for the reset.",
-        ErrorKind::Server => " The problem is on the server side; trying again later may help.",
-        _ => "",
+        ErrorKind::BadRequest => format!(
+            " Check the request: the X-Workspace-Id header ({} / POWERPOST_WORKSPACE_ID) is required.",
+            names.name(Opt::WorkspaceId)
+        ),
+        ErrorKind::Authentication => format!(" Check the API key ({} / POWERPOST_API_KEY).", names.name(Opt::ApiKey)),
+        ErrorKind::PermissionDenied => {
+            " The key lacks a scope for this endpoint, or the workspace is not owned by its account.".into()
+        }
+        ErrorKind::NotFound => " The post item does not exist or belongs to another workspace.".into(),
+        ErrorKind::RateLimit => " Rate limit exceeded: slow down or wait for the reset.".into(),
+        ErrorKind::Server => " The problem is on the server side; trying again later may help.".into(),
+        _ => String::new(),
     };
-    msg.push_str(hint);
+    msg.push_str(&hint);
     if let Some(ms) = retry_after_ms {
-        msg.push_str(&cat(&[" The server asked to wait ", &fmt_wait(ms), "."]));
+        msg.push_str(&format!(" The server asked to wait {}.", fmt_wait(ms)));
     }
     let mut e = Error::new(kind, msg);
     let inner = e.inner_mut();
@@ -167,16 +223,16 @@ fn api_error(meta: &ResponseMeta, body: &Body, secret: Option<&str>, now_ms: f64
 /// `1.5 s`, `250 ms`, `2 min`.
 pub(crate) fn fmt_wait(ms: u64) -> String {
     if ms < 1000 {
-        cat(&[&num(ms), " ms"])
+        format!("{ms} ms")
     } else if ms < 120_000 {
         let tenths = ms / 100;
         if tenths % 10 == 0 {
-            cat(&[&num(tenths / 10), " s"])
+            format!("{} s", tenths / 10)
         } else {
-            cat(&[&num(tenths / 10), ".", &num(tenths % 10), " s"])
+            format!("{}.{} s", tenths / 10, tenths % 10)
         }
     } else {
-        cat(&[&num(ms.div_ceil(60_000)), " min"])
+        format!("{} min", ms.div_ceil(60_000))
     }
 }
 

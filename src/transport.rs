@@ -1,55 +1,29 @@
 //! One HTTP attempt over `gloo-net`'s `fetch`: headers, timeout and caller abort wired into
-//! one `AbortController`, the body read with a size cap. Everything here is wasm-only glue;
-//! what the response means is decided in [`crate::response`].
+//! one `AbortController`, the body read with a size cap. wasm-only glue; what the response
+//! means is decided in [`crate::response`].
+//!
+//! The timers and abort links call JavaScript functions directly (`controller.abort` bound to
+//! a reason, a promise's own `resolve`/`reject`), so no Rust closure is created per request.
 
-use js_sys::{Promise, Uint8Array};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::AbortSignal;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, Headers, RequestInit, RequestRedirect};
 
-use crate::config::Config;
+use crate::config::{Config, Opt};
 use crate::error::{Error, ErrorKind};
-use crate::promise::settled;
 use crate::response::{Body, ResponseMeta};
-use crate::text::{cat, num};
 use crate::types::RateLimit;
 use crate::validate::MAX_BODY_BYTES;
 
-// The attempt's controller, timer and abort link live in JavaScript: a Rust callback for each
-// would be a wasm-bindgen closure per request, and setting them up from here a dozen crossings.
-#[wasm_bindgen(module = "/js/runtime.js")]
+#[wasm_bindgen]
 extern "C" {
-    /// One attempt in flight: its `Request`, and whether its timeout fired.
-    type Attempt;
-    #[wasm_bindgen(js_name = beginAttempt, catch)]
-    fn begin_attempt(url: &str, headers: &web_sys::Headers, signal: Option<&AbortSignal>, ms: f64) -> Result<Attempt, JsValue>;
-    #[wasm_bindgen(method, getter)]
-    fn request(this: &Attempt) -> web_sys::Request;
-    #[wasm_bindgen(method, getter, js_name = timedOut)]
-    fn timed_out(this: &Attempt) -> bool;
-    #[wasm_bindgen(js_name = endAttempt)]
-    fn end_attempt(attempt: &Attempt, cancel: bool);
-    #[wasm_bindgen(js_name = sleep)]
-    fn sleep_promise(ms: f64, signal: Option<&AbortSignal>) -> Promise;
-    #[wasm_bindgen(js_name = cancelSleep)]
-    fn cancel_sleep(promise: &Promise);
-    #[wasm_bindgen(js_name = responseMeta)]
-    fn response_meta(response: &web_sys::Response) -> String;
-}
-
-/// Ends the attempt when dropped: the timer is cleared (so none keeps Node alive or fires
-/// late) and the listener on the caller's signal removed. Dropped before the exchange finished
-/// (a Rust caller dropped the future), it aborts the request as well, as dropping a future
-/// cancels it.
-struct AttemptGuard {
-    attempt: Attempt,
-    finished: bool,
-}
-
-impl Drop for AttemptGuard {
-    fn drop(&mut self) {
-        end_attempt(&self.attempt, !self.finished);
-    }
+    // Globals of every runtime the crate supports (browsers, workers, Node, Deno, Bun, workerd).
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
 }
 
 /// `setTimeout` clamps anything above 2^31 - 1 ms to 1 ms; cap it instead.
@@ -57,14 +31,68 @@ fn timer_ms(ms: u64) -> f64 {
     ms.min(2_147_483_647) as f64
 }
 
-pub(crate) fn aborted_error() -> Error {
-    Error::new(
-        ErrorKind::Aborted,
-        "The request was aborted by the caller's AbortSignal.",
-    )
+/// `controller.abort(reason)` as a function of no arguments, for timers and listeners.
+fn abort_with(controller: &AbortController, reason: &JsValue) -> Function {
+    let abort: Function =
+        Reflect::get(controller, &JsValue::from_str("abort")).map(JsCast::unchecked_into).unwrap_or_else(|_| Function::new_no_args(""));
+    let bound: JsValue = abort.bind1(controller, reason).into();
+    bound.unchecked_into()
 }
 
-/// Waits `ms`, or fails with an `Aborted` error as soon as `signal` fires.
+/// One attempt in flight: its controller, the timer that aborts it and the link from the
+/// caller's signal. Dropped, it clears the timer (so none keeps Node alive or fires late) and
+/// removes the listener; dropped before the exchange finished (a Rust caller dropped the
+/// future), it aborts the request too, as dropping a future cancels it.
+struct Attempt {
+    controller: AbortController,
+    timeout_reason: JsValue,
+    timer: JsValue,
+    link: Option<(AbortSignal, Function)>,
+    finished: bool,
+}
+
+impl Attempt {
+    fn start(timeout_ms: u64, signal: Option<&AbortSignal>) -> Result<Attempt, JsValue> {
+        let controller = AbortController::new()?;
+        // Aborting with an Error (not a string or a DOMException) keeps gloo-net's mapping of
+        // the fetch rejection to `JsError`; identity tells a timeout from the caller's abort.
+        let timeout_reason: JsValue = js_sys::Error::new("timed out").into();
+        let timer = set_timeout(&abort_with(&controller, &timeout_reason), timer_ms(timeout_ms));
+        let link = match signal {
+            Some(s) => {
+                let on_abort = abort_with(&controller, &js_sys::Error::new("aborted by the caller").into());
+                s.add_event_listener_with_callback("abort", &on_abort)?;
+                Some((s.clone(), on_abort))
+            }
+            None => None,
+        };
+        Ok(Attempt { controller, timeout_reason, timer, link, finished: false })
+    }
+
+    fn timed_out(&self) -> bool {
+        let signal = self.controller.signal();
+        signal.aborted() && Object::is(&signal.reason(), &self.timeout_reason)
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        clear_timeout(&self.timer);
+        if let Some((signal, on_abort)) = &self.link {
+            let _ = signal.remove_event_listener_with_callback("abort", on_abort);
+        }
+        if !self.finished {
+            self.controller.abort_with_reason(&js_sys::Error::new("cancelled: the request future was dropped"));
+        }
+    }
+}
+
+pub(crate) fn aborted_error() -> Error {
+    Error::new(ErrorKind::Aborted, "The request was aborted by the caller's AbortSignal.")
+}
+
+/// Waits `ms`, or fails with an `Aborted` error as soon as `signal` fires. Dropped half-way,
+/// it clears its timer and listener.
 pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), Error> {
     if signal.is_some_and(AbortSignal::aborted) {
         return Err(aborted_error());
@@ -72,24 +100,39 @@ pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), E
     if ms == 0 {
         return Ok(());
     }
-    /// Clears the timer if the wait is dropped before it ends.
-    struct Cancel(Promise);
-    impl Drop for Cancel {
+    /// The timer and the listener of one wait, undone when the wait ends or is dropped.
+    struct Wait {
+        timer: JsValue,
+        link: Option<(AbortSignal, Function)>,
+    }
+    impl Drop for Wait {
         fn drop(&mut self) {
-            cancel_sleep(&self.0);
+            clear_timeout(&self.timer);
+            if let Some((signal, reject)) = &self.link {
+                let _ = signal.remove_event_listener_with_callback("abort", reject);
+            }
         }
     }
-    // The guard exists before the await, so a wait dropped half-way still clears its timer.
-    let wait = Cancel(sleep_promise(timer_ms(ms), signal));
-    let result = settled(&wait.0).await;
+    let mut wait = Wait { timer: JsValue::UNDEFINED, link: None };
+    // The promise's own resolve and reject are the timer and the listener.
+    let promise = Promise::new(&mut |resolve, reject| {
+        wait.timer = set_timeout(&resolve, timer_ms(ms));
+        if let Some(s) = signal {
+            if s.add_event_listener_with_callback("abort", &reject).is_ok() {
+                wait.link = Some((s.clone(), reject));
+            }
+        }
+    });
+    let result = JsFuture::from(promise).await;
     drop(wait);
     result.map(|_| ()).map_err(|_| aborted_error())
 }
 
 /// The request headers for `config`: built once per client and reused (the `Request`
 /// constructor copies them).
-pub(crate) fn request_headers(config: &Config) -> Result<web_sys::Headers, Error> {
-    let headers = web_sys::Headers::new().map_err(|e| connection_error("Headers is unavailable", js_error_text(&e)))?;
+pub(crate) fn request_headers(config: &Config) -> Result<Headers, Error> {
+    let names = config.surface.name(Opt::BaseUrl);
+    let headers = Headers::new().map_err(|e| connection_error("Headers is unavailable", js_error_text(&e), names))?;
     let _ = headers.set("accept", "application/json");
     if let Some(key) = &config.api_key {
         let _ = headers.set("x-api-key", key);
@@ -103,29 +146,41 @@ pub(crate) fn request_headers(config: &Config) -> Result<web_sys::Headers, Error
 /// One request: `Ok` for any HTTP response (the caller interprets the status), `Err` for a
 /// connection failure, a timeout or an abort.
 pub(crate) async fn send(
-    headers: &web_sys::Headers,
+    config: &Config,
+    headers: &JsValue,
     url: &str,
     timeout_ms: u64,
     signal: Option<&AbortSignal>,
 ) -> Result<(ResponseMeta, Body), Error> {
     // An already-aborted signal is refused by the caller (`Client::fetch`) before each attempt.
-    let attempt = begin_attempt(url, headers, signal, timer_ms(timeout_ms)).map_err(|e| {
-        Error::invalid_argument(cat(&[
-            "The request to ",
-            &crate::error::describe_str(url),
-            " could not be built: ",
-            &js_error_text(&e),
-        ]))
+    let base_url = config.surface.name(Opt::BaseUrl);
+    let mut attempt = Attempt::start(timeout_ms, signal)
+        .map_err(|e| connection_error("The request could not be started", js_error_text(&e), base_url))?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_headers(headers);
+    init.set_signal(Some(&attempt.controller.signal()));
+    // Redirects are surfaced as errors rather than followed with the key attached.
+    init.set_redirect(RequestRedirect::Manual);
+    // gloo-net's builder would parse the URL twice more; a built `web_sys::Request` is the
+    // cheapest way into its `send`.
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| {
+        Error::invalid_argument(format!(
+            "The request to {} could not be built: {}",
+            crate::error::describe_str(url),
+            js_error_text(&e)
+        ))
     })?;
-    let mut guard = AttemptGuard { attempt, finished: false };
-    let result = exchange(&guard.attempt, timeout_ms, signal).await;
-    guard.finished = true;
+    let result = exchange(config, &attempt, gloo_net::http::Request::from(request), timeout_ms, signal).await;
+    attempt.finished = true;
     result
 }
 
 /// The request and the reading of its response, for one started attempt.
 async fn exchange(
+    config: &Config,
     attempt: &Attempt,
+    request: gloo_net::http::Request,
     timeout_ms: u64,
     signal: Option<&AbortSignal>,
 ) -> Result<(ResponseMeta, Body), Error> {
@@ -136,46 +191,41 @@ async fn exchange(
         } else if attempt.timed_out() {
             let mut e = Error::new(
                 ErrorKind::Timeout,
-                cat(&[
-                    "The request timed out after ",
-                    &num(timeout_ms),
-                    " ms",
-                    during,
-                    ". Raise `timeoutMs` if the network is slow.",
-                ]),
+                format!(
+                    "The request timed out after {timeout_ms} ms{during}. Raise {} if the network is slow.",
+                    config.surface.name(Opt::TimeoutMs)
+                ),
             );
             e.inner_mut().cause = Some("timed out".into());
             e
         } else {
-            connection_error(&cat(&["Could not reach the PowerPost API", during]), cause)
+            connection_error(&format!("Could not reach the PowerPost API{during}"), cause, config.surface.name(Opt::BaseUrl))
         }
     };
 
-    let response = match gloo_net::http::Request::from(attempt.request()).send().await {
-        Ok(r) => r,
-        Err(gloo_net::Error::JsError(js)) => return Err(classify(error_text(&js.name, js.message), "")),
-        Err(gloo_net::Error::GlooError(text)) => return Err(classify(text, "")),
-        // Not produced by `send` (only with gloo-net's `json` feature, for bodies).
-        #[allow(unreachable_patterns)]
-        Err(_) => return Err(classify("the request failed".to_owned(), "")),
-    };
-    let raw: web_sys::Response = response.into();
-    let meta_text = response_meta(&raw);
-    let mut lines = meta_text.split('\n').map(|v| Some(v).filter(|v| !v.is_empty()));
-    let mut next = || lines.next().flatten();
-    let (status, request_id, limit, remaining, reset) = (next(), next(), next(), next(), next());
-    let (retry_after, location, content_length) = (next(), next(), next());
+    let response = request.send().await.map_err(|e| classify(gloo_error_text(e), ""))?;
+    let status = response.status();
+    let headers = response.headers();
+    let get = |name: &str| headers.get(name).filter(|v| !v.is_empty());
+    // Retry-After and Location only mean something on a failure or a redirect.
+    let failed = !(200..300).contains(&status);
     let meta = ResponseMeta {
         // Browsers answer a `redirect: 'manual'` redirect with an opaque response of status 0.
-        status: status.and_then(|s| s.parse().ok()).unwrap_or(0),
-        request_id: request_id.map(str::to_owned),
-        retry_after: retry_after.map(str::to_owned),
-        rate_limit: RateLimit::from_headers(limit, remaining, reset),
-        location: location.map(str::to_owned),
+        status,
+        request_id: get("x-request-id"),
+        retry_after: if failed { get("retry-after") } else { None },
+        rate_limit: RateLimit::from_headers(
+            get("x-ratelimit-limit").as_deref(),
+            get("x-ratelimit-remaining").as_deref(),
+            get("x-ratelimit-reset").as_deref(),
+        ),
+        location: if failed { get("location") } else { None },
     };
-    let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
-    let body =
-        read_body(&raw, declared).await.map_err(|e| classify(js_error_text(&e), " while reading the response body"))?;
+    let declared = get("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let raw: web_sys::Response = response.into();
+    let body = read_body(&raw, declared)
+        .await
+        .map_err(|e| classify(js_error_text(&e), " while reading the response body"))?;
     Ok((meta, body))
 }
 
@@ -190,7 +240,7 @@ async fn read_body(raw: &web_sys::Response, declared: Option<u64>) -> Result<Bod
             return Ok(Body::TooLarge { bytes_seen: len });
         }
         // Fast path: the runtime enforces Content-Length, so the body is at most `len` bytes.
-        let buf = settled(&raw.array_buffer()?).await?;
+        let buf = JsFuture::from(raw.array_buffer()?).await?;
         return Ok(Body::Complete(Uint8Array::new(&buf).to_vec()));
     }
     let Some(stream) = raw.body() else {
@@ -199,12 +249,12 @@ async fn read_body(raw: &web_sys::Response, declared: Option<u64>) -> Result<Bod
     let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut out = Vec::new();
     loop {
-        let chunk = settled(&reader.read()).await?;
-        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))?;
+        let chunk = JsFuture::from(reader.read()).await?;
+        let done = Reflect::get(&chunk, &JsValue::from_str("done"))?;
         if done.is_truthy() {
             return Ok(Body::Complete(out));
         }
-        let value: Uint8Array = js_sys::Reflect::get(&chunk, &JsValue::from_str("value"))?.unchecked_into();
+        let value: Uint8Array = Reflect::get(&chunk, &JsValue::from_str("value"))?.unchecked_into();
         let seen = out.len() as u64 + u64::from(value.length());
         if seen > max {
             let _ = reader.cancel();
@@ -214,10 +264,20 @@ async fn read_body(raw: &web_sys::Response, declared: Option<u64>) -> Result<Bod
     }
 }
 
-fn connection_error(what: &str, cause: String) -> Error {
-    let mut e = Error::new(ErrorKind::Connection, cat(&[what, ": ", &cause, ". Check the network connection and baseUrl."]));
+fn connection_error(what: &str, cause: String, base_url: &str) -> Error {
+    let mut e = Error::new(ErrorKind::Connection, format!("{what}: {cause}. Check the network connection and {base_url}."));
     e.inner_mut().cause = Some(cause);
     e
+}
+
+/// `TypeError: fetch failed`-style text of gloo-net's error.
+fn gloo_error_text(e: gloo_net::Error) -> String {
+    match e {
+        gloo_net::Error::JsError(js) => error_text(&js.name, js.message),
+        gloo_net::Error::GlooError(text) => text,
+        #[allow(unreachable_patterns)]
+        _ => "the request failed".to_owned(),
+    }
 }
 
 /// `TypeError: fetch failed`-style text of a thrown JS value.
@@ -236,6 +296,6 @@ fn error_text(name: &str, message: String) -> String {
     if name.is_empty() || name == "Error" {
         message
     } else {
-        cat(&[name, ": ", &message])
+        format!("{name}: {message}")
     }
 }

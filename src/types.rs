@@ -1,13 +1,33 @@
 //! The response types: what `GET /api/v1/post-items/{id}/analytics` returns, once validated.
-
-use crate::text::{push_hex, push_num};
+//!
+//! They derive `Serialize` and `Deserialize` with the API's field names, so an app can keep them
+//! in its own serde state, a cache or a server-function payload. Deserializing them directly
+//! does not check the API's rules; [`parse_post_item_analytics`](crate::parse_post_item_analytics)
+//! does.
+//!
+//! The structs are `#[non_exhaustive]`: PowerPost may add response fields, and adding one here
+//! must not break code that builds or matches these types. Build one with
+//! [`PostItemAnalytics::new`] and [`Metrics::new`] (or deserialize one) in tests.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 /// The analytics of one post item, as validated from the API's response.
 ///
 /// Field names follow the PowerPost documentation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```
+/// use powerpost_analytics::{Metrics, PostItemAnalytics, PostStatus};
+///
+/// let item = PostItemAnalytics::new("p1", "tiktok-video", "tiktok", PostStatus::Posted,
+///     Some(Metrics::new(10, 2, 0, "2026-04-15T09:00:00Z")));
+/// let json = serde_json::to_string(&item).unwrap();
+/// assert_eq!(json, r#"{"post_item_id":"p1","post_type":"tiktok-video","platform":"tiktok","status":"posted","metrics":{"views":10,"likes":2,"comments":0,"fetched_at":"2026-04-15T09:00:00Z"}}"#);
+/// assert_eq!(serde_json::from_str::<PostItemAnalytics>(&json).unwrap(), item);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PostItemAnalytics {
     /// The id that was queried (checked to be the one that was asked for).
     pub post_item_id: String,
@@ -17,75 +37,32 @@ pub struct PostItemAnalytics {
     pub platform: String,
     /// Where the item is in its life cycle.
     pub status: PostStatus,
-    /// The latest snapshot, or `None` while the item has not been posted or polled yet.
+    /// The latest snapshot, or `None` (JSON `null`) while the item has not been posted or polled.
     pub metrics: Option<Metrics>,
 }
 
 impl PostItemAnalytics {
-    /// The analytics as compact JSON with the API's field names (unknown fields dropped).
-    ///
-    /// ```
-    /// # use powerpost_analytics::{PostItemAnalytics, PostStatus};
-    /// let a = PostItemAnalytics { post_item_id: "p\"1".into(), post_type: "t".into(), platform: "x".into(),
-    ///     status: PostStatus::Draft, metrics: None };
-    /// assert_eq!(a.to_json(), r#"{"post_item_id":"p\"1","post_type":"t","platform":"x","status":"draft","metrics":null}"#);
-    /// ```
-    pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(160 + self.post_item_id.len());
-        out.push_str("{\"post_item_id\":");
-        json_string(&mut out, &self.post_item_id);
-        out.push_str(",\"post_type\":");
-        json_string(&mut out, &self.post_type);
-        out.push_str(",\"platform\":");
-        json_string(&mut out, &self.platform);
-        out.push_str(",\"status\":");
-        json_string(&mut out, self.status.as_str());
-        out.push_str(",\"metrics\":");
-        match &self.metrics {
-            None => out.push_str("null"),
-            Some(m) => {
-                out.push_str("{\"views\":");
-                push_num(&mut out, m.views, 1);
-                out.push_str(",\"likes\":");
-                push_num(&mut out, m.likes, 1);
-                out.push_str(",\"comments\":");
-                push_num(&mut out, m.comments, 1);
-                out.push_str(",\"fetched_at\":");
-                json_string(&mut out, &m.fetched_at);
-                out.push('}');
-            }
+    /// Builds a value, e.g. for tests or fixtures. Fields PowerPost adds later get defaults here.
+    pub fn new(
+        post_item_id: impl Into<String>,
+        post_type: impl Into<String>,
+        platform: impl Into<String>,
+        status: PostStatus,
+        metrics: Option<Metrics>,
+    ) -> PostItemAnalytics {
+        PostItemAnalytics {
+            post_item_id: post_item_id.into(),
+            post_type: post_type.into(),
+            platform: platform.into(),
+            status,
+            metrics,
         }
-        out.push('}');
-        out
     }
-}
-
-/// Appends `s` as a JSON string literal, copying runs of plain text at once (only `"`, `\\`
-/// and control characters are escaped, all ASCII, so runs split on character boundaries).
-fn json_string(out: &mut String, s: &str) {
-    out.push('"');
-    let mut run = 0;
-    for (i, b) in s.bytes().enumerate() {
-        if b != b'"' && b != b'\\' && b >= 0x20 {
-            continue;
-        }
-        out.push_str(s.get(run..i).unwrap_or_default());
-        out.push('\\');
-        match b {
-            b'"' | b'\\' => out.push(char::from(b)),
-            _ => {
-                out.push('u');
-                push_hex(out, u32::from(b), 4);
-            }
-        }
-        run = i + 1;
-    }
-    out.push_str(s.get(run..).unwrap_or_default());
-    out.push('"');
 }
 
 /// One daily snapshot of the counts of a post item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Metrics {
     /// Views or impressions (0 when the platform does not report them).
     pub views: u64,
@@ -98,9 +75,29 @@ pub struct Metrics {
     pub fetched_at: String,
 }
 
+impl Metrics {
+    /// Builds a snapshot, e.g. for tests or fixtures.
+    pub fn new(views: u64, likes: u64, comments: u64, fetched_at: impl Into<String>) -> Metrics {
+        Metrics { views, likes, comments, fetched_at: fetched_at.into() }
+    }
+}
+
 /// The status of a post item. Statuses the API may add later are kept in [`PostStatus::Other`]
-/// rather than rejected, so a new server value cannot break a dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// rather than rejected, so a new server value cannot break a dashboard; it serializes as the
+/// wire string, unknown values included.
+///
+/// `#[non_exhaustive]`: a status PowerPost documents later may get its own variant.
+///
+/// ```
+/// use powerpost_analytics::PostStatus;
+///
+/// let s: PostStatus = serde_json::from_str(r#""archived""#).unwrap();
+/// assert_eq!(s, PostStatus::Other("archived".into()));
+/// assert_eq!(serde_json::to_string(&s).unwrap(), r#""archived""#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+#[non_exhaustive]
 pub enum PostStatus {
     /// Not yet published.
     Draft,
@@ -138,6 +135,24 @@ impl PostStatus {
     }
 }
 
+impl From<String> for PostStatus {
+    fn from(s: String) -> PostStatus {
+        match PostStatus::from_wire(&s) {
+            PostStatus::Other(_) => PostStatus::Other(s),
+            known => known,
+        }
+    }
+}
+
+impl From<PostStatus> for String {
+    fn from(s: PostStatus) -> String {
+        match s {
+            PostStatus::Other(s) => s,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+
 impl fmt::Display for PostStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -145,7 +160,8 @@ impl fmt::Display for PostStatus {
 }
 
 /// The rate-limit budget reported by the `X-RateLimit-*` headers of a response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RateLimit {
     /// Requests allowed in the current window.
     pub limit: u64,
@@ -156,6 +172,11 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
+    /// Builds a value, e.g. for tests.
+    pub fn new(limit: u64, remaining: u64, reset: u64) -> RateLimit {
+        RateLimit { limit, remaining, reset }
+    }
+
     /// Reads the three `X-RateLimit-*` header values; `None` unless all three are
     /// non-negative integers.
     pub fn from_headers(limit: Option<&str>, remaining: Option<&str>, reset: Option<&str>) -> Option<RateLimit> {
@@ -176,33 +197,37 @@ mod tests {
     fn status_round_trips_and_keeps_unknown_values() {
         for s in ["draft", "posting", "posted", "failed", "archived", ""] {
             assert_eq!(PostStatus::from_wire(s).as_str(), s);
+            let json = serde_json::to_string(&PostStatus::from_wire(s)).unwrap();
+            assert_eq!(serde_json::from_str::<PostStatus>(&json).unwrap(), PostStatus::from_wire(s));
         }
         assert_eq!(PostStatus::from_wire("posted"), PostStatus::Posted);
         assert_eq!(PostStatus::from_wire("archived"), PostStatus::Other("archived".into()));
     }
 
     #[test]
-    fn to_json_round_trips_through_a_json_parser() {
-        let a = PostItemAnalytics {
-            post_item_id: "a\"b\\c\n\u{1}é😀".into(),
-            post_type: "instagram-reel".into(),
-            platform: "instagram".into(),
-            status: PostStatus::Other("archived".into()),
-            metrics: Some(Metrics { views: 9_007_199_254_740_991, likes: 0, comments: 3, fetched_at: "2026-04-15T09:00:00Z".into() }),
-        };
-        let v: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
+    fn analytics_round_trip_through_serde_json_with_the_api_names() {
+        let a = PostItemAnalytics::new(
+            "a\"b\\c\n\u{1}é😀",
+            "instagram-reel",
+            "instagram",
+            PostStatus::Other("archived".into()),
+            Some(Metrics::new(9_007_199_254_740_991, 0, 3, "2026-04-15T09:00:00Z")),
+        );
+        let v = serde_json::to_value(&a).unwrap();
         assert_eq!(v["post_item_id"], "a\"b\\c\n\u{1}é😀");
         assert_eq!(v["status"], "archived");
         assert_eq!(v["metrics"]["views"], 9_007_199_254_740_991u64);
-        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-        assert_eq!(keys.len(), 5);
+        assert_eq!(v.as_object().unwrap().len(), 5);
+        assert_eq!(serde_json::from_value::<PostItemAnalytics>(v).unwrap(), a);
+        let draft = PostItemAnalytics::new("d", "t", "p", PostStatus::Draft, None);
+        assert_eq!(serde_json::to_value(&draft).unwrap()["metrics"], serde_json::Value::Null);
     }
 
     #[test]
     fn rate_limit_needs_all_three_headers() {
         assert_eq!(
             RateLimit::from_headers(Some("60"), Some(" 0 "), Some("1700000000")),
-            Some(RateLimit { limit: 60, remaining: 0, reset: 1_700_000_000 })
+            Some(RateLimit::new(60, 0, 1_700_000_000))
         );
         assert_eq!(RateLimit::from_headers(Some("60"), None, Some("1")), None);
         assert_eq!(RateLimit::from_headers(Some("60"), Some("-1"), Some("1")), None);

@@ -1,13 +1,20 @@
 //! Turns a JSON document into [`PostItemAnalytics`], or into an [`Error`] that names the first
 //! bad field by path, what was expected there and what was found.
 //!
-//! The rules are written once, against the small [`Doc`] view of a [`json::Value`]: a body parsed
-//! in Rust and a value handed over from JavaScript (copied field by field into a `Value`) go
-//! through the same code, compiled once.
+//! Reading is serde's: natively `serde_json` parses the body; on wasm the JS engine parses it
+//! (`JSON.parse`) and `serde-wasm-bindgen` reads the value. Both feed the same `Deserialize`
+//! impls ([`Field`], [`Wire`]), which keep every field the rules look at and only the kind of
+//! anything else. The rules then run over that typed view in a fixed order, so the first bad
+//! field is the same whichever deserializer produced it (`serde_json`'s objects iterate in
+//! sorted key order, `JSON.parse`'s in document order; a path taken from the deserializer, as
+//! `serde_path_to_error` does, would name a different first error on each target).
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{value::MapAccessDeserializer, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::error::{describe_str, Error};
-use crate::json::{self, Value};
-use crate::text::{cat, num, push_num};
 use crate::types::{Metrics, PostItemAnalytics, PostStatus};
 
 /// Bodies larger than this are rejected without being kept in memory.
@@ -16,188 +23,243 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest count that survives a round trip through a JavaScript number (2^53 − 1).
 pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
-/// What a JSON-like value is, as far as validation cares.
-pub(crate) enum Node<S> {
+/// What a JSON value is, as far as the rules care: scalars are kept, arrays only by kind
+/// (objects are [`Field::Object`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Seen {
     Null,
     Bool(bool),
-    Number(f64),
-    String(S),
+    /// A non-negative integer, exact.
+    Unsigned(u64),
+    /// A negative integer, exact.
+    Negative(i64),
+    /// Any other number (fractional, or beyond the integer types).
+    Float(f64),
+    String(String),
     Array,
-    Object,
-    /// Something JSON cannot hold (a JS function, symbol, bigint, a throwing getter…).
+    /// Something JSON cannot hold (binary data from a JS typed array).
     Other(&'static str),
 }
 
-/// A read-only view of a JSON-like document.
-pub(crate) trait Doc: Sized {
-    type Str: AsRef<str>;
-    fn node(&self) -> Node<Self::Str>;
-    /// The value of `key` when `self` is an object; `None` when the key is absent
-    /// (or `undefined` in JavaScript).
-    fn get(&self, key: &str) -> Option<Self>;
-}
-
-impl<'a> Doc for &'a Value {
-    type Str = &'a str;
-    fn node(&self) -> Node<&'a str> {
-        match *self {
-            Value::Null => Node::Null,
-            Value::Bool(b) => Node::Bool(*b),
-            Value::Number(n) if n.is_finite() => Node::Number(*n),
-            Value::Number(_) => Node::Other("a number out of range"),
-            Value::String(s) => Node::String(s.as_str()),
-            Value::Array(_) => Node::Array,
-            Value::Object(_) => Node::Object,
-            Value::Other(what) => Node::Other(what),
+impl Seen {
+    /// A short description for `received`: never the whole value.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Seen::Null => "null".into(),
+            Seen::Bool(b) => format!("boolean {b}"),
+            Seen::Unsigned(n) => format!("number {n}"),
+            Seen::Negative(n) => format!("number {n}"),
+            Seen::Float(n) => format!("number {}", fmt_number(*n)),
+            Seen::String(s) => format!("string {}", describe_str(s)),
+            Seen::Array => "an array".into(),
+            Seen::Other(what) => (*what).into(),
         }
     }
-    fn get(&self, key: &str) -> Option<Self> {
-        Value::get(self, key)
-    }
 }
 
-/// A short description of a value for `received`: never the whole value.
-pub(crate) fn describe<S: AsRef<str>>(node: &Node<S>) -> String {
-    match node {
-        Node::Null => "null".into(),
-        Node::Bool(b) => if *b { "boolean true" } else { "boolean false" }.into(),
-        Node::Number(n) => cat(&["number ", &fmt_number(*n)]),
-        Node::String(s) => cat(&["string ", &describe_str(s.as_ref())]),
-        Node::Array => "an array".into(),
-        Node::Object => "an object".into(),
-        Node::Other(what) => (*what).into(),
-    }
-}
-
-/// Prints a number for an error message without Rust's float formatting machinery (a large
-/// part of a WebAssembly module): integers exactly, others to six decimals or in e-notation.
+/// Prints a number as JavaScript would: integers in full below 10^21, shortest round-trip
+/// digits otherwise (so `1.00000001` is not shown as `1`), e-notation for very large or small.
 pub(crate) fn fmt_number(n: f64) -> String {
     if n.is_nan() {
-        return "NaN".into();
+        "NaN".into()
+    } else if n.is_infinite() {
+        if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if n == 0.0 {
+        "0".into()
+    } else if n.abs() >= 1e21 || n.abs() < 1e-6 {
+        format!("{n:e}")
+    } else {
+        format!("{n}")
     }
-    if n.is_infinite() {
-        return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    let sign = if n < 0.0 { "-" } else { "" };
-    let a = n.abs();
-    let mut out = String::from(sign);
-    if n.fract() == 0.0 && a < 1e18 {
-        push_num(&mut out, a as u64, 1);
-        return out;
-    }
-    if (1e-6..1e18).contains(&a) {
-        let micros = (a * 1e6).round() as u64;
-        push_num(&mut out, micros / 1_000_000, 1);
-        let mut frac = String::new();
-        push_num(&mut frac, micros % 1_000_000, 6);
-        let frac = frac.trim_end_matches('0');
-        if !frac.is_empty() {
-            out.push('.');
-            out.push_str(frac);
-        }
-        return out;
-    }
-    // Very large or very small: d.ddde±x.
-    let (mut m, mut e) = (a, 0i32);
-    while m >= 10.0 {
-        m /= 10.0;
-        e += 1;
-    }
-    while m < 1.0 {
-        m *= 10.0;
-        e -= 1;
-    }
-    let thousandths = (m * 1000.0).round() as u64;
-    push_num(&mut out, thousandths / 1000, 1);
-    out.push('.');
-    push_num(&mut out, thousandths % 1000, 3);
-    out.push_str(if e < 0 { "e-" } else { "e" });
-    push_num(&mut out, u64::from(e.unsigned_abs()), 1);
-    out
 }
 
-const MISSING: &str = "nothing (the field is missing)";
+/// One field of a document: absent, an object read as `T`, or any other value.
+#[derive(Debug, Default)]
+pub(crate) enum Field<T = IgnoredAny> {
+    #[default]
+    Missing,
+    Object(T),
+    Value(Seen),
+}
 
-/// Validates an already-parsed document.
-pub(crate) fn validate<D: Doc>(doc: &D, expected_id: Option<&str>) -> Result<PostItemAnalytics, Error> {
-    if !matches!(doc.node(), Node::Object) {
-        return Err(Error::invalid_response("$", "an object", &describe(&doc.node())));
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FieldVisitor(PhantomData))
     }
-    let post_item_id = non_empty_string(doc, "post_item_id")?;
+}
+
+struct FieldVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for FieldVisitor<T> {
+    type Value = Field<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Field::Value(Seen::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Field::Value(u64::try_from(v).map_or(Seen::Negative(v), Seen::Unsigned)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Field::Value(Seen::Unsigned(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Field::Value(Seen::Float(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Field::Value(Seen::String(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Field::Value(Seen::String(v)))
+    }
+    fn visit_bytes<E>(self, _: &[u8]) -> Result<Self::Value, E> {
+        Ok(Field::Value(Seen::Other("binary data")))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Field::Value(Seen::Null))
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Field::Value(Seen::Null))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Field::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // Only the kind matters; the items are skipped without being read.
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Field::Value(Seen::Array))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Field::Object)
+    }
+}
+
+/// The fields of a response the rules read; everything else is skipped.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct Wire {
+    post_item_id: Field,
+    post_type: Field,
+    platform: Field,
+    status: Field,
+    metrics: Field<WireMetrics>,
+}
+
+/// The fields of `metrics` the rules read.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct WireMetrics {
+    views: Field,
+    likes: Field,
+    comments: Field,
+    fetched_at: Field,
+}
+
+/// A whole document, as the deserializers hand it over.
+pub(crate) type Document = Field<Wire>;
+
+/// Where the validator looks, in the order it reports: the keys of a response and of its
+/// `metrics`. (The JavaScript surface reads exactly these from a caller's object.)
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+pub(crate) const RESPONSE_KEYS: [&str; 5] = ["post_item_id", "post_type", "platform", "status", "metrics"];
+/// See [`RESPONSE_KEYS`].
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+pub(crate) const METRICS_KEYS: [&str; 4] = ["views", "likes", "comments", "fetched_at"];
+
+const MISSING: &str = "nothing (the field is missing)";
+const NON_EMPTY: &str = "a non-empty string";
+const COUNT: &str = "a non-negative integer";
+const TIMESTAMP: &str = "an RFC 3339 timestamp with a timezone";
+const METRICS: &str = "an object or null";
+
+/// What the rules expect at `path` (one of the keys above, `metrics.<key>`, or `$`).
+pub(crate) fn expected_at(path: &str) -> &'static str {
+    match path {
+        "$" => "an object",
+        "status" => "a string",
+        "metrics" => METRICS,
+        "metrics.fetched_at" => TIMESTAMP,
+        p if p.starts_with("metrics.") => COUNT,
+        _ => NON_EMPTY,
+    }
+}
+
+/// Applies the rules to a deserialized document.
+pub(crate) fn validate(doc: Document, expected_id: Option<&str>) -> Result<PostItemAnalytics, Error> {
+    let doc = match doc {
+        Field::Object(doc) => doc,
+        Field::Value(v) => return Err(Error::invalid_response("$", "an object", &v.describe())),
+        Field::Missing => return Err(Error::invalid_response("$", "an object", MISSING)),
+    };
+    let post_item_id = non_empty_string(doc.post_item_id, "post_item_id")?;
     if let Some(want) = expected_id {
         if post_item_id != want {
             return Err(Error::invalid_response(
                 "post_item_id",
-                &cat(&["the requested id ", &describe_str(want)]),
-                &cat(&["string ", &describe_str(&post_item_id), " (a proxy or cache may have mixed up responses)"]),
+                &format!("the requested id {}", describe_str(want)),
+                &format!("string {} (a proxy or cache may have mixed up responses)", describe_str(&post_item_id)),
             ));
         }
     }
-    let post_type = non_empty_string(doc, "post_type")?;
-    let platform = non_empty_string(doc, "platform")?;
-    let status = match doc.get("status").map(|v| v.node()) {
-        Some(Node::String(s)) => PostStatus::from_wire(s.as_ref()),
-        Some(other) => return Err(Error::invalid_response("status", "a string", &describe(&other))),
-        None => return Err(Error::invalid_response("status", "a string", MISSING)),
+    let post_type = non_empty_string(doc.post_type, "post_type")?;
+    let platform = non_empty_string(doc.platform, "platform")?;
+    let status = match doc.status {
+        Field::Value(Seen::String(s)) => PostStatus::from(s),
+        other => return Err(Error::invalid_response("status", "a string", &describe_field(&other))),
     };
-    let metrics = match doc.get("metrics") {
-        None => return Err(Error::invalid_response("metrics", "an object or null", MISSING)),
-        Some(m) => match m.node() {
-            Node::Null => None,
-            Node::Object => Some(metrics(&m)?),
-            other => return Err(Error::invalid_response("metrics", "an object or null", &describe(&other))),
-        },
+    let metrics = match doc.metrics {
+        Field::Value(Seen::Null) => None,
+        Field::Object(m) => Some(metrics(m)?),
+        other => return Err(Error::invalid_response("metrics", METRICS, &describe_field(&other))),
     };
     Ok(PostItemAnalytics { post_item_id, post_type, platform, status, metrics })
 }
 
-fn non_empty_string<D: Doc>(doc: &D, key: &str) -> Result<String, Error> {
-    match doc.get(key).map(|v| v.node()) {
-        Some(Node::String(s)) if !s.as_ref().is_empty() => Ok(s.as_ref().to_owned()),
-        Some(other) => Err(Error::invalid_response(key, "a non-empty string", &describe(&other))),
-        None => Err(Error::invalid_response(key, "a non-empty string", MISSING)),
+fn describe_field<T>(field: &Field<T>) -> String {
+    match field {
+        Field::Missing => MISSING.into(),
+        Field::Object(_) => "an object".into(),
+        Field::Value(v) => v.describe(),
     }
 }
 
-fn metrics<D: Doc>(m: &D) -> Result<Metrics, Error> {
-    let fetched_at = match m.get("fetched_at").map(|v| v.node()) {
-        Some(Node::String(s)) if is_rfc3339(s.as_ref()) => s.as_ref().to_owned(),
-        Some(other) => {
-            return Err(Error::invalid_response(
-                "metrics.fetched_at",
-                "an RFC 3339 timestamp with a timezone",
-                &describe(&other),
-            ))
-        }
-        None => {
-            return Err(Error::invalid_response(
-                "metrics.fetched_at",
-                "an RFC 3339 timestamp with a timezone",
-                MISSING,
-            ))
-        }
+fn non_empty_string(field: Field, key: &str) -> Result<String, Error> {
+    match field {
+        Field::Value(Seen::String(s)) if !s.is_empty() => Ok(s),
+        other => Err(Error::invalid_response(key, NON_EMPTY, &describe_field(&other))),
+    }
+}
+
+fn metrics(m: WireMetrics) -> Result<Metrics, Error> {
+    let fetched_at = match m.fetched_at {
+        Field::Value(Seen::String(s)) if is_rfc3339(&s) => s,
+        other => return Err(Error::invalid_response("metrics.fetched_at", TIMESTAMP, &describe_field(&other))),
     };
     Ok(Metrics {
-        views: count(m, "views", "metrics.views")?,
-        likes: count(m, "likes", "metrics.likes")?,
-        comments: count(m, "comments", "metrics.comments")?,
+        views: count(m.views, "metrics.views")?,
+        likes: count(m.likes, "metrics.likes")?,
+        comments: count(m.comments, "metrics.comments")?,
         fetched_at,
     })
 }
 
 /// A count: missing or null is 0 (platforms that do not report it); otherwise a
 /// non-negative integer no larger than 2^53 − 1.
-fn count<D: Doc>(m: &D, key: &str, path: &str) -> Result<u64, Error> {
-    const EXPECTED: &str = "a non-negative integer";
-    match m.get(key).map(|v| v.node()) {
-        None | Some(Node::Null) => Ok(0),
-        Some(Node::Number(n)) if n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&n) => Ok(n as u64),
-        Some(Node::Number(n)) if n.fract() == 0.0 && n > MAX_SAFE_INTEGER => Err(Error::invalid_response(
-            path,
-            "a non-negative integer no larger than 2^53 - 1",
-            &describe(&Node::<&str>::Number(n)),
-        )),
-        Some(other) => Err(Error::invalid_response(path, EXPECTED, &describe(&other))),
+fn count(field: Field, path: &str) -> Result<u64, Error> {
+    const MAX: u64 = MAX_SAFE_INTEGER as u64;
+    let too_big = || Error::invalid_response(path, "a non-negative integer no larger than 2^53 - 1", &describe_field(&field));
+    match &field {
+        Field::Missing | Field::Value(Seen::Null) => Ok(0),
+        Field::Value(Seen::Unsigned(n)) if *n <= MAX => Ok(*n),
+        Field::Value(Seen::Unsigned(_)) => Err(too_big()),
+        Field::Value(Seen::Float(n)) if n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(n) => Ok(*n as u64),
+        Field::Value(Seen::Float(n)) if n.is_finite() && n.fract() == 0.0 && *n > MAX_SAFE_INTEGER => Err(too_big()),
+        Field::Value(Seen::Float(n)) if !n.is_finite() => {
+            Err(Error::invalid_response(path, COUNT, "a number out of range"))
+        }
+        _ => Err(Error::invalid_response(path, COUNT, &describe_field(&field))),
     }
 }
 
@@ -258,6 +320,7 @@ pub(crate) fn is_rfc3339(s: &str) -> bool {
 /// Parses and validates a response body.
 ///
 /// `expected_id` is the id that was asked for; a body about another item is rejected.
+/// Natively the body is parsed by `serde_json`, on wasm by the JS engine's `JSON.parse`.
 ///
 /// ```
 /// use powerpost_analytics::{parse_post_item_analytics, PostStatus};
@@ -269,48 +332,132 @@ pub(crate) fn is_rfc3339(s: &str) -> bool {
 /// assert_eq!(item.metrics.unwrap().comments, 0); // not reported by the platform
 /// ```
 pub fn parse_post_item_analytics(body: &[u8], expected_id: Option<&str>) -> Result<PostItemAnalytics, Error> {
-    let value = parse_json(body)?;
-    validate(&&value, expected_id)
+    validate(parse_body::<Document>(body)?, expected_id)
 }
 
-/// Parses a body as JSON, describing why not when it is not.
-pub(crate) fn parse_json(body: &[u8]) -> Result<Value, Error> {
-    const EXPECTED: &str = "a JSON document";
+/// Parses a body as JSON into `T`, describing why not when it is not.
+pub(crate) fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Error> {
     if body.len() > MAX_BODY_BYTES {
         return Err(Error::invalid_response(
             "$",
             "a JSON document of at most 1 MiB",
-            &cat(&["a body of ", &num(body.len() as u64), " bytes"]),
+            &format!("a body of {} bytes", body.len()),
         ));
     }
-    json::parse(body).map_err(|e| Error::invalid_response("$", EXPECTED, &describe_body(body, &e)))
+    let not_json = |why: Syntax| Error::invalid_response("$", "a JSON document", &describe_body(body, why));
+    // `res.json()` skips a UTF-8 byte-order mark; so does this.
+    let text = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    engine::parse(text).map_err(not_json)
+}
+
+/// Why a body is not JSON, as far as the parser tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Syntax {
+    /// Not UTF-8 text.
+    NotUtf8,
+    /// A number beyond the range of a double (serde_json only; `JSON.parse` gives Infinity).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    OutOfRange,
+    /// Nested deeper than the parser allows (serde_json's limit of 128).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    TooDeep,
+    /// Invalid, at this line and column when the parser says.
+    Invalid(Option<(usize, usize)>),
 }
 
 /// Describes a body that is not JSON without quoting it.
-pub(crate) fn describe_body(body: &[u8], err: &json::ParseError) -> String {
+fn describe_body(body: &[u8], why: Syntax) -> String {
     let trimmed = body.trim_ascii_start();
     if trimmed.is_empty() {
         return "an empty body".into();
     }
     if trimmed.first() == Some(&b'<') {
-        return cat(&["an HTML or XML document of ", &num(body.len() as u64), " bytes (often a proxy or gateway page)"]);
+        return format!("an HTML or XML document of {} bytes (often a proxy or gateway page)", body.len());
     }
-    if err.too_deep {
-        return cat(&["JSON nested more than ", &num(json::MAX_DEPTH as u64), " levels deep"]);
+    match why {
+        Syntax::NotUtf8 => format!("a body of {} bytes that is not UTF-8 text", body.len()),
+        Syntax::OutOfRange => format!("JSON with a number out of range ({} bytes)", body.len()),
+        Syntax::TooDeep => "JSON nested too deeply".into(),
+        _ if is_cut_off(body) => format!("JSON cut off after {} bytes", body.len()),
+        Syntax::Invalid(Some((line, column))) => {
+            format!("invalid JSON ({} bytes; error at line {line} column {column})", body.len())
+        }
+        Syntax::Invalid(None) => format!("invalid JSON ({} bytes)", body.len()),
     }
-    if err.eof {
-        return cat(&["JSON cut off after ", &num(body.len() as u64), " bytes"]);
+}
+
+/// Whether a body that failed to parse ends inside a string or an open object or array: a
+/// response cut off mid-way. A scan of quotes and brackets, not a parser.
+fn is_cut_off(body: &[u8]) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
     }
-    let (line, column) = err.line_column(body);
-    cat(&[
-        "invalid JSON (",
-        &num(body.len() as u64),
-        " bytes; error at line ",
-        &num(line as u64),
-        " column ",
-        &num(column as u64),
-        ")",
-    ])
+    in_string || depth > 0
+}
+
+/// The JSON parser: serde_json natively.
+#[cfg(not(target_arch = "wasm32"))]
+mod engine {
+    use super::Syntax;
+
+    pub(crate) fn parse<T: for<'de> serde::Deserialize<'de>>(text: &[u8]) -> Result<T, Syntax> {
+        // Through `serde_json::Value`, as `JSON.parse` works: the whole text is checked before
+        // any field is, and a duplicate key keeps its last value.
+        let value: serde_json::Value = serde_json::from_slice(text).map_err(|e| {
+            let message = e.to_string();
+            if message.contains("recursion limit") {
+                Syntax::TooDeep
+            } else if message.contains("number out of range") {
+                Syntax::OutOfRange
+            } else if std::str::from_utf8(text).is_err() {
+                Syntax::NotUtf8
+            } else {
+                Syntax::Invalid(Some((e.line(), e.column())))
+            }
+        })?;
+        // Every `Deserialize` read here accepts any JSON value, so this cannot fail.
+        T::deserialize(&value).map_err(|_| Syntax::Invalid(None))
+    }
+}
+
+/// The JSON parser: the JS engine's `JSON.parse` on wasm, read with serde-wasm-bindgen.
+#[cfg(target_arch = "wasm32")]
+mod engine {
+    use super::Syntax;
+
+    pub(crate) fn parse<T: for<'de> serde::Deserialize<'de>>(text: &[u8]) -> Result<T, Syntax> {
+        let text = std::str::from_utf8(text).map_err(|_| Syntax::NotUtf8)?;
+        let value = js_sys::JSON::parse(text).map_err(|_| Syntax::Invalid(None))?;
+        super::from_js(value).map_err(|_| Syntax::Invalid(None))
+    }
+}
+
+/// Reads a JS value (plain JSON data: what `JSON.parse` returns) with serde-wasm-bindgen.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn from_js<T: for<'de> Deserialize<'de>>(value: wasm_bindgen::JsValue) -> Result<T, serde_wasm_bindgen::Error> {
+    T::deserialize(serde_wasm_bindgen::Deserializer::from(value))
+}
+
+/// An invalid-response error at `path` for a value the JavaScript surface refused to read
+/// (a throwing getter, a function, a string too long to copy).
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+pub(crate) fn refused_at(path: &str, received: &str) -> Error {
+    Error::invalid_response(path, expected_at(path), received)
 }
 
 #[cfg(test)]
@@ -368,7 +515,10 @@ mod tests {
             (b"  \n", "empty"),
             (b"<html><body>502 Bad Gateway</body></html>", "HTML"),
             (b"{\"post_item_id\":\"x", "cut off"),
+            (b"{\"post_item_id\":[1,", "cut off"),
             (b"nope", "invalid JSON"),
+            (b"{\"a\":1}}", "invalid JSON"),
+            (b"\"\xff\"", "not UTF-8"),
         ] {
             let e = fails(body);
             assert_eq!(e.path(), Some("$"));
@@ -379,6 +529,19 @@ mod tests {
         assert_eq!((e.path(), e.received()), (Some("$"), Some("an array")));
         let e = fails(b"null");
         assert_eq!(e.received(), Some("null"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_as_res_json_does() {
+        let mut body = b"\xEF\xBB\xBF".to_vec();
+        body.extend_from_slice(GOOD.as_bytes());
+        assert!(parse_post_item_analytics(&body, Some(ID)).is_ok());
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_value_as_json_parse_does() {
+        let body = GOOD.replacen("\"platform\":\"instagram\"", "\"platform\":\"\",\"platform\":\"instagram\"", 1);
+        assert_eq!(parse_post_item_analytics(body.as_bytes(), Some(ID)).unwrap().platform, "instagram");
     }
 
     #[test]
@@ -393,6 +556,8 @@ mod tests {
     fn received_never_contains_the_whole_body() {
         let body = format!("<html>{}</html>", "secret".repeat(1000));
         let e = fails(body.as_bytes());
+        assert!(!e.message().contains("secret"));
+        let e = fails(format!("{{\"post_item_id\":\"{}", "secret".repeat(1000)).as_bytes());
         assert!(!e.message().contains("secret"));
     }
 
@@ -411,13 +576,15 @@ mod tests {
 
     #[test]
     fn post_type_and_platform_are_non_empty_strings() {
-        for (patch, path) in [
-            (r#"{"post_type":""}"#, "post_type"),
-            (r#"{"post_type":3}"#, "post_type"),
-            (r#"{"platform":null}"#, "platform"),
-            (r#"{"platform":"<missing>"}"#, "platform"),
+        for (patch, path, received) in [
+            (r#"{"post_type":""}"#, "post_type", "string \"\""),
+            (r#"{"post_type":3}"#, "post_type", "number 3"),
+            (r#"{"post_type":{"deep":[1]}}"#, "post_type", "an object"),
+            (r#"{"platform":null}"#, "platform", "null"),
+            (r#"{"platform":"<missing>"}"#, "platform", MISSING),
         ] {
-            assert_eq!(fails(&with(patch)).path(), Some(path), "{patch}");
+            let e = fails(&with(patch));
+            assert_eq!((e.path(), e.received()), (Some(path), Some(received)), "{patch}");
         }
     }
 
@@ -435,7 +602,7 @@ mod tests {
         let item = parse_post_item_analytics(&with(r#"{"metrics":null,"status":"draft"}"#), Some(ID)).unwrap();
         assert_eq!(item.metrics, None);
         let e = fails(&with(r#"{"metrics":[]}"#));
-        assert_eq!((e.path(), e.expected()), (Some("metrics"), Some("an object or null")));
+        assert_eq!((e.path(), e.expected(), e.received()), (Some("metrics"), Some("an object or null"), Some("an array")));
         assert_eq!(fails(&with(r#"{"metrics":"<missing>"}"#)).path(), Some("metrics"));
     }
 
@@ -457,32 +624,42 @@ mod tests {
         assert_eq!(e.expected(), Some("a non-negative integer"));
         assert_eq!(e.received(), Some("string \"12\""));
         assert!(e.message().contains("expected a non-negative integer, found string \"12\""));
-        for (patch, path) in [
-            (r#"{"metrics.likes":-1}"#, "metrics.likes"),
-            (r#"{"metrics.comments":1.5}"#, "metrics.comments"),
-            (r#"{"metrics.views":9007199254740992}"#, "metrics.views"),
-            (r#"{"metrics.views":true}"#, "metrics.views"),
-            (r#"{"metrics.views":{}}"#, "metrics.views"),
+        for (patch, path, received) in [
+            (r#"{"metrics.likes":-1}"#, "metrics.likes", "number -1"),
+            (r#"{"metrics.comments":1.5}"#, "metrics.comments", "number 1.5"),
+            (r#"{"metrics.comments":1.00000001}"#, "metrics.comments", "number 1.00000001"),
+            (r#"{"metrics.views":9007199254740992}"#, "metrics.views", "number 9007199254740992"),
+            (r#"{"metrics.views":true}"#, "metrics.views", "boolean true"),
+            (r#"{"metrics.views":{}}"#, "metrics.views", "an object"),
         ] {
-            assert_eq!(fails(&with(patch)).path(), Some(path), "{patch}");
+            let e = fails(&with(patch));
+            assert_eq!((e.path(), e.received()), (Some(path), Some(received)), "{patch}");
         }
         let ok = parse_post_item_analytics(&with(r#"{"metrics.views":9007199254740991}"#), Some(ID)).unwrap();
         assert_eq!(ok.metrics.unwrap().views, 9_007_199_254_740_991);
         let ok = parse_post_item_analytics(&with(r#"{"metrics.views":-0.0}"#), Some(ID)).unwrap();
         assert_eq!(ok.metrics.unwrap().views, 0);
+        let ok = parse_post_item_analytics(&with(r#"{"metrics.views":12.0}"#), Some(ID)).unwrap();
+        assert_eq!(ok.metrics.unwrap().views, 12);
     }
 
     #[test]
     fn huge_exponents_are_out_of_range_not_a_panic() {
+        // serde_json refuses a number beyond a double's range while parsing (JSON.parse makes it
+        // Infinity, which the count rule then refuses at its path).
         let body = GOOD.replace("12450", "1e400");
         let e = fails(body.as_bytes());
-        assert_eq!((e.path(), e.received()), (Some("metrics.views"), Some("a number out of range")));
+        assert_eq!(e.path(), Some("$"));
+        assert!(e.received().unwrap().contains("out of range"), "{e}");
+        let e = count(Field::Value(Seen::Float(f64::INFINITY)), "metrics.views").unwrap_err();
+        assert_eq!(e.received(), Some("a number out of range"));
     }
 
     #[test]
-    fn numbers_print_without_float_formatting() {
-        for (n, s) in [(5.0, "5"), (-1.0, "-1"), (1.5, "1.5"), (0.25, "0.25"), (-0.0, "0"), (1e300, "1.000e300"),
-            (9_007_199_254_740_992.0, "9007199254740992"), (1e-9, "1.000e-9"), (f64::NAN, "NaN"), (f64::NEG_INFINITY, "-Infinity"), (1.000_000_01, "1")] {
+    fn numbers_print_as_javascript_does() {
+        for (n, s) in [(5.0, "5"), (-1.0, "-1"), (1.5, "1.5"), (0.25, "0.25"), (-0.0, "0"), (1e300, "1e300"),
+            (9_007_199_254_740_992.0, "9007199254740992"), (1e-9, "1e-9"), (f64::NAN, "NaN"), (f64::NEG_INFINITY, "-Infinity"),
+            (1.000_000_01, "1.00000001")] {
             assert_eq!(fmt_number(n), s);
         }
     }
@@ -528,14 +705,27 @@ mod tests {
     }
 
     #[test]
-    fn first_bad_field_is_reported() {
-        let e = fails(br#"{"post_item_id":1,"post_type":2}"#);
-        assert_eq!(e.path(), Some("post_item_id"));
+    fn the_first_bad_field_in_rule_order_is_reported_whatever_the_key_order() {
+        for body in [&br#"{"post_item_id":1,"post_type":2}"#[..], br#"{"post_type":2,"post_item_id":1}"#, br#"{"platform":3}"#] {
+            assert_eq!(fails(body).path(), Some("post_item_id"));
+        }
+        assert_eq!(fails(&with(r#"{"metrics.views":-1,"metrics.fetched_at":5}"#)).path(), Some("metrics.fetched_at"));
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(fails(deep.as_bytes()).path(), Some("$"));
+        let deep_field = format!(r#"{{"post_item_id":{}1{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(fails(deep_field.as_bytes()).path(), Some("$"));
+    }
+
+    #[test]
+    fn expected_texts_by_path() {
+        assert_eq!(expected_at("post_type"), NON_EMPTY);
+        assert_eq!(expected_at("metrics.likes"), COUNT);
+        assert_eq!(expected_at("metrics.fetched_at"), TIMESTAMP);
+        assert_eq!(expected_at("metrics"), METRICS);
+        assert_eq!(refused_at("status", "a function").expected(), Some("a string"));
     }
 }

@@ -1,6 +1,6 @@
 // The public JavaScript API, shared by every entry. Each entry supplies `load()`, which makes
 // the wasm module ready (synchronously) or throws; everything else is a thin pass-through to
-// the wasm-bindgen exports, which settle the promises created here.
+// the wasm-bindgen exports (the async ones return promises from wasm-bindgen-futures).
 import {
   PowerPost as WasmClient,
   getPostItemAnalytics as wasmGet,
@@ -17,10 +17,10 @@ export function makeApi(load) {
       this.#client = new WasmClient(options);
     }
     getPostItemAnalytics(postItemId, options) {
-      return new Promise((resolve, reject) => this.#client.getPostItemAnalytics(postItemId, options, resolve, reject));
+      return this.#client.getPostItemAnalytics(postItemId, options);
     }
     getPostItemAnalyticsBatch(postItemIds, options) {
-      return new Promise((resolve, reject) => this.#client.getPostItemAnalyticsBatch(postItemIds, options, resolve, reject));
+      return this.#client.getPostItemAnalyticsBatch(postItemIds, options);
     }
     get rateLimit() {
       return this.#client.rateLimit;
@@ -32,9 +32,9 @@ export function makeApi(load) {
 
   function getPostItemAnalytics(postItemId, options) {
     // The executor rejects when load() throws, as for any other failure.
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       load();
-      wasmGet(postItemId, options, resolve, reject);
+      resolve(wasmGet(postItemId, options));
     });
   }
 
