@@ -5,6 +5,21 @@ cd "$(dirname "$0")/.."
 
 WASM_PACK_VERSION=0.15.1
 GECKODRIVER_VERSION=0.37.1
+# The toolchain rust-toolchain.toml pins. When the machine's stable Rust is that release (as on
+# these machines), the name is linked to it rather than downloaded again; otherwise rustup
+# installs it. Done before anything else runs cargo or rustup in this directory.
+TOOLCHAIN=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
+installed_toolchains=$(rustup toolchain list)
+if [[ "$installed_toolchains" != *"$TOOLCHAIN-"* ]]; then
+  stable_version=$(rustc +stable --version 2>/dev/null || true)
+  if [[ "$stable_version" == "rustc $TOOLCHAIN "* ]]; then
+    host=$(rustc +stable -vV | sed -n 's/^host: //p')
+    ln -s "$(rustc +stable --print sysroot)" "$(rustup show home)/toolchains/$TOOLCHAIN-$host"
+  else
+    rustup toolchain install "$TOOLCHAIN" --profile minimal
+  fi
+fi
+
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown

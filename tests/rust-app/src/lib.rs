@@ -9,6 +9,10 @@ use powerpost_analytics::{Client, ClientOptions, PostItemAnalytics};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+/// The README's Rust example, as written there (copied in by check.mjs before each build).
+#[allow(dead_code)]
+mod readme_example;
+
 /// The app's allocator: the system one, counting allocations (an app with its own allocator
 /// must compile and be the one in use).
 struct Counting;
