@@ -12,8 +12,8 @@ use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
 use crate::config::{
-    check_concurrency, check_max_retries, ClientOptions, Config, Env, Opt, Runtime, ENV_API_KEY, ENV_BASE_URL,
-    ENV_WORKSPACE_ID,
+    check_concurrency, check_max_retries, ClientOptions, Config, Env, Opt, Runtime, UnreadEnv, ENV_API_KEY,
+    ENV_BASE_URL, ENV_WORKSPACE_ID,
 };
 use crate::error::{Error, ErrorKind};
 use crate::response::{self, fmt_wait};
@@ -34,21 +34,21 @@ fn global_path(path: &[&str]) -> JsValue {
     v
 }
 
-/// True in a page or a web worker: places where an API key is visible to visitors.
-fn is_browser() -> bool {
+/// Why this runtime counts as a browser (a page or a web worker, where an API key is visible
+/// to visitors), or `None` for a server.
+fn browser_reason() -> Option<&'static str> {
     let defined = |name: &str| !global_path(&[name]).is_undefined();
     if defined("window") && defined("document") {
-        return true;
+        return Some("a `window` and a `document` exist, as in a page or under jsdom or happy-dom");
     }
     // Web workers have WorkerGlobalScope; so do Cloudflare Workers, which run on a server.
     if defined("WorkerGlobalScope") {
-        if defined("importScripts") {
-            return true;
-        }
         let ua = global_path(&["navigator", "userAgent"]).as_string().unwrap_or_default();
-        return !ua.starts_with("Cloudflare-Workers");
+        if defined("importScripts") || !ua.starts_with("Cloudflare-Workers") {
+            return Some("this is a web worker");
+        }
     }
-    false
+    None
 }
 
 /// A `POWERPOST_*` variable from `process.env`, where there is one.
@@ -137,15 +137,17 @@ fn now_ms() -> f64 {
 impl Client {
     /// Resolves `options` against the environment (`POWERPOST_*` variables where the runtime
     /// has them; never in browsers) and checks them (see [`Config::resolve`]).
-    pub fn new(options: ClientOptions) -> Result<Client, Error> {
-        let runtime = if is_browser() { Runtime::Browser } else { Runtime::Server };
-        let env = match runtime {
-            Runtime::Browser => Env::default(),
-            Runtime::Server => Env {
-                api_key: read_env(ENV_API_KEY),
-                workspace_id: read_env(ENV_WORKSPACE_ID),
-                base_url: read_env(ENV_BASE_URL),
-            },
+    pub fn new(mut options: ClientOptions) -> Result<Client, Error> {
+        let env = Env { api_key: read_env(ENV_API_KEY), workspace_id: read_env(ENV_WORKSPACE_ID), base_url: read_env(ENV_BASE_URL) };
+        let (runtime, env) = match browser_reason() {
+            None => (Runtime::Server, env),
+            Some(why) => {
+                // Not read, but named in messages, so "no API key" does not hide a set variable.
+                let set = [(ENV_API_KEY, &env.api_key), (ENV_WORKSPACE_ID, &env.workspace_id), (ENV_BASE_URL, &env.base_url)];
+                let names = set.iter().filter(|(_, v)| v.is_some()).map(|(n, _)| *n).collect();
+                options.unread_env = Some(UnreadEnv { names, why });
+                (Runtime::Browser, Env::default())
+            }
         };
         Ok(Client::from_config(Config::resolve(options, &env, runtime)?))
     }
@@ -260,14 +262,17 @@ impl Client {
             }
             attempt += 1;
             let outcome = match transport::send(config, headers, &url, timeout_ms, signal).await {
-                Ok((meta, body)) => {
-                    if meta.rate_limit.is_some() {
-                        self.inner.rate_limit.set(meta.rate_limit);
+                Ok(x) => {
+                    if x.meta.rate_limit.is_some() {
+                        self.inner.rate_limit.set(x.meta.rate_limit);
                     }
                     // The clock only matters for waits, which only failures have.
-                    let now = if (200..300).contains(&meta.status) { 0.0 } else { now_ms() };
-                    response::interpret_for(&meta, &body, id, config.api_key.as_deref(), now, config.surface)
-                        .map_err(|(e, hints)| (e, Some(hints)))
+                    let now = if (200..300).contains(&x.meta.status) { 0.0 } else { now_ms() };
+                    let secret = config.api_key.as_deref();
+                    response::interpret_for(&x.meta, &x.body, id, secret, now, config.surface).map_err(|(mut e, hints)| {
+                        e.inner_mut().headers = Some(transport::header_list(&x.headers, secret));
+                        (e, Some(hints))
+                    })
                 }
                 Err(e) => Err((e, None)),
             };

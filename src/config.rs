@@ -108,6 +108,31 @@ pub struct ClientOptions {
     pub(crate) max_retries: Option<u32>,
     pub(crate) max_retry_wait_ms: Option<u64>,
     pub(crate) surface: Surface,
+    /// In a browser-like runtime: the `POWERPOST_*` variables that are set but not read, and
+    /// why the runtime counts as a browser, so that messages can say so.
+    pub(crate) unread_env: Option<UnreadEnv>,
+}
+
+/// Environment variables set but deliberately not read (see [`ClientOptions::unread_env`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct UnreadEnv {
+    pub(crate) names: Vec<&'static str>,
+    pub(crate) why: &'static str,
+}
+
+impl UnreadEnv {
+    fn has(&self, name: &str) -> bool {
+        self.names.contains(&name)
+    }
+
+    /// "POWERPOST_API_KEY is set, but …": why `name` was not used.
+    fn explain(&self, name: &str) -> String {
+        format!(
+            "{name} is set, but environment variables are not read here because this looks like a browser \
+             ({}), where a key would be visible to every visitor",
+            self.why
+        )
+    }
 }
 
 impl ClientOptions {
@@ -256,20 +281,38 @@ impl Config {
             check_header_value(name(Opt::WorkspaceId), ws, false)?;
         }
         if base.is_powerpost {
+            let unread = options.unread_env.as_ref();
+            let unread_base = match unread.filter(|u| u.has(ENV_BASE_URL)) {
+                Some(u) => format!(" ({}: pass {} too.)", u.explain(ENV_BASE_URL), names.option(Opt::BaseUrl)),
+                None => String::new(),
+            };
             if api_key.is_none() {
-                return Err(Error::invalid_argument(format!(
-                    "No API key: pass {} or set the {ENV_API_KEY} environment variable. \
-                     (To go through your own backend instead, set {} to it.)",
-                    names.option(Opt::ApiKey),
-                    name(Opt::BaseUrl),
-                )));
+                return Err(Error::invalid_argument(match unread.filter(|u| u.has(ENV_API_KEY)) {
+                    Some(u) => format!(
+                        "No API key: {}. In tests, pass {} with {}; in a real page, set {} to your own backend \
+                         (proxy mode, no key in the browser).{unread_base}",
+                        u.explain(ENV_API_KEY),
+                        names.option(Opt::ApiKey),
+                        name(Opt::DangerouslyAllowBrowser),
+                        name(Opt::BaseUrl),
+                    ),
+                    None => format!(
+                        "No API key: pass {} or set the {ENV_API_KEY} environment variable. \
+                         (To go through your own backend instead, set {} to it.){unread_base}",
+                        names.option(Opt::ApiKey),
+                        name(Opt::BaseUrl),
+                    ),
+                }));
             }
             if workspace_id.is_none() {
-                return Err(Error::invalid_argument(format!(
-                    "No workspace: pass {} or set the {ENV_WORKSPACE_ID} environment variable \
-                     (PowerPost answers 400 without the X-Workspace-Id header).",
-                    names.option(Opt::WorkspaceId),
-                )));
+                return Err(Error::invalid_argument(match unread.filter(|u| u.has(ENV_WORKSPACE_ID)) {
+                    Some(u) => format!("No workspace: {}. Pass {}.{unread_base}", u.explain(ENV_WORKSPACE_ID), names.option(Opt::WorkspaceId)),
+                    None => format!(
+                        "No workspace: pass {} or set the {ENV_WORKSPACE_ID} environment variable \
+                         (PowerPost answers 400 without the X-Workspace-Id header).{unread_base}",
+                        names.option(Opt::WorkspaceId),
+                    ),
+                }));
             }
         }
         if api_key.is_some() {
@@ -532,6 +575,43 @@ pub(crate) fn check_concurrency(n: u32, names: Surface) -> Result<u32, Error> {
     check_count(names.name(Opt::Concurrency).trim_matches('`'), f64::from(n), 1, MAX_CONCURRENCY)
 }
 
+/// The known option `key` probably means: the same letters ignoring case, `_` and `-`
+/// (`api_key`, `baseURL`), one a prefix of the other (`timeout` for `timeoutMs`), or a typo
+/// of one or two letters (`concurency`).
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+pub(crate) fn similar_name<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    // ASCII case folding: option names are ASCII (Unicode's tables would add 10 KB).
+    let norm = |s: &str| s.bytes().filter(|c| *c != b'_' && *c != b'-').map(|c| c.to_ascii_lowercase()).collect::<Vec<u8>>();
+    let k = norm(key);
+    let max_typos = if k.len() >= 8 { 2 } else { 1 };
+    known.iter().copied().find(|name| {
+        let n = norm(name);
+        n == k || (k.len() >= 4 && (n.starts_with(&k) || k.starts_with(&n))) || (k.len() >= 4 && edit_distance(&k, &n) <= max_typos)
+    })
+}
+
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+/// Levenshtein distance (insertions, deletions, substitutions), for short option names.
+fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = i;
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let left = row.get(j).copied().unwrap_or(usize::MAX);
+            let best = (diagonal + usize::from(ca != cb)).min(above.saturating_add(1)).min(left.saturating_add(1));
+            diagonal = above;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = best;
+            }
+        }
+    }
+    row.last().copied().unwrap_or(a.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -593,6 +673,19 @@ mod tests {
         let e = check_max_retries(101, Surface::Js).unwrap_err();
         assert!(e.message().starts_with("maxRetries must be"), "{e}");
         assert!(check_concurrency(0, Surface::Rust).is_err() && check_concurrency(1024, Surface::Rust).is_ok());
+    }
+
+    #[test]
+    fn variables_set_but_not_read_in_a_browser_are_named_with_the_reason() {
+        let unread = UnreadEnv { names: vec![ENV_API_KEY, ENV_BASE_URL], why: "a `window` and a `document` exist, as under jsdom or happy-dom" };
+        let js = ClientOptions { surface: Surface::Js, unread_env: Some(unread), ..ClientOptions::new() };
+        let e = Config::resolve(js.clone(), &Env::default(), Runtime::Browser).unwrap_err();
+        let m = e.message();
+        assert!(m.contains("POWERPOST_API_KEY is set, but") && m.contains("jsdom"), "{m}");
+        assert!(m.contains("`dangerouslyAllowBrowser: true`") && m.contains("POWERPOST_BASE_URL is set"), "{m}");
+        assert!(!m.contains("or set the POWERPOST_API_KEY"), "{m}");
+        let e = Config::resolve(js.api_key("k").dangerously_allow_browser(true), &Env::default(), Runtime::Browser).unwrap_err();
+        assert!(e.message().starts_with("No workspace: pass the `workspaceId` option or set"), "{e}");
     }
 
     #[test]
@@ -691,6 +784,20 @@ mod tests {
         assert!(check_post_item_id("a\u{0}b").is_err());
         assert!(check_post_item_id("a\nb").is_err());
         assert!(check_post_item_id("a\u{7f}").is_err());
+    }
+
+    #[test]
+    fn misspelt_option_names_find_the_one_meant() {
+        let known = ["apiKey", "workspaceId", "baseUrl", "timeoutMs", "maxRetries", "concurrency"];
+        for (typed, meant) in [("timeout", "timeoutMs"), ("baseURL", "baseUrl"), ("api_key", "apiKey"), ("concurency", "concurrency"),
+            ("workspace", "workspaceId"), ("maxRetires", "maxRetries"), ("timeoutMS", "timeoutMs"), ("apikey", "apiKey")] {
+            assert_eq!(similar_name(typed, &known), Some(meant), "{typed}");
+        }
+        for unrelated in ["foo", "key", "url", "verbose", "cache"] {
+            assert_eq!(similar_name(unrelated, &known), None, "{unrelated}");
+        }
+        assert_eq!(edit_distance(b"kitten", b"sitting"), 3);
+        assert_eq!(edit_distance(b"", b"abc"), 3);
     }
 
     #[test]

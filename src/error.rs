@@ -124,7 +124,54 @@ pub(crate) struct Inner {
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) post_item_id: Option<String>,
     pub(crate) cause: Option<String>,
+    /// What the runtime reported, as a chain of causes (`TypeError: fetch failed` caused by
+    /// `connect ECONNREFUSED …`): [`std::error::Error::source`].
+    pub(crate) source: Option<Cause>,
+    /// The value the JavaScript runtime threw or rejected with, for the JS surface's `cause`.
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+    pub(crate) js_cause: Option<JsCause>,
+    /// The response's headers (lower-case names), for errors from a response.
+    pub(crate) headers: Option<Vec<(String, String)>>,
+    /// The response's body as sent (capped, the key redacted), for errors from a response.
+    pub(crate) body: Option<String>,
 }
+
+/// One link of a cause chain reported by the runtime: its text (`TypeError: fetch failed`),
+/// its `code` when it has one (`ECONNREFUSED`), and what caused it in turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cause {
+    pub(crate) text: String,
+    pub(crate) code: Option<String>,
+    pub(crate) source: Option<Box<Cause>>,
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) if !self.text.contains(code.as_str()) => write!(f, "{} ({code})", self.text),
+            _ => f.write_str(&self.text),
+        }
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// A JavaScript value kept inside an [`Error`] for the JS surface.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[derive(Clone)]
+pub(crate) struct JsCause(#[cfg_attr(not(feature = "js"), allow(dead_code))] pub(crate) wasm_bindgen::JsValue);
+
+// SAFETY: without the `atomics` target feature a wasm32 module has exactly one thread, so the
+// value is never reached from another; this keeps `Error: Send + Sync` for Rust users (anyhow,
+// `Box<dyn Error + Send + Sync>`). With `atomics` the field does not exist.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+unsafe impl Send for JsCause {}
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+unsafe impl Sync for JsCause {}
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
@@ -143,6 +190,11 @@ impl Error {
                 rate_limit: None,
                 post_item_id: None,
                 cause: None,
+                source: None,
+                #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+                js_cause: None,
+                headers: None,
+                body: None,
             }),
         }
     }
@@ -164,6 +216,11 @@ impl Error {
 
     pub(crate) fn inner_mut(&mut self) -> &mut Inner {
         &mut self.inner
+    }
+
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub(crate) fn inner_ref(&self) -> &Inner {
+        &self.inner
     }
 
     /// The category of the error.
@@ -270,6 +327,18 @@ impl Error {
         self.inner.cause.as_deref()
     }
 
+    /// For errors from an HTTP response: its headers, names in lower case (the key is a
+    /// request header and never among them; values that echo it are redacted).
+    pub fn headers(&self) -> Option<&[(String, String)]> {
+        self.inner.headers.as_deref()
+    }
+
+    /// For errors from an HTTP response: its body as sent (at most 8 KiB, the key redacted),
+    /// e.g. PowerPost's `{"error": {...}}` with fields this crate does not model.
+    pub fn body(&self) -> Option<&str> {
+        self.inner.body.as_deref()
+    }
+
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn with_post_item_id(mut self, id: &str) -> Error {
         self.inner.post_item_id = Some(id.to_owned());
@@ -300,11 +369,38 @@ impl fmt::Debug for Error {
         if let Some(r) = &i.request_id {
             d.field("request_id", r);
         }
-        d.field("attempts", &i.attempts).finish()
+        d.field("attempts", &i.attempts);
+        if let Some(c) = &i.source {
+            d.field("source", c);
+        }
+        d.finish()
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source.as_ref().map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Longest response body kept on an error.
+pub(crate) const MAX_ERROR_BODY_BYTES: usize = 8 * 1024;
+
+/// A response body for an error: lossy UTF-8, cut at [`MAX_ERROR_BODY_BYTES`] on a character
+/// boundary, the key redacted.
+pub(crate) fn error_body(body: &[u8], secret: Option<&str>) -> String {
+    // Redacted before it is cut, so that no part of a key can stay at the cut.
+    let text = redact(&String::from_utf8_lossy(body), secret);
+    let mut end = text.len().min(MAX_ERROR_BODY_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut kept = text.get(..end).unwrap_or_default().to_owned();
+    if end < text.len() {
+        kept.push('…');
+    }
+    kept
+}
 
 /// A short, bounded description of a string for error messages: never the whole input.
 pub(crate) fn describe_str(s: &str) -> String {
@@ -388,6 +484,38 @@ mod tests {
         ] {
             assert_eq!(redact(text, Some(key)), want, "{text:?} / {key:?}");
         }
+    }
+
+    #[test]
+    fn the_cause_chain_is_the_source_chain_and_shows_in_debug() {
+        use std::error::Error as _;
+        let mut e = Error::new(ErrorKind::Connection, "Could not reach the PowerPost API");
+        e.inner.source = Some(Cause {
+            text: "TypeError: fetch failed".into(),
+            code: None,
+            source: Some(Box::new(Cause { text: "connect ECONNREFUSED 127.0.0.1:9".into(), code: Some("ECONNREFUSED".into()), source: None })),
+        });
+        let first = e.source().unwrap();
+        assert_eq!(first.to_string(), "TypeError: fetch failed");
+        assert_eq!(first.source().unwrap().to_string(), "connect ECONNREFUSED 127.0.0.1:9");
+        assert!(format!("{e:?}").contains("ECONNREFUSED"));
+        let coded = Cause { text: "certificate has expired".into(), code: Some("CERT_HAS_EXPIRED".into()), source: None };
+        assert_eq!(coded.to_string(), "certificate has expired (CERT_HAS_EXPIRED)");
+    }
+
+    #[test]
+    fn error_bodies_are_capped_on_a_character_boundary_and_redacted() {
+        let body = format!("{{\"k\":\"pp_live_sk_X\"}}{}", "é".repeat(MAX_ERROR_BODY_BYTES));
+        let kept = error_body(body.as_bytes(), Some("pp_live_sk_X"));
+        assert!(kept.starts_with("{\"k\":\"[redacted]\"}") && kept.ends_with('…'), "{}", &kept[..40]);
+        assert!(kept.len() <= MAX_ERROR_BODY_BYTES + 20);
+        assert_eq!(error_body(b"short", None), "short");
+    }
+
+    #[test]
+    fn errors_are_send_and_sync() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Error>();
     }
 
     #[test]

@@ -22,6 +22,55 @@ extern "C" {
     fn create_error(kind: &str, message: &str, fields: &Object) -> JsValue;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.keys`: own enumerable string keys (symbols and inherited properties are not
+    /// options); a proxy's throwing trap is caught.
+    #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
+    fn object_keys(value: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// The options of the client (`new PowerPost(options)`).
+const CLIENT_OPTIONS: &[&str] = &["apiKey", "workspaceId", "baseUrl", "dangerouslyAllowBrowser", "timeoutMs", "maxRetries", "maxRetryWaitMs"];
+/// The options of one call (`client.getPostItemAnalytics(id, options)`).
+const CALL_OPTIONS: &[&str] = &["signal", "timeoutMs", "maxRetries"];
+/// What a batch call adds.
+const BATCH_OPTIONS: &[&str] = &["concurrency"];
+
+/// Refuses a key of `options` that is in none of `allowed`, naming it and what was probably
+/// meant: a known option spelt differently (`timeout`, `baseURL`, `api_key`), or one that
+/// belongs to another call (`signal` on the client). A misspelt option must not be ignored.
+fn check_option_names(options: &JsValue, allowed: &[&[&str]]) -> Result<(), Error> {
+    if !options.is_object() {
+        return Ok(());
+    }
+    let keys = object_keys(options).map_err(|_| Error::invalid_argument("Reading the options object threw an exception."))?;
+    for key in keys.iter() {
+        let Some(key) = key.as_string() else { continue };
+        if allowed.iter().any(|group| group.contains(&key.as_str())) {
+            continue;
+        }
+        let shown = crate::error::describe_str(&key);
+        let elsewhere = if CALL_OPTIONS.contains(&key.as_str()) {
+            Some("a per-call option: pass it to getPostItemAnalytics(id, { … }) or getPostItemAnalyticsBatch(ids, { … })")
+        } else if BATCH_OPTIONS.contains(&key.as_str()) {
+            Some("an option of getPostItemAnalyticsBatch(ids, { … })")
+        } else if CLIENT_OPTIONS.contains(&key.as_str()) {
+            Some("a client option: pass it to new PowerPost({ … })")
+        } else {
+            None
+        };
+        let known: Vec<&str> = allowed.iter().flat_map(|g| g.iter().copied()).collect();
+        return Err(Error::invalid_argument(match (elsewhere, crate::config::similar_name(&key, &known)) {
+            (Some(where_), _) => format!("Option {shown} is not accepted here: it is {where_}."),
+            (None, Some(meant)) => format!("Unknown option {shown}: did you mean `{meant}`?"),
+            (None, None) => format!("Unknown option {shown}; the options here are {}.", known.join(", ")),
+        }));
+    }
+    Ok(())
+}
+
+
 /// The PowerPost analytics client (JavaScript class `PowerPost`).
 #[wasm_bindgen(js_name = PowerPost)]
 pub struct JsClient {
@@ -33,14 +82,14 @@ impl JsClient {
     /// `new PowerPost(options?)`; throws `InvalidArgumentError` for bad options.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsClient, JsValue> {
-        let client = client_options(&options).and_then(Client::new).map_err(to_js_error)?;
+        let client = client_options(&options, &[CLIENT_OPTIONS]).and_then(Client::new).map_err(to_js_error)?;
         Ok(JsClient { client })
     }
 
     /// `getPostItemAnalytics(postItemId, options?)`.
     #[wasm_bindgen(js_name = getPostItemAnalytics)]
     pub fn get_post_item_analytics(&self, post_item_id: JsValue, options: JsValue) -> Promise {
-        get(self.client.clone(), post_item_id, options)
+        get(self.client.clone(), post_item_id, options, &[CALL_OPTIONS])
     }
 
     /// `getPostItemAnalyticsBatch(postItemIds, options?)`.
@@ -49,7 +98,7 @@ impl JsClient {
         let client = self.client.clone();
         let prepared = (|| {
             let ids = string_array(&post_item_ids)?;
-            let opts = request_options(&options)?;
+            let opts = request_options(&options, &[CALL_OPTIONS, BATCH_OPTIONS])?;
             let concurrency = match field(&options, "concurrency")? {
                 None => DEFAULT_CONCURRENCY,
                 Some(v) => check_count("concurrency", number(&v, "concurrency")?, 1, MAX_CONCURRENCY)?,
@@ -89,8 +138,9 @@ impl JsClient {
 /// `getPostItemAnalytics(postItemId, options?)`: a one-off client for one call.
 #[wasm_bindgen(js_name = getPostItemAnalytics)]
 pub fn get_post_item_analytics(post_item_id: JsValue, options: JsValue) -> Promise {
-    match client_options(&options).and_then(Client::new) {
-        Ok(client) => get(client, post_item_id, options),
+    const ONE_OFF: &[&[&str]] = &[CLIENT_OPTIONS, CALL_OPTIONS];
+    match client_options(&options, ONE_OFF).and_then(Client::new) {
+        Ok(client) => get(client, post_item_id, options, ONE_OFF),
         Err(e) => Promise::reject(&to_js_error(with_id(e, &post_item_id))),
     }
 }
@@ -108,8 +158,8 @@ pub fn parse_post_item_analytics(value: JsValue, expected_post_item_id: JsValue)
     doc.and_then(|doc| validate::validate(doc, expected.as_deref())).map(|a| to_js(&a)).map_err(to_js_error)
 }
 
-fn get(client: Client, post_item_id: JsValue, options: JsValue) -> Promise {
-    let prepared = id_string(&post_item_id, "postItemId").and_then(|id| Ok((id, request_options(&options)?)));
+fn get(client: Client, post_item_id: JsValue, options: JsValue, allowed: &[&[&str]]) -> Promise {
+    let prepared = id_string(&post_item_id, "postItemId").and_then(|id| Ok((id, request_options(&options, allowed)?)));
     let (id, opts) = match prepared {
         Ok(prepared) => prepared,
         Err(e) => return Promise::reject(&to_js_error(with_id(e, &post_item_id))),
@@ -204,8 +254,9 @@ fn retries_opt(options: &JsValue) -> Result<Option<u32>, Error> {
         .transpose()
 }
 
-fn client_options(options: &JsValue) -> Result<ClientOptions, Error> {
+fn client_options(options: &JsValue, allowed: &[&[&str]]) -> Result<ClientOptions, Error> {
     check_options_object(options, "options")?;
+    check_option_names(options, allowed)?;
     let mut o = ClientOptions { surface: Surface::Js, ..ClientOptions::new() };
     if let Some(s) = string_opt(options, "apiKey")? {
         o = o.api_key(s);
@@ -234,11 +285,12 @@ fn client_options(options: &JsValue) -> Result<ClientOptions, Error> {
     Ok(o)
 }
 
-fn request_options(options: &JsValue) -> Result<RequestOptions, Error> {
+fn request_options(options: &JsValue, allowed: &[&[&str]]) -> Result<RequestOptions, Error> {
     if options.is_undefined() {
         return Ok(RequestOptions::default()); // the common case, in one crossing
     }
     check_options_object(options, "options")?;
+    check_option_names(options, allowed)?;
     let signal = match field(options, "signal")? {
         None => None,
         Some(v) => Some(v.dyn_into::<AbortSignal>().map_err(|v| {
@@ -372,8 +424,21 @@ pub(crate) fn to_js_error(e: Error) -> JsValue {
         set(&f, "expected", &s(e.expected()));
         set(&f, "received", &s(e.received()));
     }
-    if let Some(c) = e.cause() {
-        set(&f, "cause", &js_sys::Error::new(c).into());
+    if let Some(pairs) = e.headers() {
+        let headers = Object::new();
+        for (name, value) in pairs {
+            set(&headers, name, &JsValue::from_str(value));
+        }
+        set(&f, "headers", &headers.into());
+    }
+    if let Some(text) = e.body() {
+        // The body as sent: parsed when it is JSON, else the text.
+        set(&f, "body", &js_sys::JSON::parse(text).unwrap_or_else(|_| JsValue::from_str(text)));
+    }
+    match (&e.inner_ref().js_cause, e.cause()) {
+        (Some(cause), _) => set(&f, "cause", &cause.0),
+        (None, Some(text)) => set(&f, "cause", &js_sys::Error::new(text).into()),
+        (None, None) => {}
     }
     create_error(e.kind().as_str(), e.message(), &f)
 }

@@ -58,7 +58,13 @@ pub(crate) fn interpret_for(
 ) -> Result<PostItemAnalytics, (Error, WaitHints)> {
     let result = if (200..300).contains(&meta.status) {
         let parsed = match body {
-            Body::Complete(bytes) => validate::parse_post_item_analytics(bytes, Some(post_item_id)),
+            Body::Complete(bytes) => match echoed_key(bytes, secret) {
+                // A body carrying the key (a server echoing it) is read with the key redacted:
+                // errors quote values shortened, and a shortened copy of the key would escape
+                // redacting the error afterwards.
+                Some(text) => validate::parse_post_item_analytics(redact(&text, secret).as_bytes(), Some(post_item_id)),
+                None => validate::parse_post_item_analytics(bytes, Some(post_item_id)),
+            },
             Body::TooLarge { bytes_seen } => Err(Error::invalid_response(
                 "$",
                 "a JSON document of at most 1 MiB",
@@ -74,11 +80,21 @@ pub(crate) fn interpret_for(
     };
     result.map_err(|(mut e, hints)| {
         let inner = e.inner_mut();
-        inner.request_id = meta.request_id.clone();
+        if let Body::Complete(bytes) = body {
+            inner.body = Some(crate::error::error_body(bytes, secret));
+        }
+        inner.request_id = meta.request_id.as_deref().map(|r| redact(r, secret));
         inner.rate_limit = meta.rate_limit;
         inner.post_item_id = Some(post_item_id.to_owned());
         (e, hints)
     })
+}
+
+/// The body as text when it contains the key, `None` otherwise (and without a key).
+fn echoed_key(bytes: &[u8], secret: Option<&str>) -> Option<String> {
+    let key = secret.filter(|k| !k.is_empty())?;
+    let text = String::from_utf8_lossy(bytes);
+    text.contains(key).then(|| text.into_owned())
 }
 
 struct Envelope {
@@ -316,6 +332,35 @@ mod tests {
         let e = err(401, &envelope_body("INVALID_API_KEY", &format!("Key {KEY} is revoked")));
         assert!(!e.message().contains(KEY));
         assert!(e.message().contains("[redacted]"));
+        assert!(e.body().unwrap().contains("Key [redacted] is revoked"), "{:?}", e.body());
+    }
+
+    #[test]
+    fn a_server_echoing_the_key_cannot_put_it_or_a_prefix_of_it_into_an_error() {
+        let long_key = format!("pp_live_sk_{}", "L".repeat(61));
+        for key in [KEY.to_owned(), long_key] {
+            let mut m = meta(200);
+            m.request_id = Some(format!("req-{key}"));
+            let mismatch = format!(r#"{{"post_item_id":"{key}","post_type":"t","platform":"p","status":"x","metrics":null}}"#);
+            let shape = format!(r#"{{"post_item_id":"i","post_type":5,"platform":"{key}","status":"x","metrics":null}}"#);
+            for body in [mismatch, shape] {
+                let (e, _) = interpret(&m, &Body::Complete(body.into_bytes()), "i", Some(&key), 0.0).unwrap_err();
+                let shown = format!("{e} {e:?} {:?} {:?} {:?}", e.received(), e.request_id(), e.body());
+                assert!(!shown.contains(&key[..key.len().min(24)]), "{shown}");
+            }
+            let (e, _) = interpret(&m, &Body::Complete(b"{}".to_vec()), "i", Some(&key), 0.0).unwrap_err();
+            assert_eq!(e.request_id(), Some("req-[redacted]"));
+        }
+    }
+
+    #[test]
+    fn the_body_as_sent_is_kept_on_errors_from_a_response() {
+        let body = r#"{"error":{"message":"Nope","code":"NOT_FOUND","hint":"unmodelled"}}"#;
+        assert_eq!(err(404, body).body(), Some(body));
+        let (e, _) = interpret(&meta(200), &Body::Complete(b"<html>".to_vec()), "i", None, 0.0).unwrap_err();
+        assert_eq!(e.body(), Some("<html>"));
+        let (e, _) = interpret(&meta(200), &Body::TooLarge { bytes_seen: 2_000_000 }, "i", None, 0.0).unwrap_err();
+        assert_eq!(e.body(), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Headers, RequestInit, RequestRedirect};
 
 use crate::config::{Config, Opt};
-use crate::error::{Error, ErrorKind};
+use crate::error::{redact, Cause, Error, ErrorKind, JsCause};
 use crate::response::{Body, ResponseMeta};
 use crate::types::RateLimit;
 use crate::validate::MAX_BODY_BYTES;
@@ -20,6 +20,12 @@ use crate::validate::MAX_BODY_BYTES;
 #[wasm_bindgen]
 extern "C" {
     // Globals of every runtime the crate supports (browsers, workers, Node, Deno, Bun, workerd).
+    // `fetch` is the call gloo-net's `send` makes, made here: `send` keeps only the name and
+    // message of a rejection (the value's `cause` is what says why: ECONNREFUSED, a TLS error, a
+    // mock that matched nothing), and it panics if a runtime rejects with a non-Error value.
+    // The response is still read through gloo-net's `Response`.
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_with_request(request: &web_sys::Request) -> Promise;
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
@@ -143,6 +149,14 @@ pub(crate) fn request_headers(config: &Config) -> Result<Headers, Error> {
     Ok(headers)
 }
 
+/// What one request got: the parts the client reads, the body, and the response headers (read
+/// in full only when an error needs them).
+pub(crate) struct Exchange {
+    pub(crate) meta: ResponseMeta,
+    pub(crate) body: Body,
+    pub(crate) headers: gloo_net::http::Headers,
+}
+
 /// One request: `Ok` for any HTTP response (the caller interprets the status), `Err` for a
 /// connection failure, a timeout or an abort.
 pub(crate) async fn send(
@@ -151,7 +165,7 @@ pub(crate) async fn send(
     url: &str,
     timeout_ms: u64,
     signal: Option<&AbortSignal>,
-) -> Result<(ResponseMeta, Body), Error> {
+) -> Result<Exchange, Error> {
     // An already-aborted signal is refused by the caller (`Client::fetch`) before each attempt.
     let base_url = config.surface.name(Opt::BaseUrl);
     let mut attempt = Attempt::start(timeout_ms, signal)
@@ -171,7 +185,7 @@ pub(crate) async fn send(
             js_error_text(&e)
         ))
     })?;
-    let result = exchange(config, &attempt, gloo_net::http::Request::from(request), timeout_ms, signal).await;
+    let result = exchange(config, &attempt, &request, timeout_ms, signal).await;
     attempt.finished = true;
     result
 }
@@ -180,14 +194,20 @@ pub(crate) async fn send(
 async fn exchange(
     config: &Config,
     attempt: &Attempt,
-    request: gloo_net::http::Request,
+    request: &web_sys::Request,
     timeout_ms: u64,
     signal: Option<&AbortSignal>,
-) -> Result<(ResponseMeta, Body), Error> {
-    // Only the caller's signal and the timer abort the attempt: which one, is read after.
-    let classify = |cause: String, during: &str| {
-        if signal.is_some_and(AbortSignal::aborted) {
-            aborted_error()
+) -> Result<Exchange, Error> {
+    let secret = config.api_key.as_deref();
+    // Only the caller's signal and the timer abort the attempt: which one, is read after. The
+    // value the runtime rejected with (or the caller's abort reason) becomes the error's cause.
+    let classify = |value: JsValue, during: &str| {
+        let cause = redact(&js_error_text(&value), secret);
+        let mut e = if signal.is_some_and(AbortSignal::aborted) {
+            let reason = signal.map(AbortSignal::reason).filter(|r| !r.is_undefined());
+            let mut e = aborted_error();
+            with_js_cause(&mut e, reason.unwrap_or(value), secret);
+            return e;
         } else if attempt.timed_out() {
             let mut e = Error::new(
                 ErrorKind::Timeout,
@@ -200,10 +220,18 @@ async fn exchange(
             e
         } else {
             connection_error(&format!("Could not reach the PowerPost API{during}"), cause, config.surface.name(Opt::BaseUrl))
-        }
+        };
+        with_js_cause(&mut e, value, secret);
+        e
     };
 
-    let response = request.send().await.map_err(|e| classify(gloo_error_text(e), ""))?;
+    let response = match JsFuture::from(fetch_with_request(request)).await {
+        Ok(value) => match value.dyn_into::<web_sys::Response>() {
+            Ok(raw) => gloo_net::http::Response::from(raw),
+            Err(other) => return Err(classify(other, " (fetch resolved with something that is not a Response)")),
+        },
+        Err(rejection) => return Err(classify(rejection, "")),
+    };
     let status = response.status();
     let headers = response.headers();
     let get = |name: &str| headers.get(name).filter(|v| !v.is_empty());
@@ -223,10 +251,37 @@ async fn exchange(
     };
     let declared = get("content-length").and_then(|v| v.trim().parse::<u64>().ok());
     let raw: web_sys::Response = response.into();
-    let body = read_body(&raw, declared)
-        .await
-        .map_err(|e| classify(js_error_text(&e), " while reading the response body"))?;
-    Ok((meta, body))
+    let body = read_body(&raw, declared).await.map_err(|e| classify(e, " while reading the response body"))?;
+    Ok(Exchange { meta, body, headers })
+}
+
+/// Every response header, names in lower case, values with the key redacted.
+pub(crate) fn header_list(headers: &gloo_net::http::Headers, secret: Option<&str>) -> Vec<(String, String)> {
+    headers.entries().map(|(name, value)| (name.to_ascii_lowercase(), redact(&value, secret))).collect()
+}
+
+/// Keeps `value` as the error's cause: the value itself for the JS surface, and its chain of
+/// `cause`s (text and `code`, redacted) for `std::error::Error::source`.
+fn with_js_cause(e: &mut Error, value: JsValue, secret: Option<&str>) {
+    e.inner_mut().source = cause_chain(&value, secret, 8);
+    #[cfg(not(target_feature = "atomics"))]
+    {
+        e.inner_mut().js_cause = Some(JsCause(value));
+    }
+}
+
+/// At most `depth` links of `value`, `value.cause`, … (a cycle ends at the limit).
+fn cause_chain(value: &JsValue, secret: Option<&str>, depth: u8) -> Option<Cause> {
+    if depth == 0 || value.is_undefined() || value.is_null() {
+        return None;
+    }
+    let prop = |name: &str| Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+    let (code, next) = if value.is_object() { (prop("code").as_string(), prop("cause")) } else { (None, JsValue::UNDEFINED) };
+    Some(Cause {
+        text: redact(&js_error_text(value), secret),
+        code: code.map(|c| redact(&c, secret)),
+        source: cause_chain(&next, secret, depth - 1).map(Box::new),
+    })
 }
 
 /// Reads the body, giving up (and cancelling the stream) past [`MAX_BODY_BYTES`].
@@ -268,16 +323,6 @@ fn connection_error(what: &str, cause: String, base_url: &str) -> Error {
     let mut e = Error::new(ErrorKind::Connection, format!("{what}: {cause}. Check the network connection and {base_url}."));
     e.inner_mut().cause = Some(cause);
     e
-}
-
-/// `TypeError: fetch failed`-style text of gloo-net's error.
-fn gloo_error_text(e: gloo_net::Error) -> String {
-    match e {
-        gloo_net::Error::JsError(js) => error_text(&js.name, js.message),
-        gloo_net::Error::GlooError(text) => text,
-        #[allow(unreachable_patterns)]
-        _ => "the request failed".to_owned(),
-    }
 }
 
 /// `TypeError: fetch failed`-style text of a thrown JS value.

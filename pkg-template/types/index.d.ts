@@ -88,10 +88,15 @@ export declare class PowerPostError extends Error {
 export declare class InvalidArgumentError extends PowerPostError {
   readonly kind: 'invalid_argument';
 }
-/** `fetch` itself failed (DNS, refused, reset, CORS). */
+/** `fetch` itself failed (DNS, refused, reset, TLS, CORS). */
 export declare class ConnectionError extends PowerPostError {
   readonly kind: 'connection' | 'timeout';
-  readonly cause: Error;
+  /**
+   * What the runtime threw or rejected with, its own `cause` intact: in Node,
+   * `TypeError: fetch failed` whose `cause.code` is `ECONNREFUSED`, `ENOTFOUND`,
+   * `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, …
+   */
+  readonly cause: unknown;
 }
 /** An attempt took longer than `timeoutMs`. */
 export declare class TimeoutError extends ConnectionError {
@@ -100,6 +105,8 @@ export declare class TimeoutError extends ConnectionError {
 /** The caller's AbortSignal fired. */
 export declare class RequestAbortedError extends PowerPostError {
   readonly kind: 'aborted';
+  /** The signal's `reason` when it has one, else what the runtime rejected with. */
+  readonly cause: unknown;
 }
 /** The body was not JSON, or not the documented shape. */
 export declare class InvalidResponseError extends PowerPostError {
@@ -112,6 +119,10 @@ export declare class InvalidResponseError extends PowerPostError {
   /** HTTP status of the response (absent for `parsePostItemAnalytics`). */
   readonly status: number | undefined;
   readonly requestId: string | undefined;
+  /** The response's headers, names in lower case (absent for `parsePostItemAnalytics`). */
+  readonly headers: Record<string, string> | undefined;
+  /** The response body as sent: parsed when it is JSON, else the text (at most 8 KiB). */
+  readonly body: unknown;
 }
 /** A non-2xx response. */
 export declare class ApiError extends PowerPostError {
@@ -122,6 +133,13 @@ export declare class ApiError extends PowerPostError {
   /** `x-request-id`: quote it to PowerPost support. */
   readonly requestId: string | undefined;
   readonly rateLimit: RateLimit | undefined;
+  /** The response's headers, names in lower case. */
+  readonly headers: Record<string, string>;
+  /**
+   * The error body as sent: PowerPost's `{ error: { message, code } }` parsed (with any field
+   * this package does not model), or the text of a body that is not JSON (at most 8 KiB).
+   */
+  readonly body: unknown;
 }
 export declare class BadRequestError extends ApiError {
   readonly kind: 'bad_request';

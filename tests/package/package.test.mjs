@@ -60,7 +60,7 @@ before(async () => {
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
   sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: project });
   // The shared scenario modules, next to the test scripts that import them.
-  for (const f of ['scenario.mjs', 'faults.mjs', 'mini.mjs', 'hostile.mjs']) fs.copyFileSync(path.join(here, f), path.join(project, 'src', f));
+  for (const f of ['scenario.mjs', 'faults.mjs', 'mini.mjs', 'hostile.mjs', 'errors.mjs']) fs.copyFileSync(path.join(here, f), path.join(project, 'src', f));
   // The dev server from the packed package: API on one port, test pages on another (so
   // requests from the pages are cross-origin and CORS is exercised).
   ({ startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs')));
@@ -573,6 +573,66 @@ test('hardening: hostile values at every export, secret hygiene on every error p
     await canary.close();
     await target.close();
   }
+});
+
+test('errors keep the runtime\'s cause chain, the response, and name misspelt options (Node 20, 22, 24)', async () => {
+  const net = await import('node:net');
+  const https = await import('node:https');
+  // A port nobody listens on, and an HTTPS server on 127.0.0.1 with a self-signed certificate.
+  const closedPort = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+  const keyFile = path.join(work, 'tls-key.pem');
+  const certFile = path.join(work, 'tls-cert.pem');
+  sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-keyout', keyFile, '-out', certFile]);
+  const tlsServer = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) }, (req, res) => res.end('{}'));
+  await new Promise((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+  try {
+    const file = nodeScript('errors-test.mjs', `
+      import * as pp from 'powerpost-analytics';
+      import { runErrors } from './src/errors.mjs';
+      const r = await runErrors(pp, { baseUrl: process.env.API, closedUrl: process.env.CLOSED, tlsUrl: process.env.TLS });
+      process.stdout.write(JSON.stringify(r));`);
+    const env = { API: api.url, CLOSED: `http://127.0.0.1:${closedPort}`, TLS: `https://127.0.0.1:${tlsServer.address().port}` };
+    for (const [version, node] of Object.entries(NODES)) {
+      assertAllPassed(`errors in Node ${version}`, JSON.parse(await runScript(node, file, { env })), 20);
+    }
+  } finally {
+    tlsServer.close();
+  }
+});
+
+test('Vitest with jsdom: the no-key message says the variable is set but not read here, and what to do', async () => {
+  // Inside the repository so that Vitest and jsdom resolve from its node_modules; the package is
+  // the packed one, linked in.
+  const dir = path.join(here, '.work', 'vitest-jsdom');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+  fs.symlinkSync(path.join(project, 'node_modules', 'powerpost-analytics'), path.join(dir, 'node_modules', 'powerpost-analytics'));
+  fs.writeFileSync(path.join(dir, 'jsdom.test.mjs'), `// @vitest-environment jsdom
+    import { test, expect } from 'vitest';
+    import { PowerPost, InvalidArgumentError } from 'powerpost-analytics';
+    test('no key: set but not read under jsdom', async () => {
+      expect(typeof window.document).toBe('object');
+      let e;
+      try { new PowerPost(); } catch (x) { e = x; }
+      expect(e).toBeInstanceOf(InvalidArgumentError);
+      expect(e.message).toMatch(/POWERPOST_API_KEY is set, but environment variables are not read here because this looks like a browser/);
+      expect(e.message).toMatch(/jsdom/);
+      expect(e.message).toMatch(/\`dangerouslyAllowBrowser: true\`/);
+      expect(e.message).not.toContain(process.env.POWERPOST_API_KEY);
+      // Doing what it says works.
+      const client = new PowerPost({ apiKey: process.env.POWERPOST_API_KEY, workspaceId: 'ws_local_dev', baseUrl: process.env.API, dangerouslyAllowBrowser: true });
+      const item = await client.getPostItemAnalytics('550e8400-e29b-41d4-a716-446655440000');
+      expect(item.metrics.views).toBe(12450);
+    });
+  `);
+  const r = await run(bin('vitest'), ['run', '--root', dir, '--reporter=verbose'], {
+    cwd: dir, env: { ...process.env, POWERPOST_API_KEY: 'pp_test_sk_local_dev', API: api.url, CI: '1' },
+  });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /1 passed/);
 });
 
 test('powerpost-dev-server bin: --port 0 prints the URL, --data, --rate-limit, stops cleanly on SIGTERM', async () => {
