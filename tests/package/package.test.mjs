@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { IDS_NEEDING_ENCODING } from './hostile.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -560,15 +561,23 @@ test('hardening: hostile values at every export, secret hygiene on every error p
       import * as pp from 'powerpost-analytics';
       import { inspect } from 'node:util';
       import { runHostile } from './src/hostile.mjs';
-      const r = await runHostile(pp, { baseUrl: process.env.API, canaryUrl: process.env.CANARY, canaryKey: process.env.CANARY_KEY, inspect });
+      const r = await runHostile(pp, { baseUrl: process.env.API, canaryUrl: process.env.CANARY, canaryKey: process.env.CANARY_KEY, inspect, encodingTag: process.env.ENC_TAG });
       process.stdout.write(JSON.stringify(r));`);
-    const out = await runScript(process.execPath, file, { env: { API: api.url, CANARY: canary.url, CANARY_KEY: canaryKey } });
+    const encodingTag = `enc-${Date.now().toString(36)}-`;
+    const out = await runScript(process.execPath, file, { env: { API: api.url, CANARY: canary.url, CANARY_KEY: canaryKey, ENC_TAG: encodingTag } });
+    // Ids that need encoding arrived as one path segment each: the server's route matched
+    // (one segment between post-items/ and /analytics) and it decoded exactly the id sent.
+    const seen = async (q = '') => (await (await fetch(`${api.url}/__dev/requests${q}`)).json()).requests;
+    for (const suffix of IDS_NEEDING_ENCODING) {
+      const id = encodingTag + suffix;
+      const hits = await seen(`?id=${encodeURIComponent(id)}`);
+      const near = (await seen()).filter((r) => r.path.includes(encodingTag.slice(0, -1))).map((r) => r.path);
+      assert.equal(hits.length, 1, `${JSON.stringify(id)} arrived once as itself; the server saw:\n${near.join('\n')}`);
+      assert.match(hits[0].path, /^\/api\/v1\/post-items\/[^/?#]+\/analytics$/, hits[0].path);
+    }
     assertAllPassed('hostile values and secret hygiene', JSON.parse(out), 100);
     const stolen = await (await fetch(`${target.url}/__dev/requests`)).json();
     assert.equal(stolen.count, 0, 'the redirect was not followed: its target saw no request');
-    // Hostile ids arrived as one path segment each.
-    const seen = (await (await fetch(`${api.url}/__dev/requests`)).json()).requests.map((r) => r.path);
-    assert.ok(!seen.some((p) => !p.startsWith('/api/v1/post-items/') && p.startsWith('/api')), seen.join('\n'));
   } finally {
     await canary.close();
     await target.close();
