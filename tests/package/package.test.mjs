@@ -84,16 +84,23 @@ const nodeScript = (name, body) => {
   return file;
 };
 
+/** The scenario's results, after checking that the process that ran it was Node `major`. */
+function fromNode(major, out) {
+  const { version, results } = JSON.parse(out);
+  assert.match(version, new RegExp(`^v${major}\\.`), `the "Node ${major}" run ran in Node ${version} (${NODES[major]})`);
+  return results;
+}
+
 for (const version of [20, 22, 24]) {
   test(`Node ${version}: require() (CommonJS)`, async () => {
     const file = nodeScript('cjs-test.cjs', `
       const pp = require('powerpost-analytics');
       import('./src/scenario.mjs').then(async ({ runScenario }) => {
         const r = await runScenario(pp, { baseUrl: process.env.API });
-        process.stdout.write(JSON.stringify(r));
+        process.stdout.write(JSON.stringify({ version: process.version, results: r }));
       }).catch((e) => { console.error(e); process.exit(1); });`);
     const out = await runScript(NODES[version], file, { env: { API: api.url } });
-    assertAllPassed(`node ${version} cjs`, JSON.parse(out));
+    assertAllPassed(`node ${version} cjs`, fromNode(version, out));
   });
 
   test(`Node ${version}: import (ESM), options from POWERPOST_* variables`, async () => {
@@ -101,11 +108,11 @@ for (const version of [20, 22, 24]) {
       import * as pp from 'powerpost-analytics';
       import { runScenario } from './src/scenario.mjs';
       const r = await runScenario(pp, { baseUrl: process.env.API, envDefaults: true });
-      process.stdout.write(JSON.stringify(r));`);
+      process.stdout.write(JSON.stringify({ version: process.version, results: r }));`);
     const out = await runScript(NODES[version], file, {
       env: { API: api.url, POWERPOST_API_KEY: 'pp_test_sk_local_dev', POWERPOST_WORKSPACE_ID: 'ws_local_dev', POWERPOST_BASE_URL: api.url },
     });
-    assertAllPassed(`node ${version} esm`, JSON.parse(out));
+    assertAllPassed(`node ${version} esm`, fromNode(version, out));
   });
 }
 
