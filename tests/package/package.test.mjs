@@ -2,7 +2,7 @@
 // Node 20/22/24 (require and import), TypeScript, a Vite build, a webpack build and a plain
 // <script type="module"> page, the last three in headless Chromium. Each runs the same
 // contract (scenario.mjs) against the dev server over loopback. Run: node --test tests/package/
-import { test, before, after } from 'node:test';
+import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,25 +23,47 @@ const NODES = {
 // startDevServer comes from the packed package (set in before()).
 let work, project, tarball, api, pages, limited, browser, startDevServer;
 
+// Every test fails by name after 5 minutes (a hang becomes a failure, not a stalled `make test`);
+// `make test-package` adds a --test-timeout for the whole file.
+const TEST_TIMEOUT_MS = 300_000;
+const test = (name, fn) => nodeTest(name, { timeout: TEST_TIMEOUT_MS }, fn);
+
+// No child process may hang the suite: each is killed after this long and its test fails
+// saying which command it was.
+const CHILD_TIMEOUT_MS = 180_000;
+const describeCmd = (cmd, args) => [path.basename(cmd), ...args.map((a) => (a.includes(path.sep) ? path.basename(a) : a))].join(' ');
+
 function sh(cmd, args, opts = {}) {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_TIMEOUT_MS, killSignal: 'SIGKILL', ...opts });
+  } catch (e) {
+    if (e.code === 'ETIMEDOUT') e.message = `${describeCmd(cmd, args)} hung: killed after ${CHILD_TIMEOUT_MS} ms\n${e.message}`;
+    throw e;
+  }
 }
 
-/** Runs a command; resolves { code, stdout, stderr } (the environment is given whole). */
-function run(cmd, args, { env, cwd = project }) {
+/** Runs a command; resolves { code, stdout, stderr } (the environment is given whole). A command
+ * still running after `timeoutMs` is killed and resolves with code 'timeout' and a note in stderr. */
+function run(cmd, args, { env, cwd = project, timeoutMs = CHILD_TIMEOUT_MS }) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (timedOut) resolve({ code: 'timeout', stdout, stderr: `${describeCmd(cmd, args)} hung: killed after ${timeoutMs} ms\n${stderr}` });
+      else resolve({ code, stdout, stderr });
+    });
   });
 }
 
 /** Runs a script with `runtime args… script`; resolves with its stdout, rejects with stderr on failure. */
-async function runScript(runtime, script, { env = {}, cwd = project, args = [] } = {}) {
-  const r = await run(runtime, [...args, script], { env: { ...process.env, ...env }, cwd });
+async function runScript(runtime, script, { env = {}, cwd = project, args = [], timeoutMs } = {}) {
+  const r = await run(runtime, [...args, script], { env: { ...process.env, ...env }, cwd, timeoutMs });
   if (r.code !== 0) throw new Error(`${path.basename(runtime)} ${path.basename(script)} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
   return r.stdout;
 }
@@ -68,7 +90,7 @@ before(async () => {
   api = await startDevServer({ port: 0 });
   pages = await startDevServer({ port: 0, staticDirs: { '/': project } });
   limited = await startDevServer({ port: 0, rateLimit: 10, rateWindowMs: 1000 });
-});
+}, { timeout: 600_000 });
 
 after(async () => {
   await browser?.close();
@@ -598,8 +620,9 @@ test('powerpost-dev-server bin: --port 0 prints the URL, --data, --rate-limit, s
   const child = spawn(process.execPath, [path.join(project, 'node_modules', '.bin', 'powerpost-dev-server'), '--port', '0', '--data', data, '--rate-limit', '2', '--quiet'],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise((resolve, reject) => {
-    child.stdout.once('data', (d) => resolve(String(d).trim()));
-    child.once('exit', (c) => reject(new Error(`exited ${c}`)));
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('powerpost-dev-server printed no URL within 30 s')); }, 30_000);
+    child.stdout.once('data', (d) => { clearTimeout(timer); resolve(String(d).trim()); });
+    child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`exited ${c}`)); });
   });
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   const get = (id) => fetch(`${url}/api/v1/post-items/${id}/analytics`, { headers: { 'x-api-key': 'pp_test_sk_local_dev', 'x-workspace-id': 'ws_local_dev' } });
