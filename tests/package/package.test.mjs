@@ -393,6 +393,76 @@ test('CLI: table, --json, exit codes, missing key, bad id, rate limit, --help, -
   for (const r of [one, json, noKey, limit]) assert.ok(!(r.stdout + r.stderr).includes(api.apiKey), 'the key is never printed');
 });
 
+/** Where `name` is on PATH (the cargo bin first, as the Makefile puts it), or undefined. */
+function which(name) {
+  const dirs = [path.join(os.homedir(), '.cargo', 'bin'), ...(process.env.PATH ?? '').split(path.delimiter)];
+  return dirs.map((d) => path.join(d, name)).find((f) => { try { fs.accessSync(f, fs.constants.X_OK); return true; } catch { return false; } });
+}
+
+test('make setup: a second run on a set-up machine installs nothing and takes under a second', async () => {
+  // Stand-ins first on PATH: anything that installs (cargo, apt-get, npm, rustup's add) writes
+  // to a log and fails; `geckodriver --version` is the real answer followed by 400 KB of licence
+  // text, so a check that stops reading early (`| grep -q` under pipefail) kills it with EPIPE
+  // and wrongly reinstalls — every time, not 1 run in 30.
+  const shims = path.join(work, 'setup-shims');
+  const installs = path.join(work, 'setup-installs.log');
+  fs.mkdirSync(shims, { recursive: true });
+  fs.writeFileSync(installs, '');
+  const shim = (name, body) => fs.writeFileSync(path.join(shims, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  for (const name of ['cargo', 'apt-get', 'npm']) shim(name, `echo "${name} $*" >> '${installs}'; exit 1`);
+  const rustup = which('rustup');
+  const gecko = which('geckodriver');
+  assert.ok(rustup && gecko, 'rustup and geckodriver are installed (make setup ran)');
+  shim('rustup', `case "$2" in add) echo "rustup $*" >> '${installs}'; exit 1;; esac\nexec '${rustup}' "$@"`);
+  // exec: the writer itself must die of EPIPE, as geckodriver does, not a helper it waits for.
+  shim('geckodriver', `'${gecko}' "$@" || exit\nexec awk 'BEGIN { for (i = 0; i < 5000; i++) print "This Source Code Form is subject to the terms of the Mozilla Public License, v. 2.0." }'`);
+  // The Makefile puts $HOME/.cargo/bin first on PATH: an empty HOME keeps the stand-ins first.
+  const home = path.join(work, 'setup-home');
+  fs.mkdirSync(home, { recursive: true });
+  const env = { ...process.env, HOME: home, CARGO_HOME: process.env.CARGO_HOME ?? path.join(os.homedir(), '.cargo'),
+    RUSTUP_HOME: process.env.RUSTUP_HOME ?? path.join(os.homedir(), '.rustup'),
+    PATH: [shims, path.join(os.homedir(), '.cargo', 'bin'), process.env.PATH].join(path.delimiter) };
+  // The first run is real (on a set-up machine it has nothing to do either).
+  const first = await run('make', ['-s', '--no-print-directory', 'setup'], { cwd: root, env: { ...process.env, PATH: env.PATH.slice(shims.length + 1) } });
+  assert.equal(first.code, 0, `first make setup:\n${first.stdout}${first.stderr}`);
+  const times = [];
+  for (const round of [2, 3]) {
+    const started = performance.now();
+    const again = await run('make', ['-s', '--no-print-directory', 'setup'], { cwd: root, env });
+    times.push(performance.now() - started);
+    assert.equal(again.code, 0, `make setup run ${round}:\n${again.stdout}${again.stderr}`);
+    assert.equal(fs.readFileSync(installs, 'utf8'), '', `make setup run ${round} tried to install:\n${again.stdout}${again.stderr}`);
+    assert.equal(again.stdout + again.stderr, '', `make setup run ${round} has nothing to do and says nothing`);
+  }
+  assert.ok(Math.min(...times) < 1000, `a make setup with nothing to do took ${times.map((t) => t.toFixed(0)).join(' and ')} ms`);
+});
+
+test('make demo: on a set-up machine with a built package, its URL answers within 10 s', async () => {
+  const started = performance.now();
+  // Its own process group, so that make and the node under it stop together.
+  const child = spawn('make', ['-s', '--no-print-directory', 'demo'], { cwd: root, env: { ...process.env, PORT: '0' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr.on('data', (d) => (out += d));
+  try {
+    const url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`make demo printed no page URL within 10 s:\n${out}`)), 10_000);
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /Demo page: (http:\/\/\S+)/.exec(out);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`make demo exited ${c}:\n${out}`)); });
+    });
+    const page = await fetch(url);
+    const took = performance.now() - started;
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html|<!doctype html/i);
+    assert.ok(took < 10_000, `make demo answered at its URL after ${took.toFixed(0)} ms`);
+  } finally {
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+  }
+});
+
 test('make demo: prints a real lookup through the package and the CLI, and the page URL', async () => {
   const out = await runScript(process.execPath, path.join(root, 'scripts', 'demo.mjs'), { cwd: root, env: { PORT: '0', DEMO_EXIT_AFTER_LOOKUP: '1' } });
   assert.match(out, /"views": 12450/);
