@@ -93,7 +93,8 @@ export async function runHostile(pp, { baseUrl, canaryUrl, canaryKey, inspect, e
   }
 
   // Secret hygiene: a recognisable key through every error path; it must appear nowhere.
-  const leaks = (e) => {
+  // `needles`: the key, and for a long key also its first 24 characters (a shortened key leaks too).
+  const leaks = (e, needles = [canaryKey]) => {
     const seen = new Set();
     const parts = [];
     const walk = (x, depth) => {
@@ -107,7 +108,8 @@ export async function runHostile(pp, { baseUrl, canaryUrl, canaryKey, inspect, e
     try { parts.push(JSON.stringify(e)); } catch { /* */ }
     if (inspect) parts.push(inspect(e, { showHidden: true, depth: 6 }));
     parts.push(String(e));
-    return parts.join('\n').includes(canaryKey);
+    const text = parts.join('\n');
+    return needles.some((n) => text.includes(n));
   };
   const canary = new pp.PowerPost({ baseUrl: canaryUrl, apiKey: canaryKey, workspaceId: 'ws_local_dev', maxRetries: 1, maxRetryWaitMs: 20, timeoutMs: 300 });
   const paths = ['does-not-exist', 'fault-500', 'fault-502-html', 'fault-503-empty', 'fault-invalid-json', 'fault-wrong-shape', 'fault-truncated',
@@ -136,18 +138,27 @@ export async function runHostile(pp, { baseUrl, canaryUrl, canaryKey, inspect, e
   check('fault-echo-key echoes the key in its body and x-request-id', rawText.includes(canaryKey) && (raw.headers.get('x-request-id') || '').includes(canaryKey), rawText);
   const echo = { 200: pp.InvalidResponseError, 302: pp.ApiError, 400: pp.BadRequestError, 401: pp.AuthenticationError, 403: pp.PermissionDeniedError,
     404: pp.NotFoundError, 429: pp.RateLimitError, 500: pp.ServerError, 503: pp.ServerError };
-  for (const [status, cls] of Object.entries(echo)) {
-    const id = `fault-echo-key-${status}`;
-    try {
-      await canary.getPostItemAnalytics(id);
-      check(`${id} fails`, false, 'no error');
-    } catch (e) {
-      const where = [];
-      if (leaks(e)) for (const k of Object.getOwnPropertyNames(e).concat('message', 'stack', 'requestId', 'code', 'received')) { try { if (String(e[k]).includes(canaryKey)) where.push(k); } catch { /* */ } }
-      check(`key absent from every surface of the ${status} that echoes it`, e instanceof cls && !leaks(e),
-        `${e && e.name} (want ${cls.name}); key found in: ${[...new Set(where)].join(', ') || (leaks(e) ? 'JSON/inspect' : 'nowhere')}`);
-      // The server's words were used (redacted), not dropped.
-      if (status !== '200' && status !== '302') check(`${id}: the server's message is shown, redacted`, e && /was rejected/.test(e.message) && /redacted/.test(e.message), e && e.message);
+  // A key longer than the 40 characters an error quotes of a value: a quoted, shortened copy
+  // would escape a search for the whole key.
+  const longKey = `pp_live_sk_CANARYLONG_${'9e7c5a3f1d'.repeat(5)}`;
+  const longClient = new pp.PowerPost({ baseUrl: canaryUrl, apiKey: longKey, workspaceId: 'ws_local_dev', maxRetries: 1, maxRetryWaitMs: 20, timeoutMs: 300 });
+  for (const [client, key, needles] of [[canary, 'key', [canaryKey]], [longClient, 'long key', [longKey, longKey.slice(0, 24)]]]) {
+    for (const [status, cls] of Object.entries(echo)) {
+      const id = `fault-echo-key-${status}`;
+      try {
+        await client.getPostItemAnalytics(id);
+        check(`${id} fails`, false, 'no error');
+      } catch (e) {
+        const where = [];
+        for (const k of Object.getOwnPropertyNames(e).concat('message', 'stack', 'requestId', 'code', 'received')) {
+          try { if (needles.some((n) => String(e[k]).includes(n))) where.push(k); } catch { /* getter */ }
+        }
+        const leaked = leaks(e, needles);
+        check(`${key} absent from every surface of the ${status} that echoes it`, e instanceof cls && !leaked,
+          `${e && e.name} (want ${cls.name}); key found in: ${[...new Set(where)].join(', ') || (leaked ? 'JSON/inspect' : 'nowhere')}`);
+        // The server's words were used (redacted), not dropped.
+        if (status !== '200' && status !== '302') check(`${key}, ${id}: the server's message is shown, redacted`, e && /was rejected/.test(e.message) && /redacted/.test(e.message), e && e.message);
+      }
     }
   }
   for (const [name, make] of [
