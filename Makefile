@@ -32,8 +32,10 @@ test-wasm:
 test-rust-app:
 	node tests/rust-app/check.mjs
 
+# Each test fails by name after 5 minutes and each child process inside it after 3; the whole
+# file after 30 (--test-timeout applies to the file's process too).
 test-package:
-	node --test --test-concurrency=1 tests/package/package.test.mjs
+	node --test --test-concurrency=1 --test-timeout=1800000 tests/package/package.test.mjs
 
 bench: setup
 	@test -f pkg/package.json || $(MAKE) --no-print-directory build

@@ -33,12 +33,20 @@ console.log(JSON.stringify(item, null, 2));
 console.log(`\nrate limit: ${JSON.stringify(client.rateLimit)}`);
 // The same through the CLI. Spawned asynchronously: the server lives in this process.
 console.log(`\n$ POWERPOST_API_KEY=… powerpost-analytics ${id} 6f1c2b7e-8a43-4d2c-9e15-3b7d0c9a1f22 1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a`);
-await new Promise((resolve) => {
-  spawn(process.execPath, [path.join(pkg, 'bin', 'powerpost-analytics.mjs'), id, '6f1c2b7e-8a43-4d2c-9e15-3b7d0c9a1f22', '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a'], {
+// A CLI that hangs fails the demo after 30 s instead of stalling it.
+const cliStatus = await new Promise((resolve) => {
+  const child = spawn(process.execPath, [path.join(pkg, 'bin', 'powerpost-analytics.mjs'), id, '6f1c2b7e-8a43-4d2c-9e15-3b7d0c9a1f22', '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a'], {
     stdio: 'inherit',
     env: { ...process.env, POWERPOST_API_KEY: server.apiKey, POWERPOST_WORKSPACE_ID: server.workspaceId, POWERPOST_BASE_URL: server.url },
-  }).on('close', resolve);
+  });
+  const timer = setTimeout(() => { child.kill('SIGKILL'); resolve('hung'); }, 30_000);
+  child.on('close', (code) => { clearTimeout(timer); resolve(code); });
 });
+if (cliStatus === 'hung') {
+  console.error('demo: the CLI hung (killed after 30 s)');
+  await server.close();
+  process.exit(1);
+}
 
 console.log(`\nDemo page: ${server.url}/   (Ctrl-C stops)`);
 if (process.env.DEMO_EXIT_AFTER_LOOKUP) {

@@ -22,24 +22,33 @@ fi
 
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 
-rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# Every check reads a command's whole answer into a string first and compares that. Never
+# `tool --version | grep -q X` under pipefail: grep exits at its first match, a tool still
+# printing (geckodriver prints its licence) dies of EPIPE, and the check reads "not installed".
+# `|| true`: a missing tool is an empty answer, not a `set -e` exit.
+has_line() { [[ $'\n'"$1"$'\n' == *$'\n'"$2"$'\n'* ]]; }
+
+targets=$(rustup target list --installed 2>/dev/null) || true
+has_line "$targets" wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 # The package build recompiles the standard library (scripts/build-pkg.mjs, step 1).
-rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
+components=$(rustup component list --installed 2>/dev/null) || true
+[[ $'\n'"$components" == *$'\n'rust-src* ]] || rustup component add rust-src
 
-if ! wasm-pack --version 2>/dev/null | grep -q " $WASM_PACK_VERSION"; then
-  echo "setup: installing wasm-pack $WASM_PACK_VERSION"
-  cargo install --quiet wasm-pack --version "$WASM_PACK_VERSION"
-fi
+# `cargo_tool NAME VERSION CRATE [cargo install flags]`: installs CRATE unless the first line
+# of `NAME --version` is exactly "NAME VERSION" (optionally followed by " …").
+cargo_tool() {
+  local name=$1 version=$2 crate=$3 out first
+  shift 3
+  out=$("$name" --version 2>/dev/null) || true
+  first=${out%%$'\n'*}
+  [[ $first == "$name $version" || $first == "$name $version "* ]] && return 0
+  echo "setup: installing $crate $version (found: ${first:-nothing})"
+  cargo install --quiet "$@" "$crate" --version "$version"
+}
+cargo_tool wasm-pack "$WASM_PACK_VERSION" wasm-pack
 # Without --locked: the CLI's own lock file names a crate version this registry lacks.
-if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
-  echo "setup: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  cargo install --quiet --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-fi
-
-if ! command -v geckodriver >/dev/null || ! geckodriver --version | grep -q " $GECKODRIVER_VERSION"; then
-  echo "setup: installing geckodriver $GECKODRIVER_VERSION"
-  cargo install --quiet --force geckodriver --version "$GECKODRIVER_VERSION"
-fi
+cargo_tool wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli --force
+cargo_tool geckodriver "$GECKODRIVER_VERSION" geckodriver --force
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)

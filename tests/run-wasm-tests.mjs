@@ -1,9 +1,14 @@
 // Starts the dev server, then runs the wasm-bindgen-test suites against it over loopback:
 // `node tests/run-wasm-tests.mjs node chrome`. The server URL reaches the tests at compile time.
+// Each test has WASM_BINDGEN_TEST_TIMEOUT; each target as a whole (build included) has
+// WASM_TARGET_TIMEOUT_S (default 900): a hang fails with the target's name instead of stalling.
 import { spawn } from 'node:child_process';
 import { startDevServer } from '../pkg-template/dev-server/server.mjs';
 
 const targets = process.argv.slice(2);
+const targetTimeoutMs = Number(process.env.WASM_TARGET_TIMEOUT_S ?? 900) * 1000;
+let running; // the wasm-pack process group in flight
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { try { process.kill(-running.pid, 'SIGKILL'); } catch { /* none */ } process.exit(130); });
 const server = await startDevServer({ port: 0 });
 let failed = false;
 try {
@@ -15,11 +20,17 @@ try {
     if (target !== 'node') env.WASM_BINDGEN_USE_BROWSER = '1'; // the same suite, in a page (not only Node)
     if (target === 'chrome') env.CHROMEDRIVER ??= '/usr/bin/chromedriver';
     if (target === 'firefox') env.GECKODRIVER ??= `${process.env.HOME}/.cargo/bin/geckodriver`;
-    // Async spawn: the dev server lives in this process and must keep answering.
+    // Async spawn: the dev server lives in this process and must keep answering. Its own
+    // process group, so that a hang can be ended with everything under it (cargo, drivers, browsers).
+    let timedOut = false;
     const status = await new Promise((resolve) => {
-      spawn('wasm-pack', args, { stdio: 'inherit', env }).on('close', resolve).on('error', () => resolve(-1));
+      running = spawn('wasm-pack', args, { stdio: 'inherit', env, detached: true }).on('close', resolve).on('error', () => resolve(-1));
+      const timer = setTimeout(() => { timedOut = true; try { process.kill(-running.pid, 'SIGKILL'); } catch { /* gone */ } }, targetTimeoutMs);
+      running.on('close', () => clearTimeout(timer));
     });
-    if (status !== 0) { failed = true; console.error(`wasm tests failed on ${target}`); }
+    running = undefined;
+    if (timedOut) { failed = true; console.error(`wasm tests on ${target} hung: killed after ${targetTimeoutMs / 1000} s (WASM_TARGET_TIMEOUT_S)`); }
+    else if (status !== 0) { failed = true; console.error(`wasm tests failed on ${target}`); }
   }
 } finally {
   await server.close();

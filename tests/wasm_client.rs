@@ -40,8 +40,24 @@ async fn server_count(id: &str) -> u64 {
 
 /// Whether the client went away before the last response for `id` was complete.
 async fn last_closed_early(id: &str) -> bool {
-    let v = dev_requests(id).await;
-    v["requests"].as_array().and_then(|r| r.last()).is_some_and(|r| r["closedEarly"] == true)
+    closed_early(&dev_requests(id).await)
+}
+
+/// Polls the server's log every 20 ms until `what` holds for `id`; false after 10 s. A wait on
+/// what the server saw instead of a fixed sleep, which a busy machine can outlast.
+async fn server_sees(id: &str, what: impl Fn(&serde_json::Value) -> bool) -> bool {
+    let deadline = now() + 10_000.0;
+    while now() < deadline {
+        if what(&dev_requests(id).await) {
+            return true;
+        }
+        sleep_ms(20).await;
+    }
+    false
+}
+
+fn closed_early(log: &serde_json::Value) -> bool {
+    log["requests"].as_array().and_then(|r| r.last()).is_some_and(|r| r["closedEarly"] == true)
 }
 
 fn now() -> f64 {
@@ -217,25 +233,26 @@ async fn poll_once<F: std::future::Future + ?Sized>(f: &mut std::pin::Pin<Box<F>
 #[wasm_bindgen_test]
 async fn dropping_a_lookup_cancels_its_request() {
     let c = client();
-    let before = server_count("fault-hang").await;
-    let mut lookup = Box::pin(c.get_post_item_analytics("fault-hang"));
+    // Tagged ids (`--tag`): the server keeps a log of their own for this run.
+    let hang = tag("fault-hang--");
+    let mut lookup = Box::pin(c.get_post_item_analytics(&hang));
     // One poll sends the request; it then waits for an answer that never comes.
     assert!(poll_once(&mut lookup).await);
-    sleep_ms(150).await;
-    assert_eq!(server_count("fault-hang").await, before + 1, "the request was sent");
+    assert!(server_sees(&hang, |v| v["count"] == 1).await, "the request was sent");
+    assert!(!last_closed_early(&hang).await, "still open while the future lives");
     drop(lookup);
-    sleep_ms(300).await;
-    assert!(last_closed_early("fault-hang").await, "dropping the future aborted the request");
+    assert!(server_sees(&hang, closed_early).await, "dropping the future aborted the request");
 
-    // Dropped while reading the body (headers arrived, the body is 2 s away).
-    let slow_body = "fault-slow-body-2000";
-    let mut lookup = Box::pin(c.get_post_item_analytics(slow_body));
+    // Dropped while reading the body (headers arrived, the body is 20 s away).
+    let slow_body = tag("fault-slow-body-20000--");
+    let mut lookup = Box::pin(c.get_post_item_analytics(&slow_body));
     assert!(poll_once(&mut lookup).await);
-    sleep_ms(150).await;
+    assert!(server_sees(&slow_body, |v| v["count"] == 1).await, "the request was sent");
+    // The server sent the headers on arrival; give the client time to read them.
+    sleep_ms(200).await;
     assert!(poll_once(&mut lookup).await, "now waiting for the body");
     drop(lookup);
-    sleep_ms(300).await;
-    assert!(last_closed_early(slow_body).await, "dropping the future aborted the body read");
+    assert!(server_sees(&slow_body, closed_early).await, "dropping the future aborted the body read");
     // The client is still usable, its awaits included.
     for _ in 0..3 {
         assert_eq!(c.get_post_item_analytics(SAMPLE).await.unwrap().post_item_id, SAMPLE);
@@ -275,8 +292,13 @@ async fn rate_limits_are_honoured() {
     assert_eq!(e.retry_after_ms(), Some(3_600_000));
     assert!(e.rate_limit().is_some());
 
+    // Remaining: 0 with a reset 1–2 s ahead and no Retry-After: the wait is until the reset,
+    // not the 375–500 ms backoff of a first retry.
     let id = tag("flaky-ratelimit-1-");
+    let start = now();
     assert!(c.get_post_item_analytics(&id).await.is_ok());
+    let took = now() - start;
+    assert!(took >= 900.0, "waited for X-RateLimit-Reset: {took} ms");
     assert_eq!(server_count(&id).await, 2);
 }
 

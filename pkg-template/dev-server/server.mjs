@@ -68,7 +68,11 @@ export const FAULTS = {
   'flaky-<status>-<n>-<tag>': 'the first <n> requests for this id answer <status> (JSON envelope; 429 adds Retry-After: 1), later ones succeed',
   'flaky-reset-<n>-<tag>': 'the first <n> requests for this id reset the connection, later ones succeed',
   'flaky-ratelimit-<n>-<tag>': 'the first <n> requests answer 429 with X-RateLimit-Remaining: 0 and a reset 1 s ahead, no Retry-After',
+  'fault-echo-key-<status>': 'echoes the request\'s API key, as a careless server or proxy might: <status> (200, 3xx or an error) '
+    + 'with the key in the body (the error message and code, or post_item_id for 200), in x-request-id, www-authenticate and '
+    + 'x-echo-api-key, and for 3xx in the Location; accepts any key',
   'gen-<tag>': 'a generated posted item (any tag), for batches and benchmarks',
+  '<fault>--<tag>': 'any fault-… id with a --<tag> suffix (letters and digits) behaves as <fault> with its own request counter',
 };
 
 const CODES = { 400: 'VALIDATION_ERROR', 401: 'INVALID_API_KEY', 402: 'INSUFFICIENT_CREDITS', 403: 'FORBIDDEN', 404: 'NOT_FOUND',
@@ -161,6 +165,10 @@ export function startDevServer(options = {}) {
 
     if (!m || req.method !== 'GET') return fail(404, `No route for ${req.method} ${url.pathname}`, 'NOT_FOUND');
     if (id === undefined || id === '') return fail(400, 'post_item_id is not a valid path segment', 'VALIDATION_ERROR');
+    // `fault-x--tag` is `fault-x` with a counter of its own (counters are per id).
+    const fault = id.startsWith('fault-') ? id.replace(/--[A-Za-z0-9]+$/, '') : id;
+    const echo = /^fault-echo-key-(\d{3})$/.exec(fault);
+    if (echo) return echoKey(res, Number(echo[1]), headerKey ?? '', rate(), id, now);
     if (headerKey === undefined) return fail(401, 'Missing API key: send the x-api-key header', 'INVALID_API_KEY');
     if (headerKey !== apiKey && headerKey !== NO_SCOPE_API_KEY) return fail(401, 'Invalid API key', 'INVALID_API_KEY');
     if (headerKey === NO_SCOPE_API_KEY) return fail(403, 'This API key is missing the scope analytics:read', 'INSUFFICIENT_SCOPE');
@@ -193,7 +201,7 @@ export function startDevServer(options = {}) {
       }
       return ok(generated(id, now));
     }
-    const slow = /^fault-slow-(body-)?(\d+)$/.exec(id);
+    const slow = /^fault-slow-(body-)?(\d+)$/.exec(fault);
     if (slow) {
       const ms = Math.min(Number(slow[2]), 120_000);
       const text = JSON.stringify(generated(id, now));
@@ -208,7 +216,7 @@ export function startDevServer(options = {}) {
       res.on('close', () => clearTimeout(t));
       return;
     }
-    switch (id) {
+    switch (fault) {
       case 'fault-500': return fail(500, 'Internal error', 'INTERNAL_ERROR');
       case 'fault-502-html': {
         res.writeHead(502, { ...rate(), 'content-type': 'text/html' });
@@ -241,7 +249,7 @@ export function startDevServer(options = {}) {
       case 'fault-huge-chunked': {
         const size = 2 * 1024 * 1024;
         const headers = { ...rate(), 'content-type': 'application/json' };
-        if (id === 'fault-huge') headers['content-length'] = String(size);
+        if (fault === 'fault-huge') headers['content-length'] = String(size);
         res.writeHead(200, headers);
         const chunk = Buffer.alloc(64 * 1024, 0x20);
         let sent = 0;
@@ -269,10 +277,10 @@ export function startDevServer(options = {}) {
       case 'fault-length-long': {
         // Raw HTTP on the socket: Node's response API refuses to lie about lengths.
         const text = JSON.stringify(generated(id, now));
-        const declared = id === 'fault-length-short' ? 400 : 20;
+        const declared = fault === 'fault-length-short' ? 400 : 20;
         const head = `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n`
           + Object.entries(cors).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
-        req.socket.write(head + (id === 'fault-length-short' ? text.slice(0, 40) : text));
+        req.socket.write(head + (fault === 'fault-length-short' ? text.slice(0, 40) : text));
         setTimeout(() => req.socket.destroy(), 20);
         return;
       }
@@ -284,6 +292,20 @@ export function startDevServer(options = {}) {
     const { workspace_id: _ws, ...body } = item;
     return ok(body);
   });
+
+  /** `fault-echo-key-<status>`: the key that arrived, everywhere a server could put it. */
+  function echoKey(res, status, key, headers, id, now) {
+    const echoed = { ...headers, 'x-request-id': `req_${key}`, 'www-authenticate': `Bearer realm="powerpost", error="invalid_token", key="${key}"`,
+      'x-echo-api-key': key, 'content-type': 'application/json' };
+    if (status === 429) echoed['retry-after'] = '3600';
+    if (status >= 300 && status < 400) echoed.location = `http://127.0.0.1:9/login?api_key=${encodeURIComponent(key)}&raw=${key}`;
+    const body = status >= 200 && status < 300
+      ? { ...generated(id, now), post_item_id: key }
+      : { error: { message: `The API key ${key} was rejected (${key})`, code: `BAD_KEY_${key}` }, ...(status === 429 ? { retryAfter: 3600 } : {}) };
+    const text = JSON.stringify(body);
+    res.writeHead(status, { ...echoed, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
 
   function control(req, res, url, cors) {
     const send = (body) => { res.writeHead(200, { ...cors, 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };

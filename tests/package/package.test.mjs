@@ -2,13 +2,14 @@
 // Node 20/22/24 (require and import), TypeScript, a Vite build, a webpack build and a plain
 // <script type="module"> page, the last three in headless Chromium. Each runs the same
 // contract (scenario.mjs) against the dev server over loopback. Run: node --test tests/package/
-import { test, before, after } from 'node:test';
+import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { IDS_NEEDING_ENCODING } from './hostile.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -22,25 +23,47 @@ const NODES = {
 // startDevServer comes from the packed package (set in before()).
 let work, project, tarball, api, pages, limited, browser, startDevServer;
 
+// Every test fails by name after 5 minutes (a hang becomes a failure, not a stalled `make test`);
+// `make test-package` adds a --test-timeout for the whole file.
+const TEST_TIMEOUT_MS = 300_000;
+const test = (name, fn) => nodeTest(name, { timeout: TEST_TIMEOUT_MS }, fn);
+
+// No child process may hang the suite: each is killed after this long and its test fails
+// saying which command it was.
+const CHILD_TIMEOUT_MS = 180_000;
+const describeCmd = (cmd, args) => [path.basename(cmd), ...args.map((a) => (a.includes(path.sep) ? path.basename(a) : a))].join(' ');
+
 function sh(cmd, args, opts = {}) {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_TIMEOUT_MS, killSignal: 'SIGKILL', ...opts });
+  } catch (e) {
+    if (e.code === 'ETIMEDOUT') e.message = `${describeCmd(cmd, args)} hung: killed after ${CHILD_TIMEOUT_MS} ms\n${e.message}`;
+    throw e;
+  }
 }
 
-/** Runs a command; resolves { code, stdout, stderr } (the environment is given whole). */
-function run(cmd, args, { env, cwd = project }) {
+/** Runs a command; resolves { code, stdout, stderr } (the environment is given whole). A command
+ * still running after `timeoutMs` is killed and resolves with code 'timeout' and a note in stderr. */
+function run(cmd, args, { env, cwd = project, timeoutMs = CHILD_TIMEOUT_MS }) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (timedOut) resolve({ code: 'timeout', stdout, stderr: `${describeCmd(cmd, args)} hung: killed after ${timeoutMs} ms\n${stderr}` });
+      else resolve({ code, stdout, stderr });
+    });
   });
 }
 
 /** Runs a script with `runtime args… script`; resolves with its stdout, rejects with stderr on failure. */
-async function runScript(runtime, script, { env = {}, cwd = project, args = [] } = {}) {
-  const r = await run(runtime, [...args, script], { env: { ...process.env, ...env }, cwd });
+async function runScript(runtime, script, { env = {}, cwd = project, args = [], timeoutMs } = {}) {
+  const r = await run(runtime, [...args, script], { env: { ...process.env, ...env }, cwd, timeoutMs });
   if (r.code !== 0) throw new Error(`${path.basename(runtime)} ${path.basename(script)} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
   return r.stdout;
 }
@@ -67,7 +90,7 @@ before(async () => {
   api = await startDevServer({ port: 0 });
   pages = await startDevServer({ port: 0, staticDirs: { '/': project } });
   limited = await startDevServer({ port: 0, rateLimit: 10, rateWindowMs: 1000 });
-});
+}, { timeout: 600_000 });
 
 after(async () => {
   await browser?.close();
@@ -83,16 +106,23 @@ const nodeScript = (name, body) => {
   return file;
 };
 
+/** The scenario's results, after checking that the process that ran it was Node `major`. */
+function fromNode(major, out) {
+  const { version, results } = JSON.parse(out);
+  assert.match(version, new RegExp(`^v${major}\\.`), `the "Node ${major}" run ran in Node ${version} (${NODES[major]})`);
+  return results;
+}
+
 for (const version of [20, 22, 24]) {
   test(`Node ${version}: require() (CommonJS)`, async () => {
     const file = nodeScript('cjs-test.cjs', `
       const pp = require('powerpost-analytics');
       import('./src/scenario.mjs').then(async ({ runScenario }) => {
         const r = await runScenario(pp, { baseUrl: process.env.API });
-        process.stdout.write(JSON.stringify(r));
+        process.stdout.write(JSON.stringify({ version: process.version, results: r }));
       }).catch((e) => { console.error(e); process.exit(1); });`);
     const out = await runScript(NODES[version], file, { env: { API: api.url } });
-    assertAllPassed(`node ${version} cjs`, JSON.parse(out));
+    assertAllPassed(`node ${version} cjs`, fromNode(version, out));
   });
 
   test(`Node ${version}: import (ESM), options from POWERPOST_* variables`, async () => {
@@ -100,11 +130,11 @@ for (const version of [20, 22, 24]) {
       import * as pp from 'powerpost-analytics';
       import { runScenario } from './src/scenario.mjs';
       const r = await runScenario(pp, { baseUrl: process.env.API, envDefaults: true });
-      process.stdout.write(JSON.stringify(r));`);
+      process.stdout.write(JSON.stringify({ version: process.version, results: r }));`);
     const out = await runScript(NODES[version], file, {
       env: { API: api.url, POWERPOST_API_KEY: 'pp_test_sk_local_dev', POWERPOST_WORKSPACE_ID: 'ws_local_dev', POWERPOST_BASE_URL: api.url },
     });
-    assertAllPassed(`node ${version} esm`, JSON.parse(out));
+    assertAllPassed(`node ${version} esm`, fromNode(version, out));
   });
 }
 
@@ -363,6 +393,76 @@ test('CLI: table, --json, exit codes, missing key, bad id, rate limit, --help, -
   for (const r of [one, json, noKey, limit]) assert.ok(!(r.stdout + r.stderr).includes(api.apiKey), 'the key is never printed');
 });
 
+/** Where `name` is on PATH (the cargo bin first, as the Makefile puts it), or undefined. */
+function which(name) {
+  const dirs = [path.join(os.homedir(), '.cargo', 'bin'), ...(process.env.PATH ?? '').split(path.delimiter)];
+  return dirs.map((d) => path.join(d, name)).find((f) => { try { fs.accessSync(f, fs.constants.X_OK); return true; } catch { return false; } });
+}
+
+test('make setup: a second run on a set-up machine installs nothing and takes under a second', async () => {
+  // Stand-ins first on PATH: anything that installs (cargo, apt-get, npm, rustup's add) writes
+  // to a log and fails; `geckodriver --version` is the real answer followed by 400 KB of licence
+  // text, so a check that stops reading early (`| grep -q` under pipefail) kills it with EPIPE
+  // and wrongly reinstalls — every time, not 1 run in 30.
+  const shims = path.join(work, 'setup-shims');
+  const installs = path.join(work, 'setup-installs.log');
+  fs.mkdirSync(shims, { recursive: true });
+  fs.writeFileSync(installs, '');
+  const shim = (name, body) => fs.writeFileSync(path.join(shims, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  for (const name of ['cargo', 'apt-get', 'npm']) shim(name, `echo "${name} $*" >> '${installs}'; exit 1`);
+  const rustup = which('rustup');
+  const gecko = which('geckodriver');
+  assert.ok(rustup && gecko, 'rustup and geckodriver are installed (make setup ran)');
+  shim('rustup', `case "$2" in add) echo "rustup $*" >> '${installs}'; exit 1;; esac\nexec '${rustup}' "$@"`);
+  // exec: the writer itself must die of EPIPE, as geckodriver does, not a helper it waits for.
+  shim('geckodriver', `'${gecko}' "$@" || exit\nexec awk 'BEGIN { for (i = 0; i < 5000; i++) print "This Source Code Form is subject to the terms of the Mozilla Public License, v. 2.0." }'`);
+  // The Makefile puts $HOME/.cargo/bin first on PATH: an empty HOME keeps the stand-ins first.
+  const home = path.join(work, 'setup-home');
+  fs.mkdirSync(home, { recursive: true });
+  const env = { ...process.env, HOME: home, CARGO_HOME: process.env.CARGO_HOME ?? path.join(os.homedir(), '.cargo'),
+    RUSTUP_HOME: process.env.RUSTUP_HOME ?? path.join(os.homedir(), '.rustup'),
+    PATH: [shims, path.join(os.homedir(), '.cargo', 'bin'), process.env.PATH].join(path.delimiter) };
+  // The first run is real (on a set-up machine it has nothing to do either).
+  const first = await run('make', ['-s', '--no-print-directory', 'setup'], { cwd: root, env: { ...process.env, PATH: env.PATH.slice(shims.length + 1) } });
+  assert.equal(first.code, 0, `first make setup:\n${first.stdout}${first.stderr}`);
+  const times = [];
+  for (const round of [2, 3]) {
+    const started = performance.now();
+    const again = await run('make', ['-s', '--no-print-directory', 'setup'], { cwd: root, env });
+    times.push(performance.now() - started);
+    assert.equal(again.code, 0, `make setup run ${round}:\n${again.stdout}${again.stderr}`);
+    assert.equal(fs.readFileSync(installs, 'utf8'), '', `make setup run ${round} tried to install:\n${again.stdout}${again.stderr}`);
+    assert.equal(again.stdout + again.stderr, '', `make setup run ${round} has nothing to do and says nothing`);
+  }
+  assert.ok(Math.min(...times) < 1000, `a make setup with nothing to do took ${times.map((t) => t.toFixed(0)).join(' and ')} ms`);
+});
+
+test('make demo: on a set-up machine with a built package, its URL answers within 10 s', async () => {
+  const started = performance.now();
+  // Its own process group, so that make and the node under it stop together.
+  const child = spawn('make', ['-s', '--no-print-directory', 'demo'], { cwd: root, env: { ...process.env, PORT: '0' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr.on('data', (d) => (out += d));
+  try {
+    const url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`make demo printed no page URL within 10 s:\n${out}`)), 10_000);
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /Demo page: (http:\/\/\S+)/.exec(out);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`make demo exited ${c}:\n${out}`)); });
+    });
+    const page = await fetch(url);
+    const took = performance.now() - started;
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html|<!doctype html/i);
+    assert.ok(took < 10_000, `make demo answered at its URL after ${took.toFixed(0)} ms`);
+  } finally {
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+  }
+});
+
 test('make demo: prints a real lookup through the package and the CLI, and the page URL', async () => {
   const out = await runScript(process.execPath, path.join(root, 'scripts', 'demo.mjs'), { cwd: root, env: { PORT: '0', DEMO_EXIT_AFTER_LOOKUP: '1' } });
   assert.match(out, /"views": 12450/);
@@ -560,15 +660,23 @@ test('hardening: hostile values at every export, secret hygiene on every error p
       import * as pp from 'powerpost-analytics';
       import { inspect } from 'node:util';
       import { runHostile } from './src/hostile.mjs';
-      const r = await runHostile(pp, { baseUrl: process.env.API, canaryUrl: process.env.CANARY, canaryKey: process.env.CANARY_KEY, inspect });
+      const r = await runHostile(pp, { baseUrl: process.env.API, canaryUrl: process.env.CANARY, canaryKey: process.env.CANARY_KEY, inspect, encodingTag: process.env.ENC_TAG });
       process.stdout.write(JSON.stringify(r));`);
-    const out = await runScript(process.execPath, file, { env: { API: api.url, CANARY: canary.url, CANARY_KEY: canaryKey } });
+    const encodingTag = `enc-${Date.now().toString(36)}-`;
+    const out = await runScript(process.execPath, file, { env: { API: api.url, CANARY: canary.url, CANARY_KEY: canaryKey, ENC_TAG: encodingTag } });
+    // Ids that need encoding arrived as one path segment each: the server's route matched
+    // (one segment between post-items/ and /analytics) and it decoded exactly the id sent.
+    const seen = async (q = '') => (await (await fetch(`${api.url}/__dev/requests${q}`)).json()).requests;
+    for (const suffix of IDS_NEEDING_ENCODING) {
+      const id = encodingTag + suffix;
+      const hits = await seen(`?id=${encodeURIComponent(id)}`);
+      const near = (await seen()).filter((r) => r.path.includes(encodingTag.slice(0, -1))).map((r) => r.path);
+      assert.equal(hits.length, 1, `${JSON.stringify(id)} arrived once as itself; the server saw:\n${near.join('\n')}`);
+      assert.match(hits[0].path, /^\/api\/v1\/post-items\/[^/?#]+\/analytics$/, hits[0].path);
+    }
     assertAllPassed('hostile values and secret hygiene', JSON.parse(out), 100);
     const stolen = await (await fetch(`${target.url}/__dev/requests`)).json();
     assert.equal(stolen.count, 0, 'the redirect was not followed: its target saw no request');
-    // Hostile ids arrived as one path segment each.
-    const seen = (await (await fetch(`${api.url}/__dev/requests`)).json()).requests.map((r) => r.path);
-    assert.ok(!seen.some((p) => !p.startsWith('/api/v1/post-items/') && p.startsWith('/api')), seen.join('\n'));
   } finally {
     await canary.close();
     await target.close();
@@ -642,8 +750,9 @@ test('powerpost-dev-server bin: --port 0 prints the URL, --data, --rate-limit, s
   const child = spawn(process.execPath, [path.join(project, 'node_modules', '.bin', 'powerpost-dev-server'), '--port', '0', '--data', data, '--rate-limit', '2', '--quiet'],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise((resolve, reject) => {
-    child.stdout.once('data', (d) => resolve(String(d).trim()));
-    child.once('exit', (c) => reject(new Error(`exited ${c}`)));
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('powerpost-dev-server printed no URL within 30 s')); }, 30_000);
+    child.stdout.once('data', (d) => { clearTimeout(timer); resolve(String(d).trim()); });
+    child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`exited ${c}`)); });
   });
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   const get = (id) => fetch(`${url}/api/v1/post-items/${id}/analytics`, { headers: { 'x-api-key': 'pp_test_sk_local_dev', 'x-workspace-id': 'ws_local_dev' } });

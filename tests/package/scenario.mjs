@@ -134,8 +134,17 @@ export async function runScenario(pp, { baseUrl, browser = false, envDefaults = 
   await argErr('javascript: base URL', () => new pp.PowerPost({ ...opts, baseUrl: 'javascript:alert(1)' }));
   await argErr('key over plain http to a non-loopback host', () => new pp.PowerPost({ ...opts, baseUrl: 'http://example.com' }), (e) => /clear text/.test(e.message));
   if (!envDefaults) await argErr('real API without key names the variable', () => new pp.PowerPost({ workspaceId: WS, dangerouslyAllowBrowser: true }), (e) => /apiKey/.test(e.message) && (browser || /POWERPOST_API_KEY/.test(e.message)));
-  const seg = await fails(() => client.getPostItemAnalytics('../' + SAMPLE));
-  check('"../id" stays one path segment (404, not the sample)', seg instanceof pp.NotFoundError, seg);
+  // A 404 alone proves nothing (an unencoded "../id" ends in "no route", a 404 too): the server
+  // must have matched the route and decoded exactly "../id" from the one segment.
+  const dotted = '../' + SAMPLE;
+  const dottedLog = async () => (await (await fetch(`${baseUrl}/__dev/requests?id=${encodeURIComponent(dotted)}`)).json());
+  const dottedBefore = (await dottedLog()).count;
+  const seg = await fails(() => client.getPostItemAnalytics(dotted));
+  const dottedAfter = await dottedLog();
+  const dottedPath = dottedAfter.requests.length ? dottedAfter.requests[dottedAfter.requests.length - 1].path : 'none';
+  check('"../id" stays one path segment: the server decoded "../id" from it (404, not the sample)',
+    seg instanceof pp.NotFoundError && seg.postItemId === dotted && dottedAfter.count === dottedBefore + 1 && /^\/api\/v1\/post-items\/[^/]+\/analytics$/.test(dottedPath),
+    `${seg && seg.name}; server saw ${dottedAfter.count - dottedBefore} request(s) for it, last path ${dottedPath}`);
   if (browser) {
     await argErr('browser guard: key without dangerouslyAllowBrowser', () => new pp.PowerPost({ baseUrl, apiKey: KEY, workspaceId: WS }),
       (e) => /dangerouslyAllowBrowser/.test(e.message) && !e.message.includes(KEY));
