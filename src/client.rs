@@ -13,11 +13,12 @@ use web_sys::AbortSignal;
 
 use crate::config::{
     check_concurrency, check_max_retries, ClientOptions, Config, Env, Opt, Runtime, UnreadEnv, ENV_API_KEY,
-    ENV_BASE_URL, ENV_WORKSPACE_ID,
+    ENV_BASE_URL, ENV_LOG, ENV_WORKSPACE_ID,
 };
 use crate::error::{Error, ErrorKind};
 use crate::response::{self, fmt_wait};
-use crate::retry::backoff_ms;
+use crate::log::LogLevel;
+use crate::retry::{backoff_ms, WaitSource};
 use crate::transport;
 use crate::types::{PostItemAnalytics, RateLimit};
 
@@ -123,10 +124,13 @@ impl Gate {
         }
     }
 
-    fn pause_until(&self, t: f64) {
-        if t > self.until_ms.get() {
+    /// Moves the pause's end to `t` if that is later; true when it did.
+    fn pause_until(&self, t: f64) -> bool {
+        let later = t > self.until_ms.get();
+        if later {
             self.until_ms.set(t);
         }
+        later
     }
 }
 
@@ -138,7 +142,12 @@ impl Client {
     /// Resolves `options` against the environment (`POWERPOST_*` variables where the runtime
     /// has them; never in browsers) and checks them (see [`Config::resolve`]).
     pub fn new(mut options: ClientOptions) -> Result<Client, Error> {
-        let env = Env { api_key: read_env(ENV_API_KEY), workspace_id: read_env(ENV_WORKSPACE_ID), base_url: read_env(ENV_BASE_URL) };
+        let env = Env {
+            api_key: read_env(ENV_API_KEY),
+            workspace_id: read_env(ENV_WORKSPACE_ID),
+            base_url: read_env(ENV_BASE_URL),
+            log_level: read_env(ENV_LOG),
+        };
         let (runtime, env) = match browser_reason() {
             None => (Runtime::Server, env),
             Some(why) => {
@@ -252,29 +261,49 @@ impl Client {
                 self.inner.headers.get_or_init(|| h)
             }
         };
+        let log = &config.log;
+        // The path only: the origin adds nothing a reader needs, and the key is never in a URL.
+        let path = url.find("/api/v1/").and_then(|i| url.get(i..)).unwrap_or(&url);
         let mut attempt: u32 = 0;
         loop {
             if let Some(g) = gate {
                 g.wait(signal).await.map_err(|e| with_attempts(e, attempt))?;
             }
             if signal.is_some_and(AbortSignal::aborted) {
+                log.write(LogLevel::Info, || format!("post item {id}: aborted by the caller's AbortSignal before attempt {}", attempt + 1));
                 return Err(with_attempts(transport::aborted_error(), attempt));
             }
             attempt += 1;
+            let started = if log.enabled(LogLevel::Info) { now_ms() } else { 0.0 };
             let outcome = match transport::send(config, headers, &url, timeout_ms, signal).await {
                 Ok(x) => {
                     if x.meta.rate_limit.is_some() {
                         self.inner.rate_limit.set(x.meta.rate_limit);
                     }
+                    log.write(LogLevel::Debug, || {
+                        let rid = x.meta.request_id.as_deref().map(|r| format!(", request {r}")).unwrap_or_default();
+                        format!("GET {path} -> {} in {} ms (post item {id}{rid}, attempt {attempt})", x.meta.status, (now_ms() - started).round())
+                    });
                     // The clock only matters for waits, which only failures have.
                     let now = if (200..300).contains(&x.meta.status) { 0.0 } else { now_ms() };
                     let secret = config.api_key.as_deref();
                     response::interpret_for(&x.meta, &x.body, id, secret, now, config.surface).map_err(|(mut e, hints)| {
                         e.inner_mut().headers = Some(transport::header_list(&x.headers, secret));
+                        log.write(LogLevel::Debug, || format!("post item {id}: response body: {}", capped(e.body().unwrap_or("(not kept)"))));
                         (e, Some(hints))
                     })
                 }
-                Err(e) => Err((e, None)),
+                Err(e) => {
+                    log.write(LogLevel::Info, || {
+                        let what = match e.kind() {
+                            ErrorKind::Timeout => "timed out",
+                            ErrorKind::Aborted => "was aborted by the caller's AbortSignal",
+                            _ => "failed",
+                        };
+                        format!("GET {path} {what} after {} ms (post item {id}, attempt {attempt}): {}", (now_ms() - started).round(), e.message())
+                    });
+                    Err((e, None))
+                }
             };
             let (err, hints) = match outcome {
                 Ok(item) => return Ok(item),
@@ -284,27 +313,63 @@ impl Client {
             if !err.is_retryable() || attempt > max_retries {
                 return Err(finish(err, attempt));
             }
-            let wait = match hints.and_then(|h| h.server_wait_ms(now_ms())) {
-                Some(w) if w > max_wait => {
+            let (wait, source) = match hints.and_then(|h| h.server_wait(now_ms())) {
+                Some((w, source)) if w > max_wait => {
                     let inner = err.inner_mut();
                     inner.retry_after_ms = Some(w);
+                    let max_name = config.surface.name(Opt::MaxRetryWaitMs).trim_matches('`');
                     inner.message.push_str(&format!(
-                        " Not retried: the server asked to wait {}, longer than {} ({}).",
+                        " Not retried: the server asked to wait {}, longer than {max_name} ({}).",
                         fmt_wait(w),
-                        config.surface.name(Opt::MaxRetryWaitMs).trim_matches('`'),
                         fmt_wait(max_wait),
                     ));
+                    log.write(LogLevel::Warn, || {
+                        format!(
+                            "post item {id}: not retried: the server asked to wait {} ({}), longer than {max_name} ({}); raise it to sit such waits out",
+                            fmt_wait(w),
+                            source.describe(),
+                            fmt_wait(max_wait)
+                        )
+                    });
                     return Err(err);
                 }
-                Some(w) => w,
-                None => backoff_ms(attempt, js_sys::Math::random()).min(max_wait),
+                Some(found) => found,
+                None => (backoff_ms(attempt, js_sys::Math::random()).min(max_wait), WaitSource::Backoff),
             };
+            log.write(LogLevel::Info, || {
+                let why = match (err.status(), err.code()) {
+                    (Some(status), Some(code)) => format!("HTTP {status} {code}"),
+                    (Some(status), None) => format!("HTTP {status}"),
+                    (None, _) => err.kind().as_str().replace('_', " "),
+                };
+                let rid = err.request_id().map(|r| format!(", request {r}")).unwrap_or_default();
+                format!(
+                    "post item {id}: retrying in {} ({}) after {why}{rid}; attempt {} of {}",
+                    fmt_wait(wait),
+                    source.describe(),
+                    attempt + 1,
+                    max_retries + 1
+                )
+            });
             if let Some(g) = gate.filter(|_| err.kind() == ErrorKind::RateLimit) {
-                g.pause_until(now_ms() + wait as f64);
+                if g.pause_until(now_ms() + wait as f64) {
+                    log.write(LogLevel::Info, || {
+                        format!("batch: every request waits {} ({}) after a 429 for post item {id}", fmt_wait(wait), source.describe())
+                    });
+                }
             }
             transport::sleep(wait, signal).await.map_err(|e| with_attempts(e, attempt))?;
         }
     }
+}
+
+/// At most 1 KiB of a body for a debug line.
+fn capped(text: &str) -> &str {
+    let mut end = text.len().min(1024);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or_default()
 }
 
 fn batch_aborted() -> Error {

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::error::{describe_str, Error};
+use crate::log::{Log, LogLevel, Logger};
 
 /// The real API; the default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://powerpost.ai";
@@ -27,6 +28,8 @@ pub const ENV_API_KEY: &str = "POWERPOST_API_KEY";
 pub const ENV_WORKSPACE_ID: &str = "POWERPOST_WORKSPACE_ID";
 /// See [`ENV_API_KEY`].
 pub const ENV_BASE_URL: &str = "POWERPOST_BASE_URL";
+/// The log level (`off`, `error`, `warn`, `info`, `debug`), where the environment is read.
+pub const ENV_LOG: &str = "POWERPOST_LOG";
 
 /// Which API the caller uses, so that messages name options as the caller wrote them: the
 /// Rust builder methods, or the JavaScript option names.
@@ -108,6 +111,8 @@ pub struct ClientOptions {
     pub(crate) max_retries: Option<u32>,
     pub(crate) max_retry_wait_ms: Option<u64>,
     pub(crate) surface: Surface,
+    pub(crate) log_level: Option<LogLevel>,
+    pub(crate) logger: Option<Logger>,
     /// In a browser-like runtime: the `POWERPOST_*` variables that are set but not read, and
     /// why the runtime counts as a browser, so that messages can say so.
     pub(crate) unread_env: Option<UnreadEnv>,
@@ -176,6 +181,17 @@ impl ClientOptions {
         self.max_retry_wait_ms = Some(ms);
         self
     }
+    /// How much to log (default [`LogLevel::Warn`], or `POWERPOST_LOG` where the environment is
+    /// read).
+    pub fn log_level(mut self, level: LogLevel) -> Self {
+        self.log_level = Some(level);
+        self
+    }
+    /// Where log lines go (default: the runtime's console). The key is never in a line.
+    pub fn logger(mut self, logger: Logger) -> Self {
+        self.logger = Some(logger);
+        self
+    }
 }
 
 impl fmt::Debug for ClientOptions {
@@ -188,6 +204,8 @@ impl fmt::Debug for ClientOptions {
             .field("timeout_ms", &self.timeout_ms)
             .field("max_retries", &self.max_retries)
             .field("max_retry_wait_ms", &self.max_retry_wait_ms)
+            .field("log_level", &self.log_level)
+            .field("logger", &self.logger)
             .finish()
     }
 }
@@ -201,6 +219,8 @@ pub struct Env {
     pub workspace_id: Option<String>,
     /// `POWERPOST_BASE_URL`.
     pub base_url: Option<String>,
+    /// `POWERPOST_LOG`.
+    pub log_level: Option<String>,
 }
 
 impl fmt::Debug for Env {
@@ -209,6 +229,7 @@ impl fmt::Debug for Env {
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("workspace_id", &self.workspace_id)
             .field("base_url", &self.base_url)
+            .field("log_level", &self.log_level)
             .finish()
     }
 }
@@ -234,6 +255,7 @@ pub struct Config {
     pub(crate) max_retries: u32,
     pub(crate) max_retry_wait_ms: u64,
     pub(crate) surface: Surface,
+    pub(crate) log: Log,
 }
 
 impl fmt::Debug for Config {
@@ -335,6 +357,12 @@ impl Config {
         }
         let max_retries = options.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
         check_max_retries(max_retries, names)?;
+        let level = match (options.log_level, env.log_level.as_deref().filter(|v| !v.is_empty())) {
+            (Some(level), _) => level,
+            (None, Some(v)) => LogLevel::from_user(v, ENV_LOG)?,
+            (None, None) => LogLevel::default(),
+        };
+        let log = Log { level, logger: options.logger, secret: api_key.clone() };
         Ok(Config {
             api_key,
             workspace_id,
@@ -343,6 +371,7 @@ impl Config {
             max_retries,
             max_retry_wait_ms: options.max_retry_wait_ms.unwrap_or(DEFAULT_MAX_RETRY_WAIT_MS),
             surface: names,
+            log,
         })
     }
 
@@ -640,8 +669,10 @@ mod tests {
             api_key: Some("env_key".into()),
             workspace_id: Some("env_ws".into()),
             base_url: Some("http://localhost:9/".into()),
+            log_level: Some("debug".into()),
         };
         let c = Config::resolve(ClientOptions::new(), &env, Runtime::Server).unwrap();
+        assert_eq!(c.log.level, LogLevel::Debug, "POWERPOST_LOG");
         assert_eq!(c.api_key.as_deref(), Some("env_key"));
         assert_eq!(c.workspace_id(), Some("env_ws"));
         assert_eq!(c.base_url(), "http://localhost:9");
@@ -686,6 +717,17 @@ mod tests {
         assert!(!m.contains("or set the POWERPOST_API_KEY"), "{m}");
         let e = Config::resolve(js.api_key("k").dangerously_allow_browser(true), &Env::default(), Runtime::Browser).unwrap_err();
         assert!(e.message().starts_with("No workspace: pass the `workspaceId` option or set"), "{e}");
+    }
+
+    #[test]
+    fn log_level_from_options_then_env_then_warn() {
+        let env = Env { log_level: Some("loud".into()), ..Env::default() };
+        let e = Config::resolve(opts(), &env, Runtime::Server).unwrap_err();
+        assert!(e.message().contains("POWERPOST_LOG must be one of off, error, warn, info, debug"), "{e}");
+        let c = Config::resolve(opts().log_level(LogLevel::Off), &env, Runtime::Server).unwrap();
+        assert_eq!(c.log.level, LogLevel::Off);
+        assert_eq!(resolve(opts()).unwrap().log.level, LogLevel::Warn);
+        assert!(!format!("{:?}", resolve(opts()).unwrap().log).contains(KEY));
     }
 
     #[test]

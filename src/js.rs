@@ -14,6 +14,7 @@ use web_sys::AbortSignal;
 use crate::client::{Client, RequestOptions};
 use crate::config::{check_count, check_ms, ClientOptions, Surface, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MAX_POST_ITEM_ID_CHARS, MAX_RETRIES};
 use crate::error::Error;
+use crate::log::{LogLevel, Logger};
 use crate::validate::{self, METRICS_KEYS, RESPONSE_KEYS};
 
 #[wasm_bindgen(module = "/js/errors.js")]
@@ -31,7 +32,8 @@ extern "C" {
 }
 
 /// The options of the client (`new PowerPost(options)`).
-const CLIENT_OPTIONS: &[&str] = &["apiKey", "workspaceId", "baseUrl", "dangerouslyAllowBrowser", "timeoutMs", "maxRetries", "maxRetryWaitMs"];
+const CLIENT_OPTIONS: &[&str] =
+    &["apiKey", "workspaceId", "baseUrl", "dangerouslyAllowBrowser", "timeoutMs", "maxRetries", "maxRetryWaitMs", "logLevel", "logger"];
 /// The options of one call (`client.getPostItemAnalytics(id, options)`).
 const CALL_OPTIONS: &[&str] = &["signal", "timeoutMs", "maxRetries"];
 /// What a batch call adds.
@@ -282,7 +284,28 @@ fn client_options(options: &JsValue, allowed: &[&[&str]]) -> Result<ClientOption
     if let Some(ms) = ms_opt(options, "maxRetryWaitMs")? {
         o = o.max_retry_wait_ms(ms);
     }
+    if let Some(level) = string_opt(options, "logLevel")? {
+        o = o.log_level(LogLevel::from_user(&level, "Option `logLevel`")?);
+    }
+    if let Some(logger) = field(options, "logger")? {
+        if !logger.is_object() {
+            return Err(Error::invalid_argument(format!(
+                "Option `logger` must be an object with error, warn, info and debug methods (console is one), got {}.",
+                type_name(&logger)
+            )));
+        }
+        o = o.logger(Logger::new(move |level, line| log_to(&logger, level, line)));
+    }
     Ok(o)
+}
+
+/// Calls `logger[level](line)` (or `logger.log(line)` when it has no such method). A logger
+/// that throws cannot break a lookup: its exception is dropped.
+fn log_to(logger: &JsValue, level: LogLevel, line: &str) {
+    let method = |name: &str| Reflect::get(logger, &JsValue::from_str(name)).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(f) = method(level.as_str()).or_else(|| method("log")) {
+        let _ = f.call1(logger, &JsValue::from_str(line));
+    }
 }
 
 fn request_options(options: &JsValue, allowed: &[&[&str]]) -> Result<RequestOptions, Error> {

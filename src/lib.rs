@@ -26,6 +26,7 @@
 mod batch;
 mod config;
 mod error;
+mod log;
 pub mod response;
 pub mod retry;
 mod types;
@@ -44,9 +45,10 @@ mod transport;
 pub use config::{
     check_count, check_ms, check_post_item_id, ClientOptions, Config, Env, Runtime, DEFAULT_BASE_URL,
     DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT_MS, DEFAULT_TIMEOUT_MS, ENV_API_KEY,
-    ENV_BASE_URL, ENV_WORKSPACE_ID, MAX_CONCURRENCY, MAX_POST_ITEM_ID_CHARS, MAX_RETRIES,
+    ENV_BASE_URL, ENV_LOG, ENV_WORKSPACE_ID, MAX_CONCURRENCY, MAX_POST_ITEM_ID_CHARS, MAX_RETRIES,
 };
 pub use error::{Error, ErrorKind};
+pub use log::{LogLevel, Logger};
 pub use types::{Metrics, PostItemAnalytics, PostStatus, RateLimit};
 pub use validate::{parse_post_item_analytics, MAX_BODY_BYTES};
 

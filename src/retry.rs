@@ -20,19 +20,49 @@ pub struct WaitHints {
     pub rate_limit: Option<RateLimit>,
 }
 
+/// Where a wait came from, for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitSource {
+    /// The `Retry-After` header.
+    RetryAfterHeader,
+    /// The body's `retryAfter`.
+    BodyRetryAfter,
+    /// `X-RateLimit-Remaining: 0`, until `X-RateLimit-Reset`.
+    RateLimitReset,
+    /// Exponential backoff: the server named no wait.
+    Backoff,
+}
+
+impl WaitSource {
+    /// How a log line names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            WaitSource::RetryAfterHeader => "the Retry-After header",
+            WaitSource::BodyRetryAfter => "the body's retryAfter",
+            WaitSource::RateLimitReset => "X-RateLimit-Reset",
+            WaitSource::Backoff => "backoff",
+        }
+    }
+}
+
 impl WaitHints {
     /// The wait the server asked for, in milliseconds, if it asked: `Retry-After`, else the
     /// body's `retryAfter`, else — when `X-RateLimit-Remaining` is 0 — until
     /// `X-RateLimit-Reset`.
     pub fn server_wait_ms(&self, now_ms: f64) -> Option<u64> {
+        self.server_wait(now_ms).map(|(ms, _)| ms)
+    }
+
+    /// [`WaitHints::server_wait_ms`], with where the wait came from.
+    pub fn server_wait(&self, now_ms: f64) -> Option<(u64, WaitSource)> {
         if let Some(ms) = self.retry_after_header.as_deref().and_then(|h| parse_retry_after(h, now_ms)) {
-            return Some(ms);
+            return Some((ms, WaitSource::RetryAfterHeader));
         }
         if let Some(secs) = self.body_retry_after_secs.filter(|s| s.is_finite() && *s >= 0.0) {
-            return Some(secs_to_ms(secs));
+            return Some((secs_to_ms(secs), WaitSource::BodyRetryAfter));
         }
         match self.rate_limit {
-            Some(rl) if rl.remaining == 0 => Some(until_epoch_secs(rl.reset, now_ms)),
+            Some(rl) if rl.remaining == 0 => Some((until_epoch_secs(rl.reset, now_ms), WaitSource::RateLimitReset)),
             _ => None,
         }
     }
@@ -185,10 +215,12 @@ mod tests {
             rate_limit: rl,
         };
         assert_eq!(h.server_wait_ms(0.0), Some(3000), "header first");
+        assert_eq!(h.server_wait(0.0), Some((3000, WaitSource::RetryAfterHeader)));
         h.retry_after_header = Some("garbage".into());
         assert_eq!(h.server_wait_ms(0.0), Some(7000), "then the body");
         h.body_retry_after_secs = None;
         assert_eq!(h.server_wait_ms(98_500.0), Some(1500), "then the reset");
+        assert_eq!(h.server_wait(98_500.0).map(|w| w.1), Some(WaitSource::RateLimitReset));
         assert_eq!(h.server_wait_ms(200_000.0), Some(0), "a reset in the past");
         h.rate_limit = Some(RateLimit { limit: 10, remaining: 3, reset: 100 });
         assert_eq!(h.server_wait_ms(0.0), None, "budget left: plain backoff");

@@ -12,6 +12,7 @@ Options:
   --workspace ID      workspace id (default: POWERPOST_WORKSPACE_ID)
   --timeout MS        per-attempt timeout in milliseconds (default 30000)
   --concurrency N     requests in flight for several ids (default 4)
+  --verbose           log every request, retry and wait to stderr (never the key)
   --help, --version
 
 The API key is read from POWERPOST_API_KEY only (never a flag).
@@ -44,6 +45,7 @@ function parseArgs(argv) {
     if (a === '--help' || a === '-h') { process.stdout.write(USAGE + '\n'); process.exit(0); }
     else if (a === '--version' || a === '-V') { process.stdout.write(version() + '\n'); process.exit(0); }
     else if (a === '--json') o.json = true;
+    else if (a === '--verbose') o.verbose = true;
     else if (a === '--base-url') o.baseUrl = value();
     else if (a === '--workspace') o.workspaceId = value();
     else if (a === '--timeout') o.timeoutMs = number('--timeout');
@@ -89,7 +91,10 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   let client;
   try {
-    client = new PowerPost({ baseUrl: o.baseUrl, workspaceId: o.workspaceId, timeoutMs: o.timeoutMs });
+    // Debug lines go to stderr, so --json output on stdout stays one document.
+    const stderr = (line) => process.stderr.write(`${line}\n`);
+    const verbose = o.verbose ? { logLevel: 'debug', logger: { error: stderr, warn: stderr, info: stderr, debug: stderr } } : {};
+    client = new PowerPost({ baseUrl: o.baseUrl, workspaceId: o.workspaceId, timeoutMs: o.timeoutMs, ...verbose });
   } catch (e) {
     usageError(isPowerPostError(e) ? e.message : String(e));
   }

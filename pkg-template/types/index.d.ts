@@ -16,6 +16,23 @@ export interface ClientOptions {
   maxRetries?: number;
   /** Longest wait sat out before a retry, in ms; a server asking for longer gets its RateLimitError at once. Default 60000. */
   maxRetryWaitMs?: number;
+  /**
+   * How much to log: `'warn'` by default (or `POWERPOST_LOG` where the environment is read).
+   * `'info'` adds retries, waits, batch pauses, timeouts and aborts; `'debug'` every attempt and,
+   * capped, the bodies of failed responses. The API key is never logged.
+   */
+  logLevel?: LogLevel;
+  /** Where log lines go (default `console`): any object with these methods. */
+  logger?: Logger;
+}
+
+export type LogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug';
+/** A log sink, e.g. `console` or a pino/winston logger. */
+export interface Logger {
+  error(message: string): void;
+  warn(message: string): void;
+  info(message: string): void;
+  debug(message: string): void;
 }
 
 /** Per-call options. */

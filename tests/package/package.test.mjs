@@ -83,7 +83,7 @@ before(async () => {
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
   sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: project });
   // The shared scenario modules, next to the test scripts that import them.
-  for (const f of ['scenario.mjs', 'faults.mjs', 'mini.mjs', 'hostile.mjs', 'errors.mjs']) fs.copyFileSync(path.join(here, f), path.join(project, 'src', f));
+  for (const f of ['scenario.mjs', 'faults.mjs', 'mini.mjs', 'hostile.mjs', 'errors.mjs', 'logging.mjs']) fs.copyFileSync(path.join(here, f), path.join(project, 'src', f));
   // The dev server from the packed package: API on one port, test pages on another (so
   // requests from the pages are cross-origin and CORS is exercised).
   ({ startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs')));
@@ -709,6 +709,41 @@ test('errors keep the runtime\'s cause chain, the response, and name misspelt op
   } finally {
     tlsServer.close();
   }
+});
+
+test('logging: every attempt, retry, wait, pause, timeout and abort by content; levels; never the key; POWERPOST_LOG; CLI --verbose', async () => {
+  const canaryKey = 'pp_live_sk_CANARY_LOG_0123456789_abcdefghijklmnopqrstuvwxyz';
+  const canary = await startDevServer({ port: 0, apiKey: canaryKey });
+  try {
+    const file = nodeScript('logging-test.mjs', `
+      import * as pp from 'powerpost-analytics';
+      import { runLogging } from './src/logging.mjs';
+      const r = await runLogging(pp, { baseUrl: process.env.API, limitedUrl: process.env.LIMITED, canaryUrl: process.env.CANARY, canaryKey: process.env.CANARY_KEY });
+      process.stdout.write(JSON.stringify(r));`);
+    const out = await runScript(process.execPath, file, { env: { API: api.url, LIMITED: limited.url, CANARY: canary.url, CANARY_KEY: canaryKey } });
+    assertAllPassed('logging', JSON.parse(out), 12);
+  } finally {
+    await canary.close();
+  }
+  // POWERPOST_LOG where the environment is read: debug lines on the default logger (console).
+  const env = { POWERPOST_API_KEY: 'pp_test_sk_local_dev', POWERPOST_WORKSPACE_ID: 'ws_local_dev', POWERPOST_BASE_URL: api.url };
+  const script = nodeScript('log-env.mjs', `
+    import { PowerPost } from 'powerpost-analytics';
+    await new PowerPost().getPostItemAnalytics('550e8400-e29b-41d4-a716-446655440000');`);
+  const logged = await run(process.execPath, [script], { env: { ...process.env, ...env, POWERPOST_LOG: 'debug' } });
+  assert.equal(logged.code, 0, logged.stderr);
+  assert.match(logged.stdout + logged.stderr, /powerpost-analytics: GET \/api\/v1\/post-items\/550e8400-e29b-41d4-a716-446655440000\/analytics -> 200 in \d+ ms/);
+  const silent = await run(process.execPath, [script], { env: { ...process.env, ...env } });
+  assert.equal(silent.stdout + silent.stderr, '', 'nothing at the default level on success');
+  const bad = await run(process.execPath, [script], { env: { ...process.env, ...env, POWERPOST_LOG: 'loud' } });
+  assert.match(bad.stderr, /POWERPOST_LOG must be one of off, error, warn, info, debug/);
+  // The CLI: --verbose logs to stderr, stdout stays one JSON document.
+  const cli = path.join(project, 'node_modules', 'powerpost-analytics', 'bin', 'powerpost-analytics.mjs');
+  const verbose = await run(process.execPath, [cli, '550e8400-e29b-41d4-a716-446655440000', '--json', '--verbose'], { env: { ...process.env, ...env } });
+  assert.equal(verbose.code, 0, verbose.stderr);
+  assert.doesNotThrow(() => JSON.parse(verbose.stdout), 'stdout is one JSON document');
+  assert.match(verbose.stderr, /powerpost-analytics: GET \/api\/v1\/post-items\/550e8400[^ ]* -> 200 in \d+ ms/);
+  assert.ok(!verbose.stderr.includes('pp_test_sk_local_dev'), 'no key on stderr');
 });
 
 test('Vitest with jsdom: the no-key message says the variable is set but not read here, and what to do', async () => {
