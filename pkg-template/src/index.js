@@ -3,7 +3,7 @@
 import { initSync } from '#glue';
 import { WASM_TEXT, WASM_LENGTH } from '#wasm-bytes';
 import { makeApi } from './api.js';
-import { FIX_CHARSET, compiling, describeBytes, isWasmModule, loadError } from './loading.js';
+import { FIX_CHARSET, compiling, describeBytes, hasWasmHeader, loadError } from './loading.js';
 import { decodeWasmText } from './wasm-text.js';
 
 export * from '../../js/errors.js';
@@ -19,7 +19,7 @@ function load() {
   const bytes = decodeWasmText(WASM_TEXT, WASM_LENGTH);
   const damaged = (what) => loadError(`powerpost-analytics: the WebAssembly module embedded in this script is damaged (${what}). `
     + `The script's text was changed after it was built (decoded with a charset that is not ASCII-compatible, or rewritten by a tool). ${FIX_CHARSET}`);
-  if (!bytes || !isWasmModule(bytes)) {
+  if (!bytes || !hasWasmHeader(bytes)) {
     failure = damaged(bytes ? describeBytes(bytes) : `its text does not decode to ${WASM_LENGTH} bytes`);
     throw failure;
   }

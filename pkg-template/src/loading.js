@@ -33,7 +33,8 @@ export function isWasmModule(bytes) {
   return hasWasmHeader(bytes) && !isReEncoded(bytes);
 }
 
-function hasWasmHeader(bytes) {
+/** Whether `bytes` start with the wasm header (enough for bytes decoded from the embedded text). */
+export function hasWasmHeader(bytes) {
   return bytes.length >= MAGIC.length && MAGIC.every((b, i) => bytes[i] === b);
 }
 
