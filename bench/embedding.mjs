@@ -4,6 +4,8 @@
 // rotated every round): import the module, decode, compile and instantiate — the part of
 // import-to-first-call that the encoding changes. Needs `make build` (reads pkg/dist's .wasm).
 // Prints a Markdown table (the figures in bench/NOTES.md come from it). Sizes: the minified module, gzip -9.
+// With PP_COMPARE_PKG=<another build's pkg dir>, also times the real thing in both builds: import
+// of dist/index.js + the first parsePostItemAnalytics, fresh processes, interleaved.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -261,4 +263,22 @@ console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const cols = ['native', 'no-native', 'chromium'].flatMap((mode) => [0, 1, 2].map((i) => ms(r.t[mode], i)));
   console.log(`| ${r.name} | ${r.ascii ? 'yes' : 'no'} | ${r.chars} | ${kib(r.gz)} | ${cols.join(' | ')} |`);
+}
+
+const other = process.env.PP_COMPARE_PKG;
+if (other) {
+  const entries = { [other]: path.join(path.resolve(other), 'dist', 'index.js'), 'pkg/ (this build)': path.join(root, 'pkg', 'dist', 'index.js') };
+  const first = `const t0 = performance.now(); const pp = await import(process.argv[1]);
+pp.parsePostItemAnalytics({ post_item_id: 'x', post_type: 't', platform: 'p', status: 'draft', metrics: null });
+process.stdout.write(String(performance.now() - t0));`;
+  const times = Object.fromEntries(Object.keys(entries).map((k) => [k, []]));
+  for (let r = 0; r < 2 * ROUNDS; r++) {
+    const names = Object.keys(entries);
+    if (r % 2) names.reverse();
+    for (const name of names) times[name].push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', first, entries[name]], { encoding: 'utf8' })));
+  }
+  console.log(`\nImport + first parsePostItemAnalytics, ${2 * ROUNDS} fresh processes each, interleaved (median ms; entry gzipped):\n`);
+  for (const [name, file] of Object.entries(entries)) {
+    console.log(`- ${name}: ${median(times[name]).toFixed(2)} ms; ${kib(zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length)}`);
+  }
 }

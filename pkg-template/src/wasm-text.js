@@ -3,9 +3,9 @@
 // minifiers print escapes back as raw characters). Hex keeps byte alignment, so it gzips
 // within 4 KiB of the bare module, and it has native decoders: Uint8Array.fromHex (Chromium
 // 140+, Firefox 133+, Safari 18.2+, Deno) and Node's and Bun's Buffer. Chosen by measurement
-// (bench/embedding.mjs, bench/NOTES.md) over base64 (6.6 KiB larger gzipped), base85 (does not
-// gzip) and a byte-aligned printable-ASCII code (1.6 KiB smaller, but 1.3 ms slower to start in
-// Node and 3.6 ms in Chromium, having no native decoder).
+// (bench/embedding.mjs, bench/NOTES.md) over base64 (6.5 KiB larger gzipped), base85 (does not
+// gzip) and a byte-aligned printable-ASCII code (2.8 KiB smaller, but about 1 ms slower to start
+// in Node and 5 ms in Chromium, having no native decoder).
 // `encodeWasmText` runs at build time (scripts/build-pkg.mjs); bundles keep the decoder only.
 
 /** The bytes as the text the default entry embeds. */
