@@ -67,7 +67,9 @@ async function instantiateResponse(response, isDefault) {
   if (/^application\/wasm\s*(;|$)/i.test(contentType ?? '') && typeof WebAssembly.instantiateStreaming === 'function') {
     const copy = response.clone();
     try {
-      return await initWasm({ module_or_path: response });
+      await initWasm({ module_or_path: response });
+      copy.body?.cancel().catch(() => {});
+      return;
     } catch (e) {
       const bytes = new Uint8Array(await copy.arrayBuffer());
       if (!isWasmModule(bytes)) throw notTheModule(describeBytes(bytes), e);

@@ -19,8 +19,10 @@ function load() {
   if (!(wasmModule instanceof WebAssembly.Module)) {
     const bytes = wasmModule instanceof ArrayBuffer || ArrayBuffer.isView(wasmModule)
       ? new Uint8Array(wasmModule.buffer ?? wasmModule, wasmModule.byteOffset ?? 0, wasmModule.byteLength) : undefined;
-    const what = bytes ? describeBytes(bytes) : typeof wasmModule === 'string' ? `the string "${wasmModule.slice(0, 80)}"` : String(wasmModule);
-    if (!bytes || !isWasmModule(bytes)) throw loadError(`${PREFIX}: the .wasm import gave ${what}, not a WebAssembly.Module. ${FIX}`);
+    if (!bytes || !isWasmModule(bytes)) {
+      const what = bytes ? describeBytes(bytes) : typeof wasmModule === 'string' ? `the string "${wasmModule.slice(0, 80)}"` : String(wasmModule);
+      throw loadError(`${PREFIX}: the .wasm import gave ${what}, not a WebAssembly.Module. ${FIX}`);
+    }
   }
   compiling(`${PREFIX}: the .wasm import`, () => initSync({ module: wasmModule }), { fix: FIX });
   loaded = true;
