@@ -119,7 +119,7 @@ function decodeAsciiLoop(t, n) {
 // Table decoders for the candidates without a native one (and the fallbacks where there is).
 const loop = (name, body) => `function ${name}(t) {\n${body}\n}`;
 const CANDIDATES = {
-  // Today's encoding, for reference: one character per byte (not ASCII), raw in the literal
+  // The encoding before issue #14, for reference: one character per byte (not ASCII), raw in the literal
   // but for what a single-quoted literal cannot hold.
   latin1: {
     text: (b) => b.toString('latin1'),
