@@ -31,6 +31,8 @@ export class PermissionDeniedError extends ApiError {}
 export class NotFoundError extends ApiError {}
 export class RateLimitError extends ApiError {}
 export class ServerError extends ApiError {}
+/** The wasm module could not be loaded: what arrived was not the module, or it did not compile. */
+export class WasmLoadError extends PowerPostError {}
 
 const CLASSES = {
   invalid_argument: InvalidArgumentError,
@@ -45,13 +47,14 @@ const CLASSES = {
   not_found: NotFoundError,
   rate_limit: RateLimitError,
   server: ServerError,
+  wasm_load: WasmLoadError,
 };
 
 // Names are set explicitly: minifiers rename classes, and `name` must stay the class name.
 for (const [name, cls] of Object.entries({
   PowerPostError, InvalidArgumentError, ConnectionError, TimeoutError, RequestAbortedError,
   InvalidResponseError, ApiError, BadRequestError, AuthenticationError, PermissionDeniedError,
-  NotFoundError, RateLimitError, ServerError,
+  NotFoundError, RateLimitError, ServerError, WasmLoadError,
 })) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
   Object.defineProperty(cls, 'name', { value: name, configurable: true });

@@ -89,7 +89,8 @@ export type BatchResult =
 
 export type PowerPostErrorKind =
   | 'invalid_argument' | 'connection' | 'timeout' | 'aborted' | 'invalid_response'
-  | 'api' | 'bad_request' | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server';
+  | 'api' | 'bad_request' | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server'
+  | 'wasm_load';
 
 /** Base of every error this package throws. */
 export declare class PowerPostError extends Error {
@@ -177,6 +178,23 @@ export declare class RateLimitError extends ApiError {
 }
 export declare class ServerError extends ApiError {
   readonly kind: 'server';
+}
+
+/**
+ * The wasm module could not be loaded: what arrived was not the module (a damaged embedded text,
+ * an HTML page, a 404, a wrong MIME type, a re-encoded string) or it did not compile. The message
+ * says what arrived and what to do. Thrown by `init()` of `/slim` and by the first call.
+ */
+export declare class WasmLoadError extends PowerPostError {
+  readonly kind: 'wasm_load';
+  /** The compile or fetch error behind it, when there was one. */
+  readonly cause?: unknown;
+  /** The URL fetched, when the wasm was fetched. */
+  readonly url?: string;
+  /** The HTTP status of that response. */
+  readonly status?: number;
+  /** Its Content-Type header. */
+  readonly contentType?: string | null;
 }
 
 /** True for any error of this package, even from another copy of it. */

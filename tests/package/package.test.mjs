@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IDS_NEEDING_ENCODING } from './hostile.mjs';
+import { registerLoadingTests } from './loading.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -93,6 +94,7 @@ before(async () => {
 }, { timeout: 600_000 });
 
 after(async () => {
+  await loading.close();
   await browser?.close();
   await api?.close();
   await pages?.close();
@@ -205,14 +207,14 @@ async function chromium() {
   return browser;
 }
 
-/** Opens a page of the page server, waits for window.__results, fails on console errors. */
-async function runPage(urlPath) {
+/** Opens a page of the page server (or of `base`), waits for window.__results, fails on page errors. */
+async function runPage(urlPath, base = pages.url) {
   const b = await chromium();
   const page = await b.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   try {
-    await page.goto(`${pages.url}${urlPath}?api=${encodeURIComponent(api.url)}&limited=${encodeURIComponent(limited.url)}`);
+    await page.goto(`${base}${urlPath}?api=${encodeURIComponent(api.url)}&limited=${encodeURIComponent(limited.url)}`);
     await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 90_000 });
     const results = await page.evaluate(() => window.__results);
     assert.deepEqual(errors, [], 'no uncaught page errors');
@@ -811,4 +813,9 @@ test('powerpost-dev-server bin: --port 0 prints the URL, --data, --rate-limit, s
   assert.match(pre.headers.get('access-control-expose-headers') ?? '', /x-ratelimit-remaining/);
   const code = await new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); });
   assert.equal(code, 0);
+});
+
+// Loading the wasm every way: bundlers and page charsets, Vite dev servers, bytes that are not the module.
+const loading = registerLoadingTests(test, {
+  get project() { return project; }, here, root, bin, sh, runPage, runScript, assertAllPassed,
 });

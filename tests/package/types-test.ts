@@ -2,7 +2,7 @@
 // resolution). Every `@ts-expect-error` line must fail to compile, or tsc reports it unused.
 import {
   PowerPost, getPostItemAnalytics, parsePostItemAnalytics, isPowerPostError,
-  PowerPostError, NotFoundError, RateLimitError, InvalidResponseError, ConnectionError, TimeoutError, ApiError,
+  PowerPostError, NotFoundError, RateLimitError, InvalidResponseError, ConnectionError, TimeoutError, ApiError, WasmLoadError,
   type PostItemAnalytics, type Metrics, type RateLimit, type BatchResult, type ClientOptions,
 } from 'powerpost-analytics';
 import { init } from 'powerpost-analytics/slim';
@@ -51,13 +51,19 @@ try {
     const received: string = e.received;
     void path; void received;
   }
+  if (e instanceof WasmLoadError) {
+    const kind: 'wasm_load' = e.kind;
+    const url: string | undefined = e.url;
+    const status: number | undefined = e.status;
+    void kind; void url; void status;
+  }
   if (e instanceof TimeoutError) {
     const c: ConnectionError = e;
     void c;
   }
   if (isPowerPostError(e)) {
     const k: 'invalid_argument' | 'connection' | 'timeout' | 'aborted' | 'invalid_response' | 'api' | 'bad_request'
-      | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server' = e.kind;
+      | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server' | 'wasm_load' = e.kind;
     const retry: boolean = e.retryable;
     const attempts: number = e.attempts;
     void k; void retry; void attempts;
