@@ -54,26 +54,19 @@ async function pollPage(page, fn, arg, { timeoutMs = 30_000, what = String(fn) }
   }
 }
 
-// DOM helpers shared by every engine (run in the page).
-const domHelpers = {
-  text: (page, sel) => page.evaluate((s) => document.querySelector(s)?.textContent ?? null, sel),
-  count: (page, sel) => page.evaluate((s) => document.querySelectorAll(s).length, sel),
-  visible: (page, sel) => page.evaluate((s) => {
+/** Adds the DOM helpers every engine shares (each runs in the page through `evaluate`). */
+const withDom = (page) => ({
+  ...page,
+  text: (sel) => page.evaluate((s) => document.querySelector(s)?.textContent ?? null, sel),
+  count: (sel) => page.evaluate((s) => document.querySelectorAll(s).length, sel),
+  visible: (sel) => page.evaluate((s) => {
     const el = document.querySelector(s);
     if (!el) return false;
     const r = el.getBoundingClientRect();
     return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';
   }, sel),
-  waitFor: (page, fn, arg, opts) => pollPage(page, fn, arg, opts),
-  waitForSelector: (page, sel, { timeoutMs = 30_000 } = {}) => pollPage(page, (s) => !!document.querySelector(s), sel, { timeoutMs, what: sel }),
-};
-const withDom = (page) => ({
-  ...page,
-  text: (sel) => domHelpers.text(page, sel),
-  count: (sel) => domHelpers.count(page, sel),
-  visible: (sel) => domHelpers.visible(page, sel),
-  waitFor: (fn, arg, opts) => domHelpers.waitFor(page, fn, arg, opts),
-  waitForSelector: (sel, opts) => domHelpers.waitForSelector(page, sel, opts),
+  waitFor: (fn, arg, opts) => pollPage(page, fn, arg, opts),
+  waitForSelector: (sel, { timeoutMs = 30_000 } = {}) => pollPage(page, (s) => !!document.querySelector(s), sel, { timeoutMs, what: sel }),
 });
 
 /** A Playwright or Puppeteer page (the same calls, but for the viewport) as a harness page. */
