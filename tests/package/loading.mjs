@@ -3,11 +3,13 @@
 // server (the explained error, then both documented fixes) and both entries under Vite 8's; and
 // what `init()`, the default entry and the workerd entry do with bytes that are not the module:
 // a WasmLoadError that says what arrived and what to do, never a bare CompileError or TypeError.
-// Registered by package.test.mjs, which owns the packed package, the dev server and Chromium.
+// Registered by package.test.mjs, which owns the packed package, the dev server and the browsers;
+// the page tests run in Chromium, Firefox and WebKit (its browserTest).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { once } from './browsers.mjs';
 
 // Served as many static hosts do (Python's http.server among them): no charset parameter.
 const PLAIN_TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.txt': 'text/plain' };
@@ -51,11 +53,12 @@ const api = new URLSearchParams(location.search).get('api');
 const CHARSETS = { 'no charset': '', 'windows-1252': '<meta charset="windows-1252">', Shift_JIS: '<meta charset="Shift_JIS">' };
 
 /**
- * Registers the loading tests. `ctx`: project (the consumer dir with the package installed),
- * here (tests/package), root, bin(name), sh(cmd, args, opts), runPage(urlPath, base),
+ * Registers the loading tests: Node ones with `test`, page ones with `browserTest` (once per
+ * engine; its callback gets runPage(urlPath, base) for that engine). `ctx`: project (the consumer
+ * dir with the package installed), here (tests/package), root, bin(name), sh(cmd, args, opts),
  * runScript(runtime, file, opts), assertAllPassed(label, results, min).
  */
-export function registerLoadingTests(test, ctx) {
+export function registerLoadingTests(test, browserTest, ctx) {
   let plain;
   const appDir = (name) => {
     const dir = path.join(ctx.project, name);
@@ -72,25 +75,29 @@ export function registerLoadingTests(test, ctx) {
   };
 
   /** Loads `dist/<file>` of `dir` as a classic script on a page in each charset; runs the lookup. */
-  async function classicPages(label, dir, file) {
+  async function classicPages(runPage, label, dir, file) {
     plain ??= await startPlainServer(ctx.project);
     const wasmHex = fs.readFileSync(path.join(ctx.project, 'node_modules', 'powerpost-analytics', 'dist', 'powerpost_analytics_bg.wasm')).toString('hex');
     for (const [charset, meta] of Object.entries(CHARSETS)) {
       const page = `${charset.replace(/\W+/g, '-')}.html`;
       fs.writeFileSync(path.join(dir, 'dist', page), `<!doctype html>${meta}<title>${label}</title><script src="${file}"></script>`);
       assert.ok(fs.readFileSync(path.join(dir, 'dist', file), 'latin1').includes(wasmHex), `${label}: the embedded text went through unchanged`);
-      ctx.assertAllPassed(`${label}, page with ${charset}`, await ctx.runPage(`/${path.basename(dir)}/dist/${page}`, plain.url), 4);
+      ctx.assertAllPassed(`${label}, page with ${charset}`, await runPage(`/${path.basename(dir)}/dist/${page}`, plain.url), 4);
     }
   }
 
-  test('default entry in classic scripts on pages without charset, windows-1252 and Shift_JIS: webpack 5 (default config)', async () => {
+  // Each bundle is built once, by the first engine's test; the other engines load the same files.
+  const webpackBuild = once(() => {
     const dir = appDir('classic-webpack');
     fs.writeFileSync(path.join(dir, 'src', 'index.js'), MAIN('powerpost-analytics'));
     build('webpack', () => ctx.sh(ctx.bin('webpack'), ['--mode', 'production'], { cwd: dir }));
-    await classicPages('webpack', dir, 'main.js');
+    return dir;
+  });
+  browserTest('default entry in classic scripts on pages without charset, windows-1252 and Shift_JIS: webpack 5 (default config)', async ({ runPage }) => {
+    await classicPages(runPage, 'webpack', webpackBuild(), 'main.js');
   });
 
-  test('default entry in classic scripts on pages without charset, windows-1252 and Shift_JIS: Rollup + terser IIFE', async () => {
+  const rollupBuild = once(async () => {
     const dir = appDir('classic-rollup');
     fs.writeFileSync(path.join(dir, 'src', 'index.js'), MAIN('powerpost-analytics'));
     const { rollup } = await import('rollup');
@@ -99,16 +106,22 @@ export function registerLoadingTests(test, ctx) {
     const bundle = await rollup({ input: path.join(dir, 'src', 'index.js'), plugins: [nodeResolve({ browser: true }), terser()], onwarn: () => {} });
     await bundle.write({ file: path.join(dir, 'dist', 'bundle.js'), format: 'iife' });
     await bundle.close();
-    await classicPages('rollup + terser', dir, 'bundle.js');
+    return dir;
+  });
+  browserTest('default entry in classic scripts on pages without charset, windows-1252 and Shift_JIS: Rollup + terser IIFE', async ({ runPage }) => {
+    await classicPages(runPage, 'rollup + terser', await rollupBuild(), 'bundle.js');
   });
 
-  test('default entry in classic scripts on pages without charset, windows-1252 and Shift_JIS: esbuild IIFE', async () => {
+  const esbuildBuild = once(async () => {
     const dir = appDir('classic-esbuild');
     fs.writeFileSync(path.join(dir, 'src', 'index.js'), MAIN('powerpost-analytics'));
     const esbuild = await import('esbuild');
     await esbuild.build({ entryPoints: [path.join(dir, 'src', 'index.js')], bundle: true, format: 'iife', minify: true, platform: 'browser',
       outfile: path.join(dir, 'dist', 'bundle.js'), logLevel: 'error' });
-    await classicPages('esbuild', dir, 'bundle.js');
+    return dir;
+  });
+  browserTest('default entry in classic scripts on pages without charset, windows-1252 and Shift_JIS: esbuild IIFE', async ({ runPage }) => {
+    await classicPages(runPage, 'esbuild', await esbuildBuild(), 'bundle.js');
   });
 
   /**
@@ -133,12 +146,12 @@ export function registerLoadingTests(test, ctx) {
     return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
   }
 
-  test('Vite 7 dev server: slim init() explains the pre-bundling problem; optimizeDeps.exclude and the ?url import both fix it', async () => {
+  browserTest('Vite 7 dev server: slim init() explains the pre-bundling problem; optimizeDeps.exclude and the ?url import both fix it', async ({ runPage }) => {
     const vite = await import('vite7');
     const withUrl = { imports: "import wasmUrl from 'powerpost-analytics/powerpost_analytics_bg.wasm?url';", init: 'await pp.init(wasmUrl);' };
     const broken = await viteDev(vite, 'vite7-dev', { plain: MAIN('powerpost-analytics/slim', { init: 'await pp.init();' }), url: MAIN('powerpost-analytics/slim', withUrl) });
     try {
-      const [r] = await ctx.runPage('/plain.html', broken.url);
+      const [r] = await runPage('/plain.html', broken.url);
       assert.equal(r.ok, false, 'the bug this guards: without a fix, init() cannot load the wasm');
       assert.equal(r.error.name, 'WasmLoadError', r.detail);
       assert.equal(r.error.kind, 'wasm_load');
@@ -146,25 +159,25 @@ export function registerLoadingTests(test, ctx) {
       assert.match(r.error.message, /fetched http:\/\/127\.0\.0\.1:\d+\/node_modules\/\.vite\/deps\/powerpost_analytics_bg\.wasm and got an HTML page/);
       assert.match(r.error.message, /optimizeDeps: \{ exclude: \['powerpost-analytics\/slim'\] \}/);
       assert.match(r.error.message, /powerpost_analytics_bg\.wasm\?url'` and `await init\(wasmUrl\)`/);
-      ctx.assertAllPassed('vite 7 dev, slim with the ?url import', await ctx.runPage('/url.html', broken.url), 4);
+      ctx.assertAllPassed('vite 7 dev, slim with the ?url import', await runPage('/url.html', broken.url), 4);
     } finally {
       await broken.close();
     }
     const fixed = await viteDev(vite, 'vite7-dev-exclude', { plain: MAIN('powerpost-analytics/slim', { init: 'await pp.init();' }) },
       { optimizeDeps: { exclude: ['powerpost-analytics/slim'] } });
     try {
-      ctx.assertAllPassed('vite 7 dev, slim with optimizeDeps.exclude', await ctx.runPage('/plain.html', fixed.url), 4);
+      ctx.assertAllPassed('vite 7 dev, slim with optimizeDeps.exclude', await runPage('/plain.html', fixed.url), 4);
     } finally {
       await fixed.close();
     }
   });
 
-  test('Vite 8 dev server: the default entry and slim work with no configuration', async () => {
+  browserTest('Vite 8 dev server: the default entry and slim work with no configuration', async ({ runPage }) => {
     const vite = await import('vite');
     const server = await viteDev(vite, 'vite8-dev', { default: MAIN('powerpost-analytics'), slim: MAIN('powerpost-analytics/slim', { init: 'await pp.init();' }) });
     try {
-      ctx.assertAllPassed('vite 8 dev, default entry', await ctx.runPage('/default.html', server.url), 4);
-      ctx.assertAllPassed('vite 8 dev, slim', await ctx.runPage('/slim.html', server.url), 4);
+      ctx.assertAllPassed('vite 8 dev, default entry', await runPage('/default.html', server.url), 4);
+      ctx.assertAllPassed('vite 8 dev, slim', await runPage('/slim.html', server.url), 4);
     } finally {
       await server.close();
     }
