@@ -1,7 +1,8 @@
 //! The client: one lookup with timeouts, retries and cancellation, and batch lookups that share
 //! one rate-limit pause. wasm-only (the request goes through `fetch`).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -17,6 +18,7 @@ use crate::config::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::response::{self, fmt_wait};
+use crate::cache::{partition, CacheMode, CacheOptions, Entry, Lru};
 use crate::log::LogLevel;
 use crate::retry::{backoff_ms, WaitSource};
 use crate::transport;
@@ -66,6 +68,8 @@ pub struct RequestOptions {
     pub timeout_ms: Option<u64>,
     /// Overrides the client's retry count.
     pub max_retries: Option<u32>,
+    /// How this call uses the client's cache, when it has one.
+    pub cache: CacheMode,
 }
 
 /// One entry of a batch result, in input order.
@@ -76,6 +80,18 @@ pub struct BatchItem {
     pub post_item_id: String,
     /// Its analytics, or why not.
     pub result: Result<PostItemAnalytics, Error>,
+    /// Whether the analytics came from the client's cache.
+    pub from_cache: bool,
+}
+
+/// A lookup's result and where it came from.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Lookup {
+    /// The analytics.
+    pub item: PostItemAnalytics,
+    /// True when served from the client's cache (no request was made).
+    pub from_cache: bool,
 }
 
 /// A PowerPost analytics client. Cheap to clone: clones share configuration and the last
@@ -104,6 +120,134 @@ struct Inner {
     rate_limit: Cell<Option<RateLimit>>,
     /// Request headers, built on first use and shared by every request of this client.
     headers: std::cell::OnceCell<web_sys::Headers>,
+    cache: Option<Cache>,
+}
+
+/// The client's cache: entries (in memory, or in the caller's store) and the lookups in flight.
+struct Cache {
+    options: CacheOptions,
+    /// Base URL, workspace and key fingerprint: the prefix of every entry's key.
+    partition: String,
+    memory: RefCell<Lru>,
+    /// Store keys written by this client, for `clear_cache` (a store cannot be listed).
+    written: RefCell<Vec<String>>,
+    /// Lookups in flight, by key: a few at a time (a batch's concurrency), so a list.
+    in_flight: RefCell<Vec<(String, Rc<Shared>)>>,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+impl Cache {
+    async fn read(&self, key: &str, id: &str, now: f64) -> Option<Entry> {
+        let Some(store) = &self.options.store else { return self.memory.borrow_mut().get(key, now) };
+        let entry = store.get(key).await.and_then(|text| stored_entry(&text, id));
+        match entry {
+            Some(e) if e.is_fresh(now) => Some(e),
+            Some(_) => {
+                store.delete(key).await;
+                None
+            }
+            None => None,
+        }
+    }
+
+    async fn write(&self, key: &str, entry: Entry) {
+        let Some(store) = &self.options.store else { return self.memory.borrow_mut().put(key.to_owned(), entry) };
+        let record = js_sys::Object::new();
+        let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+        let item = serde::Serialize::serialize(&entry.item, &serializer).unwrap_or(JsValue::NULL);
+        let _ = Reflect::set(&record, &JsValue::from_str("item"), &item);
+        let _ = Reflect::set(&record, &JsValue::from_str("storedAt"), &JsValue::from_f64(entry.stored_at_ms));
+        let _ = Reflect::set(&record, &JsValue::from_str("freshUntil"), &JsValue::from_f64(entry.fresh_until_ms));
+        if let Some(text) = js_sys::JSON::stringify(&record).ok().and_then(|t| t.as_string()) {
+            {
+                let mut written = self.written.borrow_mut();
+                if !written.iter().any(|k| k == key) {
+                    written.push(key.to_owned());
+                }
+            }
+            store.set(key, text).await;
+        }
+    }
+}
+
+/// An entry read back from a store: its item goes through the validator again (a store is
+/// outside data too), its times must be numbers.
+fn stored_entry(text: &str, id: &str) -> Option<Entry> {
+    let record = js_sys::JSON::parse(text).ok()?;
+    let get = |name: &str| Reflect::get(&record, &JsValue::from_str(name)).ok();
+    let doc = crate::validate::from_js(get("item")?).ok()?;
+    let item = crate::validate::validate(doc, Some(id)).ok()?;
+    Some(Entry { item, stored_at_ms: get("storedAt")?.as_f64()?, fresh_until_ms: get("freshUntil")?.as_f64()? })
+}
+
+/// One request that concurrent lookups of the same id share.
+#[derive(Default)]
+struct Shared {
+    state: RefCell<SharedState>,
+    waiting: RefCell<Vec<std::task::Waker>>,
+}
+
+#[derive(Default)]
+enum SharedState {
+    #[default]
+    Pending,
+    Done(Result<PostItemAnalytics, Error>),
+    /// The leading lookup was dropped or aborted by its own signal: the others try again.
+    Abandoned,
+}
+
+impl Shared {
+    /// The shared result, or `None` when the leading lookup gave up.
+    async fn wait(self: &Rc<Self>) -> Option<Result<PostItemAnalytics, Error>> {
+        std::future::poll_fn(|cx| match &*self.state.borrow() {
+            SharedState::Pending => {
+                self.waiting.borrow_mut().push(cx.waker().clone());
+                Poll::Pending
+            }
+            SharedState::Done(r) => Poll::Ready(Some(r.clone())),
+            SharedState::Abandoned => Poll::Ready(None),
+        })
+        .await
+    }
+
+    fn settle(&self, state: SharedState) {
+        *self.state.borrow_mut() = state;
+        for w in self.waiting.borrow_mut().drain(..) {
+            w.wake();
+        }
+    }
+}
+
+/// Leads a shared request: settles it when done, or marks it abandoned if dropped first.
+struct Lead<'a> {
+    cache: &'a Cache,
+    key: &'a str,
+    shared: Rc<Shared>,
+}
+
+impl Lead<'_> {
+    fn finish(self, result: &Result<PostItemAnalytics, Error>) {
+        let state = match result {
+            // The leader's own abort is not the others' business.
+            Err(e) if e.kind() == ErrorKind::Aborted => SharedState::Abandoned,
+            r => SharedState::Done(r.clone()),
+        };
+        self.shared.settle(state);
+    }
+}
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        self.cache.in_flight.borrow_mut().retain(|(k, _)| k != self.key);
+        if matches!(*self.shared.state.borrow(), SharedState::Pending) {
+            self.shared.settle(SharedState::Abandoned);
+        }
+    }
 }
 
 /// A shared "nobody starts a request before…" time, for the workers of one batch.
@@ -163,7 +307,26 @@ impl Client {
 
     /// A client for an already resolved configuration.
     pub fn from_config(config: Config) -> Client {
-        Client { inner: Rc::new(Inner { config, rate_limit: Cell::new(None), headers: std::cell::OnceCell::new() }) }
+        let cache = config.cache.clone().map(|options| Cache {
+            partition: partition(config.base_url(), config.workspace_id(), config.api_key.as_deref()),
+            memory: RefCell::new(Lru::new(options.max_entries)),
+            options,
+            written: RefCell::new(Vec::new()),
+            in_flight: RefCell::new(Vec::new()),
+        });
+        Client { inner: Rc::new(Inner { config, rate_limit: Cell::new(None), headers: std::cell::OnceCell::new(), cache }) }
+    }
+
+    /// Empties the client's cache: memory, and what this client wrote to a store.
+    pub async fn clear_cache(&self) {
+        let Some(cache) = &self.inner.cache else { return };
+        cache.memory.borrow_mut().clear();
+        let written: Vec<String> = std::mem::take(&mut *cache.written.borrow_mut());
+        if let Some(store) = &cache.options.store {
+            for key in written {
+                store.delete(&key).await;
+            }
+        }
     }
 
     /// The configuration in use.
@@ -192,7 +355,62 @@ impl Client {
         post_item_id: &str,
         options: &RequestOptions,
     ) -> Result<PostItemAnalytics, Error> {
-        self.fetch(post_item_id, options, None).await.map_err(|e| e.with_post_item_id(post_item_id))
+        self.lookup(post_item_id, options).await.map(|l| l.item)
+    }
+
+    /// [`Client::get_post_item_analytics_with`], saying whether the result came from the
+    /// client's cache (see [`ClientOptions::cache`]).
+    pub async fn lookup(&self, post_item_id: &str, options: &RequestOptions) -> Result<Lookup, Error> {
+        self.lookup_in(post_item_id, options, None).await.map_err(|e| e.with_post_item_id(post_item_id))
+    }
+
+    /// One lookup through the cache, when there is one: a fresh entry is served; otherwise one
+    /// request is made, shared by the lookups of the same id that come while it is in flight.
+    async fn lookup_in(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>) -> Result<Lookup, Error> {
+        let network = |item| Lookup { item, from_cache: false };
+        let cache = match &self.inner.cache {
+            Some(c) if options.cache != CacheMode::NoStore => c,
+            _ => return self.fetch(id, options, gate).await.map(network),
+        };
+        let log = &self.inner.config.log;
+        crate::config::check_post_item_id(id)?;
+        let key = format!("{}{id}", cache.partition);
+        loop {
+            if options.cache == CacheMode::Default {
+                let now = now_ms();
+                if let Some(entry) = cache.read(&key, id, now).await {
+                    log.write(LogLevel::Debug, || {
+                        format!("cache hit for post item {id} (fresh for {} more)", fmt_wait((entry.fresh_until_ms - now).max(0.0) as u64))
+                    });
+                    return Ok(Lookup { item: entry.item, from_cache: true });
+                }
+            }
+            // A lookup with a signal of its own does not wait on another's request.
+            let shared = cache
+                .in_flight
+                .borrow()
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, s)| Rc::clone(s))
+                .filter(|_| options.signal.is_none());
+            if let Some(shared) = shared {
+                log.write(LogLevel::Debug, || format!("post item {id}: sharing the request in flight"));
+                match shared.wait().await {
+                    Some(result) => return result.map(network),
+                    None => continue,
+                }
+            }
+            log.write(LogLevel::Debug, || format!("cache miss for post item {id}"));
+            let shared = Rc::new(Shared::default());
+            cache.in_flight.borrow_mut().push((key.clone(), Rc::clone(&shared)));
+            let lead = Lead { cache, key: &key, shared };
+            let result = self.fetch(id, options, gate).await;
+            if let Ok(item) = &result {
+                cache.write(&key, Entry::new(item.clone(), now_ms(), &cache.options)).await;
+            }
+            lead.finish(&result);
+            return result.map(network);
+        }
     }
 
     /// Looks up many items with at most `concurrency` requests in flight. Results come in
@@ -214,7 +432,7 @@ impl Client {
         }
         // Each distinct id is fetched once; `slot_of` maps every input position to its slot.
         let (unique, slot_of) = crate::batch::dedup(post_item_ids);
-        let results: Vec<Cell<Option<Result<PostItemAnalytics, Error>>>> = unique.iter().map(|_| Cell::new(None)).collect();
+        let results: Vec<Cell<Option<Result<Lookup, Error>>>> = unique.iter().map(|_| Cell::new(None)).collect();
         let next = Cell::new(0usize);
         let gate = Gate::default();
         let workers = (0..concurrency.min(unique.len() as u32)).map(|_| async {
@@ -222,27 +440,28 @@ impl Client {
                 let i = next.get();
                 let Some(id) = unique.get(i) else { return };
                 next.set(i + 1);
-                let r = self.fetch(id, options, Some(&gate)).await.map_err(|e| e.with_post_item_id(id));
+                let r = self.lookup_in(id, options, Some(&gate)).await.map_err(|e| e.with_post_item_id(id));
                 if let Some(slot) = results.get(i) {
                     slot.set(Some(r));
                 }
             }
         });
         join_all(workers.collect()).await;
-        let results: Vec<Option<Result<PostItemAnalytics, Error>>> = results.into_iter().map(Cell::into_inner).collect();
+        let results: Vec<Option<Result<Lookup, Error>>> = results.into_iter().map(Cell::into_inner).collect();
         if results.iter().any(|r| matches!(r, Some(Err(e)) if e.kind() == ErrorKind::Aborted)) {
             return Err(batch_aborted());
         }
         Ok(post_item_ids
             .iter()
             .zip(slot_of)
-            .map(|(id, slot)| BatchItem {
-                post_item_id: id.clone(),
-                result: results
+            .map(|(id, slot)| {
+                let result = results
                     .get(slot)
                     .cloned()
                     .flatten()
-                    .unwrap_or_else(|| Err(Error::invalid_argument("internal: batch item was not fetched"))),
+                    .unwrap_or_else(|| Err(Error::invalid_argument("internal: batch item was not fetched")));
+                let from_cache = result.as_ref().is_ok_and(|l| l.from_cache);
+                BatchItem { post_item_id: id.clone(), result: result.map(|l| l.item), from_cache }
             })
             .collect())
     }

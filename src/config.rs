@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::error::{describe_str, Error};
+use crate::cache::CacheOptions;
 use crate::log::{Log, LogLevel, Logger};
 
 /// The real API; the default base URL.
@@ -113,6 +114,7 @@ pub struct ClientOptions {
     pub(crate) surface: Surface,
     pub(crate) log_level: Option<LogLevel>,
     pub(crate) logger: Option<Logger>,
+    pub(crate) cache: Option<CacheOptions>,
     /// In a browser-like runtime: the `POWERPOST_*` variables that are set but not read, and
     /// why the runtime counts as a browser, so that messages can say so.
     pub(crate) unread_env: Option<UnreadEnv>,
@@ -192,6 +194,11 @@ impl ClientOptions {
         self.logger = Some(logger);
         self
     }
+    /// Turns on the snapshot-aware cache (off by default; see [`CacheOptions`]).
+    pub fn cache(mut self, cache: CacheOptions) -> Self {
+        self.cache = Some(cache);
+        self
+    }
 }
 
 impl fmt::Debug for ClientOptions {
@@ -206,6 +213,7 @@ impl fmt::Debug for ClientOptions {
             .field("max_retry_wait_ms", &self.max_retry_wait_ms)
             .field("log_level", &self.log_level)
             .field("logger", &self.logger)
+            .field("cache", &self.cache)
             .finish()
     }
 }
@@ -256,6 +264,7 @@ pub struct Config {
     pub(crate) max_retry_wait_ms: u64,
     pub(crate) surface: Surface,
     pub(crate) log: Log,
+    pub(crate) cache: Option<CacheOptions>,
 }
 
 impl fmt::Debug for Config {
@@ -372,6 +381,7 @@ impl Config {
             max_retry_wait_ms: options.max_retry_wait_ms.unwrap_or(DEFAULT_MAX_RETRY_WAIT_MS),
             surface: names,
             log,
+            cache: options.cache,
         })
     }
 

@@ -8,11 +8,15 @@ use js_sys::{Array, Object, Promise, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::AbortSignal;
 
 use crate::client::{Client, RequestOptions};
 use crate::config::{check_count, check_ms, ClientOptions, Surface, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MAX_POST_ITEM_ID_CHARS, MAX_RETRIES};
+use crate::cache::{CacheMode, CacheOptions, CacheStore};
 use crate::error::Error;
 use crate::log::{LogLevel, Logger};
 use crate::validate::{self, METRICS_KEYS, RESPONSE_KEYS};
@@ -32,10 +36,14 @@ extern "C" {
 }
 
 /// The options of the client (`new PowerPost(options)`).
-const CLIENT_OPTIONS: &[&str] =
-    &["apiKey", "workspaceId", "baseUrl", "dangerouslyAllowBrowser", "timeoutMs", "maxRetries", "maxRetryWaitMs", "logLevel", "logger"];
+const CLIENT_OPTIONS: &[&str] = &[
+    "apiKey", "workspaceId", "baseUrl", "dangerouslyAllowBrowser", "timeoutMs", "maxRetries", "maxRetryWaitMs", "logLevel", "logger",
+    "cache",
+];
 /// The options of one call (`client.getPostItemAnalytics(id, options)`).
-const CALL_OPTIONS: &[&str] = &["signal", "timeoutMs", "maxRetries"];
+const CALL_OPTIONS: &[&str] = &["signal", "timeoutMs", "maxRetries", "cache"];
+/// The options of the client's `cache` object.
+const CACHE_OPTIONS: &[&str] = &["maxEntries", "maxAgeMs", "snapshotIntervalMs", "store"];
 /// What a batch call adds.
 const BATCH_OPTIONS: &[&str] = &["concurrency"];
 
@@ -53,7 +61,9 @@ fn check_option_names(options: &JsValue, allowed: &[&[&str]]) -> Result<(), Erro
             continue;
         }
         let shown = crate::error::describe_str(&key);
-        let elsewhere = if CALL_OPTIONS.contains(&key.as_str()) {
+        let elsewhere = if allowed.iter().any(|g| g.contains(&"store")) {
+            None
+        } else if CALL_OPTIONS.contains(&key.as_str()) {
             Some("a per-call option: pass it to getPostItemAnalytics(id, { … }) or getPostItemAnalyticsBatch(ids, { … })")
         } else if BATCH_OPTIONS.contains(&key.as_str()) {
             Some("an option of getPostItemAnalyticsBatch(ids, { … })")
@@ -117,7 +127,7 @@ impl JsClient {
                 match item.result {
                     Ok(a) => {
                         set(&entry, "ok", &JsValue::TRUE);
-                        set(&entry, "analytics", &to_js(&a));
+                        set(&entry, "analytics", &analytics_to_js(&a, item.from_cache));
                     }
                     Err(e) => {
                         set(&entry, "ok", &JsValue::FALSE);
@@ -127,6 +137,16 @@ impl JsClient {
                 out.set(i as u32, entry.into());
             }
             Ok(out.into())
+        })
+    }
+
+    /// `clearCache()`: empties the client's cache (memory, and what it wrote to its store).
+    #[wasm_bindgen(js_name = clearCache)]
+    pub fn clear_cache(&self) -> Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            client.clear_cache().await;
+            Ok(JsValue::UNDEFINED)
         })
     }
 
@@ -141,7 +161,15 @@ impl JsClient {
 #[wasm_bindgen(js_name = getPostItemAnalytics)]
 pub fn get_post_item_analytics(post_item_id: JsValue, options: JsValue) -> Promise {
     const ONE_OFF: &[&[&str]] = &[CLIENT_OPTIONS, CALL_OPTIONS];
-    match client_options(&options, ONE_OFF).and_then(Client::new) {
+    let no_cache = match field(&options, "cache") {
+        Ok(Some(_)) => Err(Error::invalid_argument(
+            "Option `cache` needs a client that lives on: the one-off getPostItemAnalytics() keeps nothing between calls. \
+             Create one client with new PowerPost({ cache: true }) and reuse it.",
+        )),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
+    match no_cache.and_then(|()| client_options(&options, ONE_OFF)).and_then(Client::new) {
         Ok(client) => get(client, post_item_id, options, ONE_OFF),
         Err(e) => Promise::reject(&to_js_error(with_id(e, &post_item_id))),
     }
@@ -167,9 +195,21 @@ fn get(client: Client, post_item_id: JsValue, options: JsValue, allowed: &[&[&st
         Err(e) => return Promise::reject(&to_js_error(with_id(e, &post_item_id))),
     };
     future_to_promise(async move {
-        let item = client.get_post_item_analytics_with(&id, &opts).await.map_err(to_js_error)?;
-        Ok(to_js(&item))
+        let found = client.lookup(&id, &opts).await.map_err(to_js_error)?;
+        Ok(analytics_to_js(&found.item, found.from_cache))
     })
+}
+
+/// A result as a plain object; one served from the cache carries a non-enumerable
+/// `cached: true` (so it does not show in JSON or spreads).
+fn analytics_to_js(item: &crate::PostItemAnalytics, from_cache: bool) -> JsValue {
+    let obj = to_js(item);
+    if from_cache {
+        let descriptor = Object::new();
+        set(&descriptor, "value", &JsValue::TRUE);
+        let _ = Reflect::define_property(obj.unchecked_ref::<Object>(), &JsValue::from_str("cached"), &descriptor);
+    }
+    obj
 }
 
 /// `e`, naming the id it was about when that is a usable string.
@@ -287,6 +327,11 @@ fn client_options(options: &JsValue, allowed: &[&[&str]]) -> Result<ClientOption
     if let Some(level) = string_opt(options, "logLevel")? {
         o = o.log_level(LogLevel::from_user(&level, "Option `logLevel`")?);
     }
+    if let Some(cache) = field(options, "cache")? {
+        if let Some(c) = cache_options(&cache)? {
+            o = o.cache(c);
+        }
+    }
     if let Some(logger) = field(options, "logger")? {
         if !logger.is_object() {
             return Err(Error::invalid_argument(format!(
@@ -320,7 +365,90 @@ fn request_options(options: &JsValue, allowed: &[&[&str]]) -> Result<RequestOpti
             Error::invalid_argument(format!("Option `signal` must be an AbortSignal, got {}.", type_name(&v)))
         })?),
     };
-    Ok(RequestOptions { signal, timeout_ms: ms_opt(options, "timeoutMs")?, max_retries: retries_opt(options)? })
+    let cache = match string_opt(options, "cache")? {
+        None => CacheMode::Default,
+        Some(mode) => CacheMode::parse(&mode).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "Option `cache` of a call must be 'default', 'no-store' or 'reload', got {}.",
+                crate::error::describe_str(&mode)
+            ))
+        })?,
+    };
+    Ok(RequestOptions { signal, timeout_ms: ms_opt(options, "timeoutMs")?, max_retries: retries_opt(options)?, cache })
+}
+
+/// The client's `cache` option: `true`, `false`, or `{ maxEntries, maxAgeMs, snapshotIntervalMs, store }`.
+fn cache_options(value: &JsValue) -> Result<Option<CacheOptions>, Error> {
+    if let Some(on) = value.as_bool() {
+        return Ok(on.then(CacheOptions::new));
+    }
+    if !value.is_object() || Array::is_array(value) {
+        return Err(Error::invalid_argument(format!(
+            "Option `cache` must be true or an object {{ maxEntries, maxAgeMs, snapshotIntervalMs, store }}, got {}.",
+            type_name(value)
+        )));
+    }
+    check_option_names(value, &[CACHE_OPTIONS])?;
+    let mut o = CacheOptions::new();
+    if let Some(v) = field(value, "maxEntries")? {
+        o = o.max_entries(check_count("cache.maxEntries", number(&v, "cache.maxEntries")?, 1, 10_000_000)? as usize);
+    }
+    if let Some(ms) = ms_opt(value, "maxAgeMs")? {
+        o = o.max_age_ms(ms);
+    }
+    if let Some(ms) = ms_opt(value, "snapshotIntervalMs")? {
+        o = o.snapshot_interval_ms(ms);
+    }
+    if let Some(store) = field(value, "store")? {
+        let has = |name: &str| Reflect::get(&store, &JsValue::from_str(name)).is_ok_and(|f| f.is_function());
+        if !(store.is_object() && has("get") && has("set") && has("delete")) {
+            return Err(Error::invalid_argument(
+                "Option `cache.store` must be an object with get(key), set(key, value) and delete(key) methods (each may return a promise).",
+            ));
+        }
+        o = o.store(Rc::new(JsStore(store)));
+    }
+    Ok(Some(o))
+}
+
+/// A caller's `{ get, set, delete }` object as a [`CacheStore`]. Each method may return a value
+/// or a promise; one that throws or rejects is a miss (get) or ignored (set, delete).
+struct JsStore(JsValue);
+
+impl JsStore {
+    fn call(&self, method: &str, args: &[&JsValue]) -> Pin<Box<dyn Future<Output = Option<JsValue>>>> {
+        let result = Reflect::get(&self.0, &JsValue::from_str(method)).and_then(|f| {
+            let f: js_sys::Function = f.dyn_into()?;
+            match args {
+                [a] => f.call1(&self.0, a),
+                [a, b] => f.call2(&self.0, a, b),
+                _ => f.call0(&self.0),
+            }
+        });
+        Box::pin(async move {
+            let value = result.ok()?;
+            JsFuture::from(Promise::resolve(&value)).await.ok()
+        })
+    }
+}
+
+impl CacheStore for JsStore {
+    fn get(&self, key: &str) -> Pin<Box<dyn Future<Output = Option<String>>>> {
+        let pending = self.call("get", &[&JsValue::from_str(key)]);
+        Box::pin(async move { pending.await.and_then(|v| v.as_string()) })
+    }
+    fn set(&self, key: &str, value: String) -> Pin<Box<dyn Future<Output = ()>>> {
+        let pending = self.call("set", &[&JsValue::from_str(key), &JsValue::from_str(&value)]);
+        Box::pin(async move {
+            pending.await;
+        })
+    }
+    fn delete(&self, key: &str) -> Pin<Box<dyn Future<Output = ()>>> {
+        let pending = self.call("delete", &[&JsValue::from_str(key)]);
+        Box::pin(async move {
+            pending.await;
+        })
+    }
 }
 
 /// A post item id from JS: a string, checked for length before it is copied into wasm memory.

@@ -24,6 +24,9 @@
 
 #[cfg(any(test, target_arch = "wasm32"))]
 mod batch;
+// The memory cache and entries are used by the wasm client; the rule is public everywhere.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod cache;
 mod config;
 mod error;
 mod log;
@@ -47,10 +50,14 @@ pub use config::{
     DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT_MS, DEFAULT_TIMEOUT_MS, ENV_API_KEY,
     ENV_BASE_URL, ENV_LOG, ENV_WORKSPACE_ID, MAX_CONCURRENCY, MAX_POST_ITEM_ID_CHARS, MAX_RETRIES,
 };
+pub use cache::{
+    fresh_until, rfc3339_ms, CacheMode, CacheOptions, CacheStore, CACHE_LIMIT_MS, CACHE_NO_METRICS_MS,
+    DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_SNAPSHOT_INTERVAL_MS,
+};
 pub use error::{Error, ErrorKind};
 pub use log::{LogLevel, Logger};
 pub use types::{Metrics, PostItemAnalytics, PostStatus, RateLimit};
 pub use validate::{parse_post_item_analytics, MAX_BODY_BYTES};
 
 #[cfg(target_arch = "wasm32")]
-pub use client::{BatchItem, Client, RequestOptions};
+pub use client::{BatchItem, Client, Lookup, RequestOptions};

@@ -348,3 +348,21 @@ fn browser_guard_applies_only_in_browsers() {
         assert!(!e.to_string().contains(KEY));
     }
 }
+
+#[wasm_bindgen_test]
+async fn the_cache_serves_again_without_a_request_and_reload_asks_again() {
+    use powerpost_analytics::{CacheMode, CacheOptions};
+    let c = Client::new(options().cache(CacheOptions::new())).unwrap();
+    let id = tag("gen-cache-");
+    let first = c.lookup(&id, &RequestOptions::default()).await.unwrap();
+    let second = c.lookup(&id, &RequestOptions::default()).await.unwrap();
+    assert!(!first.from_cache && second.from_cache);
+    assert_eq!(first.item, second.item);
+    assert_eq!(server_count(&id).await, 1, "served from the cache");
+    let reload = RequestOptions { cache: CacheMode::Reload, ..Default::default() };
+    assert!(!c.lookup(&id, &reload).await.unwrap().from_cache);
+    assert_eq!(server_count(&id).await, 2, "reload asked the network");
+    c.clear_cache().await;
+    assert!(!c.lookup(&id, &RequestOptions::default()).await.unwrap().from_cache);
+    assert_eq!(server_count(&id).await, 3, "clear_cache emptied it");
+}

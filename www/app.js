@@ -81,8 +81,19 @@ function notes(a) {
   if (age > 2 * DAY) {
     return '<p class="note">These numbers are frozen: PowerPost polls each item once a day for 90 days after posting, and this snapshot is older than two days, so tracking has ended.</p>';
   }
-  return '';
+  return `<p class="note" data-next-snapshot>${esc(nextSnapshot(a.metrics.fetched_at))}</p>`;
 }
+
+/** When PowerPost's next daily snapshot can be expected (no newer numbers exist before). */
+function nextSnapshot(fetchedAt) {
+  const left = Date.parse(fetchedAt) + DAY - Date.now();
+  if (!(left > 0)) return 'A new snapshot is due: PowerPost polls once a day.';
+  const hours = Math.round(left / 3_600_000);
+  return hours >= 1 ? `Next snapshot expected in about ${hours} h.` : 'Next snapshot expected within the hour.';
+}
+
+/** A result the client's cache served (no request was made). */
+const cachedMark = (a) => (a.cached ? '<span class="badge cached" data-cached title="no request was made: PowerPost has no newer snapshot yet">from cache</span>' : '');
 
 function single(a) {
   const m = a.metrics;
@@ -90,7 +101,7 @@ function single(a) {
   return `<article class="card" data-item="${esc(a.post_item_id)}">
     <h2>${esc(a.post_item_id)}</h2>
     <div class="meta"><span>${esc(a.platform)} · ${esc(a.post_type)}</span>
-      <span class="badge ${esc(a.status)}" data-status>${esc(a.status)}</span>
+      <span class="badge ${esc(a.status)}" data-status>${esc(a.status)}</span>${cachedMark(a)}
       ${m ? `<span data-age>fetched ${esc(ago(m.fetched_at))} <time datetime="${esc(m.fetched_at)}">(${esc(m.fetched_at)})</time></span>` : ''}</div>
     ${m ? `<div class="stats">
       <div class="stat"><b data-metric="views">${fmt(m.views)}</b><span>views</span></div>
@@ -111,7 +122,7 @@ function many(results) {
       <td><span class="badge ${esc(a.status)}">${esc(a.status)}</span></td>
       <td class="num" data-metric="views">${m ? fmt(m.views) : '—'}</td><td class="num" data-metric="likes">${m ? fmt(m.likes) : '—'}</td>
       <td class="num" data-metric="comments">${m ? fmt(m.comments) : '—'}</td>
-      <td>${m ? `${esc(ago(m.fetched_at))}${Date.now() - Date.parse(m.fetched_at) > 2 * DAY ? ' (frozen)' : ''}` : 'not polled yet'}</td></tr>`;
+      <td>${m ? `${esc(ago(m.fetched_at))}${Date.now() - Date.parse(m.fetched_at) > 2 * DAY ? ' (frozen)' : ''}` : 'not polled yet'} ${cachedMark(a)}</td></tr>`;
   }).join('');
   const charted = results.filter((r) => r.ok && r.analytics.metrics).map((r) => ({ label: r.postItemId, m: r.analytics.metrics }));
   const failed = results.filter((r) => !r.ok).length;
@@ -182,7 +193,9 @@ form.addEventListener('submit', async (ev) => {
     await init();
     const key = form.elements.apiKey.value;
     const options = { baseUrl: form.elements.baseUrl.value.trim(), workspaceId: form.elements.workspaceId.value.trim() || undefined,
-      apiKey: key || undefined, dangerouslyAllowBrowser: true, maxRetryWaitMs: 10_000 };
+      apiKey: key || undefined, dangerouslyAllowBrowser: true, maxRetryWaitMs: 10_000,
+      // Numbers change once a day at most: the same ids asked again are served from memory.
+      cache: true };
     const signature = JSON.stringify({ ...options, apiKey: key });
     if (!client || clientKey !== signature) { client = new PowerPost(options); clientKey = signature; }
     if (ids.length === 1) {

@@ -22,6 +22,9 @@ export function makeApi(load) {
     getPostItemAnalyticsBatch(postItemIds, options) {
       return this.#client.getPostItemAnalyticsBatch(postItemIds, options);
     }
+    clearCache() {
+      return this.#client.clearCache();
+    }
     get rateLimit() {
       return this.#client.rateLimit;
     }

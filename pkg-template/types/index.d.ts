@@ -24,6 +24,32 @@ export interface ClientOptions {
   logLevel?: LogLevel;
   /** Where log lines go (default `console`): any object with these methods. */
   logger?: Logger;
+  /**
+   * The snapshot-aware cache, off by default. PowerPost polls metrics once a day, so a result
+   * with metrics is served again until the later of `maxAgeMs` after it was fetched and
+   * `fetched_at + snapshotIntervalMs`, never longer than 24 h; without metrics at most 60 s;
+   * errors never. Entries are never shared across base URLs, workspaces or keys.
+   */
+  cache?: boolean | CacheConfig;
+}
+
+/** Options of the client's cache. */
+export interface CacheConfig {
+  /** Entries kept in memory, least recently used out first. Default 1000. */
+  maxEntries?: number;
+  /** Default 3 600 000 (1 h). */
+  maxAgeMs?: number;
+  /** How often PowerPost takes a snapshot. Default 86 400 000 (24 h). */
+  snapshotIntervalMs?: number;
+  /** A persistent store used instead of memory (IndexedDB, a Workers KV namespace): values are JSON text, keys hold no secret. */
+  store?: CacheStore;
+}
+
+/** Each method may return a value or a promise. */
+export interface CacheStore {
+  get(key: string): string | undefined | null | Promise<string | undefined | null>;
+  set(key: string, value: string): unknown;
+  delete(key: string): unknown;
 }
 
 export type LogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug';
@@ -43,6 +69,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Overrides the client's retry count. */
   maxRetries?: number;
+  /** How this call uses the client's cache, as in `fetch`: `'default'`, `'no-store'` or `'reload'`. */
+  cache?: 'default' | 'no-store' | 'reload';
 }
 
 /** Options of a batch lookup. */
@@ -64,6 +92,8 @@ export interface PostItemAnalytics {
   status: PostStatus;
   /** `null` while the item has not been posted or polled. */
   metrics: Metrics | null;
+  /** `true` (non-enumerable) when the result was served from the client's cache. */
+  readonly cached?: true;
 }
 
 /** One daily snapshot. Counts a platform does not report are 0. */
@@ -205,12 +235,14 @@ export declare class PowerPost {
   constructor(options?: ClientOptions);
   getPostItemAnalytics(postItemId: string, options?: RequestOptions): Promise<PostItemAnalytics>;
   getPostItemAnalyticsBatch(postItemIds: readonly string[], options?: BatchOptions): Promise<BatchResult[]>;
+  /** Empties the cache: memory, and what this client wrote to its store. */
+  clearCache(): Promise<void>;
   /** From the last response that carried `X-RateLimit-*` headers. */
   readonly rateLimit: RateLimit | null;
 }
 
 /** One lookup with a one-off client. */
-export declare function getPostItemAnalytics(postItemId: string, options?: ClientOptions & RequestOptions): Promise<PostItemAnalytics>;
+export declare function getPostItemAnalytics(postItemId: string, options?: Omit<ClientOptions, 'cache'> & Omit<RequestOptions, 'cache'>): Promise<PostItemAnalytics>;
 
 /** Validates an already-parsed response body. Synchronous; throws InvalidResponseError. */
 export declare function parsePostItemAnalytics(value: unknown, expectedPostItemId?: string): PostItemAnalytics;

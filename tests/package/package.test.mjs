@@ -87,7 +87,7 @@ before(async () => {
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
   sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: project });
   // The shared scenario modules, next to the test scripts that import them.
-  for (const f of ['scenario.mjs', 'faults.mjs', 'mini.mjs', 'hostile.mjs', 'errors.mjs', 'logging.mjs']) fs.copyFileSync(path.join(here, f), path.join(project, 'src', f));
+  for (const f of ['scenario.mjs', 'faults.mjs', 'mini.mjs', 'hostile.mjs', 'errors.mjs', 'logging.mjs', 'cache.mjs']) fs.copyFileSync(path.join(here, f), path.join(project, 'src', f));
   // The dev server from the packed package: API on one port, test pages on another (so
   // requests from the pages are cross-origin and CORS is exercised).
   ({ startDevServer } = await import(path.join(project, 'node_modules', 'powerpost-analytics', 'dev-server', 'server.mjs')));
@@ -355,6 +355,36 @@ test('resilience fault matrix in Node', async () => {
     process.stdout.write(JSON.stringify(r));`);
   const out = await runScript(process.execPath, file, { env: { API: api.url, LIMITED: limited.url } });
   assertAllPassed('fault matrix (node)', JSON.parse(out), 14);
+});
+
+browserTest('cache in a page: the dashboard, every rule, and the README\'s IndexedDB store', async ({ engineName, runPage }) => {
+  // The README's IndexedDB example, as written, becomes the page's store factory (a fresh
+  // database per store), with a dump() the isolation checks read.
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const example = /```js\n\/\/ idb-store-example[^\n]*\n([^]*?)```/.exec(readme);
+  assert.ok(example, 'README has the IndexedDB store example');
+  const body = example[1].replace(/\nconst client = new PowerPost\([^\n]*\n?$/, '\n').replace("'powerpost-cache'", 'name');
+  assert.ok(!/const client/.test(body) && /name, 1/.test(body), 'the example ends with the client line and opens a named database');
+  const server = await startDevServer({ port: 0, rateLimit: 1e9 });
+  try {
+    fs.writeFileSync(path.join(project, 'cache.html'), `<!doctype html><title>cache</title>
+<script type="module">
+  import * as pp from './node_modules/powerpost-analytics/dist/index.js';
+  import { runCache } from './src/cache.mjs';
+  const { PowerPost } = pp;
+  let n = 0;
+  function idbStore() {
+    const name = 'powerpost-cache-test-' + Date.now() + '-' + (n++);
+    ${body}
+    return { ...store, dump: () => Promise.all([op('readonly', (s) => s.getAllKeys()), op('readonly', (s) => s.getAll())]) };
+  }
+  runCache(pp, { baseUrl: ${JSON.stringify(server.url)}, store: idbStore }).then((r) => { window.__results = r; },
+    (e) => { window.__results = [{ name: 'cache scenario threw', ok: false, detail: String((e && e.stack) || e) }]; });
+</script>`);
+    assertAllPassed(`cache (${engineName})`, await runPage('/cache.html'), 20);
+  } finally {
+    await server.close();
+  }
 });
 
 browserTest('resilience fault matrix in a page', async ({ engineName, runPage }) => {
@@ -793,6 +823,21 @@ test('logging: every attempt, retry, wait, pause, timeout and abort by content; 
   assert.doesNotThrow(() => JSON.parse(verbose.stdout), 'stdout is one JSON document');
   assert.match(verbose.stderr, /powerpost-analytics: GET \/api\/v1\/post-items\/550e8400[^ ]* -> 200 in \d+ ms/);
   assert.ok(!verbose.stderr.includes('pp_test_sk_local_dev'), 'no key on stderr');
+});
+
+test('cache in Node: a dashboard makes 100 requests instead of 1000; every rule, counted at the server', async () => {
+  // Its own server: the dashboard without a cache alone makes 1 000 requests.
+  const server = await startDevServer({ port: 0, rateLimit: 1e9 });
+  try {
+    const file = nodeScript('cache-test.mjs', `
+      import * as pp from 'powerpost-analytics';
+      import { runCache, memoryStore } from './src/cache.mjs';
+      const r = await runCache(pp, { baseUrl: process.env.API, store: memoryStore });
+      process.stdout.write(JSON.stringify(r));`);
+    assertAllPassed('cache (node)', JSON.parse(await runScript(process.execPath, file, { env: { API: server.url } })), 20);
+  } finally {
+    await server.close();
+  }
 });
 
 test('Vitest with jsdom: the no-key message says the variable is set but not read here, and what to do', async () => {
