@@ -141,48 +141,79 @@ impl std::fmt::Debug for Cache {
     }
 }
 
+/// Store operations wait at most this long: a store that never answers costs a miss, not a
+/// lookup that never ends.
+const STORE_TIMEOUT_MS: u64 = 1000;
+
+/// `op`, or `None` if it takes longer than [`STORE_TIMEOUT_MS`] or `signal` fires first.
+async fn bounded<T>(op: Pin<Box<dyn Future<Output = T>>>, signal: Option<&AbortSignal>) -> Option<T> {
+    let mut op = op;
+    let mut timer = Box::pin(transport::sleep(STORE_TIMEOUT_MS, signal));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(v) = op.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
 impl Cache {
-    async fn read(&self, key: &str, id: &str, now: f64) -> Option<Entry> {
+    async fn read(&self, key: &str, id: &str, now: f64, signal: Option<&AbortSignal>) -> Option<Entry> {
         let Some(store) = &self.options.store else { return self.memory.borrow_mut().get(key, now) };
-        let entry = store.get(key).await.and_then(|text| stored_entry(&text, id));
-        match entry {
+        let text = bounded(store.get(key), signal).await.flatten()?;
+        match stored_entry(&text, id, &self.options) {
             Some(e) if e.is_fresh(now) => Some(e),
-            Some(_) => {
-                store.delete(key).await;
+            _ => {
+                // Stale or unreadable: removed in the background.
+                let (store, key) = (Rc::clone(store), key.to_owned());
+                wasm_bindgen_futures::spawn_local(async move {
+                    bounded(store.delete(&key), None).await;
+                });
                 None
             }
-            None => None,
         }
     }
 
-    async fn write(&self, key: &str, entry: Entry) {
+    fn write(&self, key: &str, entry: Entry) {
         let Some(store) = &self.options.store else { return self.memory.borrow_mut().put(key.to_owned(), entry) };
         let record = js_sys::Object::new();
         let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
         let item = serde::Serialize::serialize(&entry.item, &serializer).unwrap_or(JsValue::NULL);
         let _ = Reflect::set(&record, &JsValue::from_str("item"), &item);
         let _ = Reflect::set(&record, &JsValue::from_str("storedAt"), &JsValue::from_f64(entry.stored_at_ms));
-        let _ = Reflect::set(&record, &JsValue::from_str("freshUntil"), &JsValue::from_f64(entry.fresh_until_ms));
-        if let Some(text) = js_sys::JSON::stringify(&record).ok().and_then(|t| t.as_string()) {
-            {
-                let mut written = self.written.borrow_mut();
-                if !written.iter().any(|k| k == key) {
-                    written.push(key.to_owned());
+        let Some(text) = js_sys::JSON::stringify(&record).ok().and_then(|t| t.as_string()) else { return };
+        {
+            // What `clear_cache` deletes, bounded like the memory cache.
+            let mut written = self.written.borrow_mut();
+            if !written.iter().any(|k| k == key) {
+                written.push(key.to_owned());
+                if written.len() > self.options.max_entries {
+                    written.remove(0);
                 }
             }
-            store.set(key, text).await;
         }
+        // In the background: the caller has its result, and a slow store must not hold it.
+        let (store, key) = (Rc::clone(store), key.to_owned());
+        wasm_bindgen_futures::spawn_local(async move {
+            bounded(store.set(&key, text), None).await;
+        });
     }
 }
 
 /// An entry read back from a store: its item goes through the validator again (a store is
-/// outside data too), its times must be numbers.
-fn stored_entry(text: &str, id: &str) -> Option<Entry> {
+/// outside data too), and its life is computed again from the time it was stored (a stored
+/// expiry could be anything).
+fn stored_entry(text: &str, id: &str, options: &CacheOptions) -> Option<Entry> {
     let record = js_sys::JSON::parse(text).ok()?;
     let get = |name: &str| Reflect::get(&record, &JsValue::from_str(name)).ok();
     let doc = crate::validate::from_js(get("item")?).ok()?;
     let item = crate::validate::validate(doc, Some(id)).ok()?;
-    Some(Entry { item, stored_at_ms: get("storedAt")?.as_f64()?, fresh_until_ms: get("freshUntil")?.as_f64()? })
+    let stored_at = get("storedAt")?.as_f64().filter(|t| t.is_finite())?;
+    Some(Entry::new(item, stored_at, options))
 }
 
 /// One request that concurrent lookups of the same id share.
@@ -206,7 +237,10 @@ impl Shared {
     async fn wait(self: &Rc<Self>) -> Option<Result<PostItemAnalytics, Error>> {
         std::future::poll_fn(|cx| match &*self.state.borrow() {
             SharedState::Pending => {
-                self.waiting.borrow_mut().push(cx.waker().clone());
+                let mut waiting = self.waiting.borrow_mut();
+                if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                    waiting.push(cx.waker().clone());
+                }
                 Poll::Pending
             }
             SharedState::Done(r) => Poll::Ready(Some(r.clone())),
@@ -217,7 +251,9 @@ impl Shared {
 
     fn settle(&self, state: SharedState) {
         *self.state.borrow_mut() = state;
-        for w in self.waiting.borrow_mut().drain(..) {
+        // Taken out first: a waker may poll right away, and its poll borrows `waiting`.
+        let waiting = std::mem::take(&mut *self.waiting.borrow_mut());
+        for w in waiting {
             w.wake();
         }
     }
@@ -226,7 +262,6 @@ impl Shared {
 /// Leads a shared request: settles it when done, or marks it abandoned if dropped first.
 struct Lead<'a> {
     cache: &'a Cache,
-    key: &'a str,
     shared: Rc<Shared>,
 }
 
@@ -243,7 +278,8 @@ impl Lead<'_> {
 
 impl Drop for Lead<'_> {
     fn drop(&mut self) {
-        self.cache.in_flight.borrow_mut().retain(|(k, _)| k != self.key);
+        // This lead's entry only: a lookup with its own signal may lead another request for the key.
+        self.cache.in_flight.borrow_mut().retain(|(_, s)| !Rc::ptr_eq(s, &self.shared));
         if matches!(*self.shared.state.borrow(), SharedState::Pending) {
             self.shared.settle(SharedState::Abandoned);
         }
@@ -324,7 +360,7 @@ impl Client {
         let written: Vec<String> = std::mem::take(&mut *cache.written.borrow_mut());
         if let Some(store) = &cache.options.store {
             for key in written {
-                store.delete(&key).await;
+                bounded(store.delete(&key), None).await;
             }
         }
     }
@@ -378,7 +414,7 @@ impl Client {
         loop {
             if options.cache == CacheMode::Default {
                 let now = now_ms();
-                if let Some(entry) = cache.read(&key, id, now).await {
+                if let Some(entry) = cache.read(&key, id, now, options.signal.as_ref()).await {
                     log.write(LogLevel::Debug, || {
                         format!("cache hit for post item {id} (fresh for {} more)", fmt_wait((entry.fresh_until_ms - now).max(0.0) as u64))
                     });
@@ -403,12 +439,12 @@ impl Client {
             log.write(LogLevel::Debug, || format!("cache miss for post item {id}"));
             let shared = Rc::new(Shared::default());
             cache.in_flight.borrow_mut().push((key.clone(), Rc::clone(&shared)));
-            let lead = Lead { cache, key: &key, shared };
+            let lead = Lead { cache, shared };
             let result = self.fetch(id, options, gate).await;
-            if let Ok(item) = &result {
-                cache.write(&key, Entry::new(item.clone(), now_ms(), &cache.options)).await;
-            }
             lead.finish(&result);
+            if let Ok(item) = &result {
+                cache.write(&key, Entry::new(item.clone(), now_ms(), &cache.options));
+            }
             return result.map(network);
         }
     }

@@ -161,7 +161,7 @@ impl JsClient {
 #[wasm_bindgen(js_name = getPostItemAnalytics)]
 pub fn get_post_item_analytics(post_item_id: JsValue, options: JsValue) -> Promise {
     const ONE_OFF: &[&[&str]] = &[CLIENT_OPTIONS, CALL_OPTIONS];
-    let no_cache = match field(&options, "cache") {
+    let no_cache = match check_options_object(&options, "options").and_then(|()| field(&options, "cache")) {
         Ok(Some(_)) => Err(Error::invalid_argument(
             "Option `cache` needs a client that lives on: the one-off getPostItemAnalytics() keeps nothing between calls. \
              Create one client with new PowerPost({ cache: true }) and reuse it.",
@@ -435,7 +435,9 @@ impl JsStore {
 impl CacheStore for JsStore {
     fn get(&self, key: &str) -> Pin<Box<dyn Future<Output = Option<String>>>> {
         let pending = self.call("get", &[&JsValue::from_str(key)]);
-        Box::pin(async move { pending.await.and_then(|v| v.as_string()) })
+        // Copied into wasm memory (which never shrinks) only when it could be an entry.
+        let limit = 2 * crate::MAX_BODY_BYTES as u32;
+        Box::pin(async move { pending.await?.dyn_ref::<js_sys::JsString>().filter(|s| s.length() <= limit).map(String::from) })
     }
     fn set(&self, key: &str, value: String) -> Pin<Box<dyn Future<Output = ()>>> {
         let pending = self.call("set", &[&JsValue::from_str(key), &JsValue::from_str(&value)]);
@@ -576,7 +578,8 @@ pub(crate) fn to_js_error(e: Error) -> JsValue {
         set(&f, "received", &s(e.received()));
     }
     if let Some(pairs) = e.headers() {
-        let headers = Object::new();
+        // No prototype: a header named `__proto__` is a header like any other.
+        let headers = Object::create(JsValue::NULL.unchecked_ref());
         for (name, value) in pairs {
             set(&headers, name, &JsValue::from_str(value));
         }

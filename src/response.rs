@@ -56,15 +56,18 @@ pub(crate) fn interpret_for(
     now_ms: f64,
     names: Surface,
 ) -> Result<PostItemAnalytics, (Error, WaitHints)> {
+    // A body carrying the key (a server echoing it, even spelt with JSON escapes) is read with
+    // the key redacted: errors quote values shortened, and a shortened copy of the key would
+    // escape redacting the error afterwards.
+    let scrubbed = match body {
+        Body::Complete(bytes) => scrubbed(bytes, secret),
+        Body::TooLarge { .. } => None,
+    };
     let result = if (200..300).contains(&meta.status) {
         let parsed = match body {
-            Body::Complete(bytes) => match echoed_key(bytes, secret) {
-                // A body carrying the key (a server echoing it) is read with the key redacted:
-                // errors quote values shortened, and a shortened copy of the key would escape
-                // redacting the error afterwards.
-                Some(text) => validate::parse_post_item_analytics(redact(&text, secret).as_bytes(), Some(post_item_id)),
-                None => validate::parse_post_item_analytics(bytes, Some(post_item_id)),
-            },
+            Body::Complete(bytes) => {
+                validate::parse_post_item_analytics(scrubbed.as_ref().map_or(bytes.as_slice(), |t| t.as_bytes()), Some(post_item_id))
+            }
             Body::TooLarge { bytes_seen } => Err(Error::invalid_response(
                 "$",
                 "a JSON document of at most 1 MiB",
@@ -81,7 +84,8 @@ pub(crate) fn interpret_for(
     result.map_err(|(mut e, hints)| {
         let inner = e.inner_mut();
         if let Body::Complete(bytes) = body {
-            inner.body = Some(crate::error::error_body(bytes, secret));
+            let kept = scrubbed.as_ref().map_or(bytes.as_slice(), |t| t.as_bytes());
+            inner.body = Some(crate::error::error_body(kept, secret));
         }
         inner.request_id = meta.request_id.as_deref().map(|r| redact(r, secret));
         inner.rate_limit = meta.rate_limit;
@@ -90,11 +94,20 @@ pub(crate) fn interpret_for(
     })
 }
 
-/// The body as text when it contains the key, `None` otherwise (and without a key).
-fn echoed_key(bytes: &[u8], secret: Option<&str>) -> Option<String> {
+/// The body with the key redacted when it carries the key, as written or (in JSON) spelt with
+/// `\u` escapes, which decoding would turn back into the key; `None` otherwise.
+fn scrubbed(bytes: &[u8], secret: Option<&str>) -> Option<String> {
     let key = secret.filter(|k| !k.is_empty())?;
     let text = String::from_utf8_lossy(bytes);
-    text.contains(key).then(|| text.into_owned())
+    if text.contains(key) {
+        return Some(redact(&text, Some(key)));
+    }
+    if text.contains("\\u") {
+        // The same JSON with plain characters (the parser's own output), then searched again.
+        let plain = validate::normalized_json(bytes)?;
+        return plain.contains(key).then(|| redact(&plain, Some(key)));
+    }
+    None
 }
 
 struct Envelope {
@@ -351,6 +364,19 @@ mod tests {
             let (e, _) = interpret(&m, &Body::Complete(b"{}".to_vec()), "i", Some(&key), 0.0).unwrap_err();
             assert_eq!(e.request_id(), Some("req-[redacted]"));
         }
+    }
+
+    #[test]
+    fn a_key_spelt_with_json_escapes_is_found_and_redacted() {
+        let escaped: String = KEY.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+        let body = format!(r#"{{"post_item_id":"{escaped}","post_type":"t","platform":"p","status":"x","metrics":null}}"#);
+        let (e, _) = interpret(&meta(200), &Body::Complete(body.into_bytes()), "i", Some(KEY), 0.0).unwrap_err();
+        let shown = format!("{e} {e:?} {:?} {:?}", e.received(), e.body());
+        assert!(!shown.contains(&KEY[..12]) && shown.contains("[redacted]"), "{shown}");
+        let body = format!(r#"{{"error":{{"message":"bad key {escaped}","code":"INVALID_API_KEY"}}}}"#);
+        let e = err(401, &body);
+        let shown = format!("{e} {e:?} {:?}", e.body());
+        assert!(!shown.contains(&KEY[..12]), "{shown}");
     }
 
     #[test]

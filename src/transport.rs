@@ -60,10 +60,10 @@ struct Attempt {
 impl Attempt {
     fn start(timeout_ms: u64, signal: Option<&AbortSignal>) -> Result<Attempt, JsValue> {
         let controller = AbortController::new()?;
-        // Aborting with an Error (not a string or a DOMException) keeps gloo-net's mapping of
-        // the fetch rejection to `JsError`; identity tells a timeout from the caller's abort.
+        // Aborting with an Error (not a string or a DOMException) gives fetch a rejection with
+        // a name and message; identity tells a timeout from the caller's abort.
         let timeout_reason: JsValue = js_sys::Error::new("timed out").into();
-        let timer = set_timeout(&abort_with(&controller, &timeout_reason), timer_ms(timeout_ms));
+        // The listener first: if adding it throws, no timer is left behind.
         let link = match signal {
             Some(s) => {
                 let on_abort = abort_with(&controller, &js_sys::Error::new("aborted by the caller").into());
@@ -72,6 +72,7 @@ impl Attempt {
             }
             None => None,
         };
+        let timer = set_timeout(&abort_with(&controller, &timeout_reason), timer_ms(timeout_ms));
         Ok(Attempt { controller, timeout_reason, timer, link, finished: false })
     }
 
@@ -260,14 +261,61 @@ pub(crate) fn header_list(headers: &gloo_net::http::Headers, secret: Option<&str
     headers.entries().map(|(name, value)| (name.to_ascii_lowercase(), redact(&value, secret))).collect()
 }
 
-/// Keeps `value` as the error's cause: the value itself for the JS surface, and its chain of
-/// `cause`s (text and `code`, redacted) for `std::error::Error::source`.
+/// Keeps `value` as the error's cause: its chain of `cause`s (text and `code`, redacted) for
+/// `std::error::Error::source`, and for the JS surface the value itself, unless some link of
+/// it carries the key (undici's MockAgent, for one, quotes the request headers in its
+/// message): then a copy of the chain built from the redacted text.
 fn with_js_cause(e: &mut Error, value: JsValue, secret: Option<&str>) {
-    e.inner_mut().source = cause_chain(&value, secret, 8);
+    let chain = cause_chain(&value, secret, 8);
     #[cfg(not(target_feature = "atomics"))]
     {
-        e.inner_mut().js_cause = Some(JsCause(value));
+        let shown = match secret {
+            Some(key) if carries(&value, key, 8) => chain.as_ref().map_or(JsValue::UNDEFINED, rebuilt),
+            _ => value,
+        };
+        e.inner_mut().js_cause = Some(JsCause(shown));
     }
+    e.inner_mut().source = chain;
+}
+
+/// Whether `key` is anywhere in the first `depth` links of `value`'s chain: its name, message,
+/// code or any own enumerable property (as `JSON.stringify` sees them). A link that cannot be
+/// inspected (a getter that throws, a cycle) counts as carrying it.
+fn carries(value: &JsValue, key: &str, depth: u8) -> bool {
+    if depth == 0 || value.is_undefined() || value.is_null() {
+        return false;
+    }
+    if let Some(s) = value.as_string() {
+        return s.contains(key);
+    }
+    if !value.is_object() {
+        return false;
+    }
+    let mut texts = Vec::new();
+    for name in ["name", "message", "code", "stack"] {
+        match Reflect::get(value, &JsValue::from_str(name)) {
+            Ok(v) => texts.extend(v.as_string()),
+            Err(_) => return true,
+        }
+    }
+    match js_sys::JSON::stringify(value) {
+        Ok(json) => texts.extend(json.as_string()),
+        Err(_) => return true,
+    }
+    texts.iter().any(|t| t.contains(key))
+        || Reflect::get(value, &JsValue::from_str("cause")).map_or(true, |next| carries(&next, key, depth - 1))
+}
+
+/// A JS copy of a redacted cause chain: `Error`s with the text, `code` and `cause` of each link.
+fn rebuilt(cause: &Cause) -> JsValue {
+    let e = js_sys::Error::new(&cause.text);
+    if let Some(code) = &cause.code {
+        let _ = Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
+    }
+    if let Some(next) = &cause.source {
+        let _ = Reflect::set(&e, &JsValue::from_str("cause"), &rebuilt(next));
+    }
+    e.into()
 }
 
 /// At most `depth` links of `value`, `value.cause`, … (a cycle ends at the limit).
@@ -287,16 +335,13 @@ fn cause_chain(value: &JsValue, secret: Option<&str>, depth: u8) -> Option<Cause
 /// Reads the body, giving up (and cancelling the stream) past [`MAX_BODY_BYTES`].
 async fn read_body(raw: &web_sys::Response, declared: Option<u64>) -> Result<Body, JsValue> {
     let max = MAX_BODY_BYTES as u64;
-    if let Some(len) = declared {
-        if len > max {
-            if let Some(stream) = raw.body() {
-                let _ = stream.cancel();
-            }
-            return Ok(Body::TooLarge { bytes_seen: len });
+    // Content-Length only refuses early: with a Content-Encoding it is the compressed size, so
+    // the decoded body is always read as a stream, with the cap.
+    if let Some(len) = declared.filter(|len| *len > max) {
+        if let Some(stream) = raw.body() {
+            let _ = stream.cancel();
         }
-        // Fast path: the runtime enforces Content-Length, so the body is at most `len` bytes.
-        let buf = JsFuture::from(raw.array_buffer()?).await?;
-        return Ok(Body::Complete(Uint8Array::new(&buf).to_vec()));
+        return Ok(Body::TooLarge { bytes_seen: len });
     }
     let Some(stream) = raw.body() else {
         return Ok(Body::Complete(Vec::new()));
@@ -309,7 +354,15 @@ async fn read_body(raw: &web_sys::Response, declared: Option<u64>) -> Result<Bod
         if done.is_truthy() {
             return Ok(Body::Complete(out));
         }
-        let value: Uint8Array = Reflect::get(&chunk, &JsValue::from_str("value"))?.unchecked_into();
+        // A stream that is not bytes (a polyfill or a mock) is refused, not misread. Bytes from
+        // another realm (jsdom's Uint8Array is not Node's) fail `instanceof`: `isView` is
+        // realm-independent, and `new Uint8Array(view)` makes them this realm's.
+        let value = Reflect::get(&chunk, &JsValue::from_str("value"))?;
+        let value: Uint8Array = match value.dyn_into::<Uint8Array>() {
+            Ok(bytes) => bytes,
+            Err(other) if js_sys::ArrayBuffer::is_view(&other) => Uint8Array::new(&other),
+            Err(_) => return Err(js_sys::TypeError::new("the response body stream yielded something that is not bytes").into()),
+        };
         let seen = out.len() as u64 + u64::from(value.length());
         if seen > max {
             let _ = reader.cancel();
@@ -326,14 +379,30 @@ fn connection_error(what: &str, cause: String, base_url: &str) -> Error {
 }
 
 /// `TypeError: fetch failed`-style text of a thrown JS value.
+/// Property reads go through `Reflect` (which catches): a getter that throws must not escape
+/// through wasm and leave the call unsettled.
 fn js_error_text(err: &JsValue) -> String {
-    if let Some(e) = err.dyn_ref::<js_sys::Error>() {
-        error_text(&String::from(e.name()), String::from(e.message()))
-    } else if let Some(s) = err.as_string() {
-        s
-    } else {
-        "unknown error".to_owned()
+    if let Some(s) = err.as_string() {
+        return bounded(s);
     }
+    if !err.is_object() {
+        return "unknown error".to_owned();
+    }
+    let text = |name: &str| Reflect::get(err, &JsValue::from_str(name)).ok().and_then(|v| v.as_string()).map(bounded);
+    match (text("name"), text("message")) {
+        (name, Some(message)) => error_text(name.as_deref().unwrap_or(""), message),
+        (Some(name), None) => name,
+        (None, None) => "unknown error".to_owned(),
+    }
+}
+
+/// At most 1 000 characters of a runtime's error text (a message can be anything).
+fn bounded(mut s: String) -> String {
+    if let Some((cut, _)) = s.char_indices().nth(1000) {
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
 }
 
 /// `name: message`, or just the message for a plain `Error`.

@@ -350,6 +350,12 @@ pub(crate) fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T,
     engine::parse(text).map_err(not_json)
 }
 
+/// A JSON body re-written by the parser (escapes decoded), or `None` if it is not JSON.
+pub(crate) fn normalized_json(body: &[u8]) -> Option<String> {
+    let text = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    engine::normalized(text)
+}
+
 /// Why a body is not JSON, as far as the parser tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Syntax {
@@ -433,6 +439,10 @@ mod engine {
         // Every `Deserialize` read here accepts any JSON value, so this cannot fail.
         T::deserialize(&value).map_err(|_| Syntax::Invalid(None))
     }
+
+    pub(crate) fn normalized(text: &[u8]) -> Option<String> {
+        serde_json::from_slice::<serde_json::Value>(text).ok().map(|v| v.to_string())
+    }
 }
 
 /// The JSON parser: the JS engine's `JSON.parse` on wasm, read with serde-wasm-bindgen.
@@ -444,6 +454,11 @@ mod engine {
         let text = std::str::from_utf8(text).map_err(|_| Syntax::NotUtf8)?;
         let value = js_sys::JSON::parse(text).map_err(|_| Syntax::Invalid(None))?;
         super::from_js(value).map_err(|_| Syntax::Invalid(None))
+    }
+
+    pub(crate) fn normalized(text: &[u8]) -> Option<String> {
+        let value = js_sys::JSON::parse(std::str::from_utf8(text).ok()?).ok()?;
+        js_sys::JSON::stringify(&value).ok()?.as_string()
     }
 }
 

@@ -124,6 +124,14 @@ export async function runCache(pp, { baseUrl, store }) {
   await one.clearCache();
   const cleared = await new pp.PowerPost({ ...auth, cache: { store: shared } }).getPostItemAnalytics(isoId);
   check("clearCache() deletes what the client wrote to its store", cleared.cached === undefined, cleared.cached);
+  // A store that never answers costs a miss, not a lookup that never ends.
+  const never = { get: () => new Promise(() => {}), set: () => new Promise(() => {}), delete: () => new Promise(() => {}) };
+  const stuck = new pp.PowerPost({ ...auth, cache: { store: never } });
+  const started = Date.now();
+  const answered = await Promise.race([stuck.getPostItemAnalytics(`gen-${tag}-stuck`).then((r) => r.metrics.views, (e) => e),
+    sleep(8000).then(() => 'hung')]);
+  const again2 = await Promise.race([stuck.getPostItemAnalytics(`gen-${tag}-stuck`).then((r) => r.metrics.views, (e) => e), sleep(8000).then(() => 'hung')]);
+  check('a store whose get and set never settle: lookups still answer (from the network)', typeof answered === 'number' && typeof again2 === 'number' && Date.now() - started < 8000, `${answered} ${again2}`);
   let badStore;
   try { new pp.PowerPost({ ...auth, cache: { store: {} } }); } catch (e) { badStore = e; }
   check('a store without get/set/delete is an InvalidArgumentError', badStore instanceof pp.InvalidArgumentError, badStore && badStore.message);

@@ -1,7 +1,7 @@
 // Errors keep what a person debugging needs (#19): the runtime's cause chain, the response's
 // headers and body, and misspelt options named. No imports: it receives the package namespace
 // and the URLs of loopback servers (the dev server, a closed port, a self-signed HTTPS server).
-export async function runErrors(pp, { baseUrl, closedUrl, tlsUrl }) {
+export async function runErrors(pp, { baseUrl, closedUrl, tlsUrl, undici, inspect }) {
   const results = [];
   const check = (name, ok, detail = '') => results.push({ name, ok: !!ok, detail: ok ? '' : String(detail) });
   const opts = { baseUrl, apiKey: 'pp_test_sk_local_dev', workspaceId: 'ws_local_dev', maxRetries: 0 };
@@ -35,6 +35,36 @@ export async function runErrors(pp, { baseUrl, closedUrl, tlsUrl }) {
   setTimeout(() => controller.abort(reason), 50);
   const aborted = await failure(aborting);
   check('abort → RequestAbortedError whose cause is the signal\'s reason', aborted instanceof pp.RequestAbortedError && aborted.cause === reason, `${aborted.name}: ${aborted.cause}`);
+
+  // A reason whose getters throw: the call still settles, as RequestAbortedError.
+  const hostileReason = Object.defineProperties(new Error('x'), {
+    message: { get() { throw new Error('getter'); } }, name: { get() { throw new Error('getter'); } } });
+  const c2 = new AbortController();
+  const pending = new pp.PowerPost(opts).getPostItemAnalytics('fault-hang', { signal: c2.signal });
+  setTimeout(() => c2.abort(hostileReason), 50);
+  const settled = await Promise.race([failure(pending), new Promise((r) => setTimeout(() => r('hung'), 5000))]);
+  check('an abort reason whose getters throw: the call still settles as RequestAbortedError', settled instanceof pp.RequestAbortedError, settled);
+
+  // undici's MockAgent quotes the request headers, key included, when no mock matches: the
+  // chain must say why, and carry no key.
+  if (undici) {
+    const agent = new undici.MockAgent();
+    agent.disableNetConnect();
+    const previous = undici.getGlobalDispatcher();
+    undici.setGlobalDispatcher(agent);
+    const key = 'pp_live_sk_MOCKCANARY_0123456789';
+    let mocked;
+    try {
+      mocked = await failure(new pp.PowerPost({ baseUrl: 'https://powerpost.ai', apiKey: key, workspaceId: 'ws_1', maxRetries: 0 }).getPostItemAnalytics('abc'));
+    } finally {
+      undici.setGlobalDispatcher(previous);
+      await agent.close();
+    }
+    const shown = `${inspect(mocked, { depth: 10, showHidden: true })} ${JSON.stringify(chain(mocked).map((c) => [String(c), c.code]))}`;
+    check('MockAgent with no match: ConnectionError whose cause chain names the mock error', mocked instanceof pp.ConnectionError &&
+      chain(mocked).some((c) => /MockNotMatched|mock|Mock/.test(String(c.message) + String(c.code))), shown.slice(0, 400));
+    check('… and the key is nowhere in it', !shown.includes('MOCKCANARY'), shown.slice(0, 400));
+  }
 
   // --- The response on the error ----------------------------------------------------------
   const notFound = await failure(new pp.PowerPost(opts).getPostItemAnalytics('does-not-exist'));

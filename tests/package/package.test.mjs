@@ -10,7 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IDS_NEEDING_ENCODING } from './hostile.mjs';
 import { registerLoadingTests } from './loading.mjs';
 import { ENGINES, LABELS, engine, closeBrowsers, once } from './browsers.mjs';
@@ -778,10 +778,13 @@ test('errors keep the runtime\'s cause chain, the response, and name misspelt op
   try {
     const file = nodeScript('errors-test.mjs', `
       import * as pp from 'powerpost-analytics';
+      import { inspect } from 'node:util';
       import { runErrors } from './src/errors.mjs';
-      const r = await runErrors(pp, { baseUrl: process.env.API, closedUrl: process.env.CLOSED, tlsUrl: process.env.TLS });
+      const undici = await import(process.env.UNDICI);
+      const r = await runErrors(pp, { baseUrl: process.env.API, closedUrl: process.env.CLOSED, tlsUrl: process.env.TLS, undici, inspect });
       process.stdout.write(JSON.stringify(r));`);
-    const env = { API: api.url, CLOSED: `http://127.0.0.1:${closedPort}`, TLS: `https://127.0.0.1:${tlsServer.address().port}` };
+    const env = { API: api.url, CLOSED: `http://127.0.0.1:${closedPort}`, TLS: `https://127.0.0.1:${tlsServer.address().port}`,
+      UNDICI: pathToFileURL(path.join(root, 'node_modules', 'undici', 'index.js')).href };
     for (const [version, node] of Object.entries(NODES)) {
       assertAllPassed(`errors in Node ${version}`, JSON.parse(await runScript(node, file, { env })), 20);
     }
