@@ -2,7 +2,6 @@
 //! one rate-limit pause. wasm-only (the request goes through `fetch`).
 
 use std::cell::{Cell, RefCell};
-
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -181,9 +180,7 @@ impl Cache {
     fn write(&self, key: &str, entry: Entry) {
         let Some(store) = &self.options.store else { return self.memory.borrow_mut().put(key.to_owned(), entry) };
         let record = js_sys::Object::new();
-        let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
-        let item = serde::Serialize::serialize(&entry.item, &serializer).unwrap_or(JsValue::NULL);
-        let _ = Reflect::set(&record, &JsValue::from_str("item"), &item);
+        let _ = Reflect::set(&record, &JsValue::from_str("item"), &crate::validate::to_js(&entry.item));
         let _ = Reflect::set(&record, &JsValue::from_str("storedAt"), &JsValue::from_f64(entry.stored_at_ms));
         let Some(text) = js_sys::JSON::stringify(&record).ok().and_then(|t| t.as_string()) else { return };
         {
@@ -544,7 +541,7 @@ impl Client {
                     let secret = config.api_key.as_deref();
                     response::interpret_for(&x.meta, &x.body, id, secret, now, config.surface).map_err(|(mut e, hints)| {
                         e.inner_mut().headers = Some(transport::header_list(&x.headers, secret));
-                        log.write(LogLevel::Debug, || format!("post item {id}: response body: {}", capped(e.body().unwrap_or("(not kept)"))));
+                        log.write(LogLevel::Debug, || format!("post item {id}: response body: {}", crate::error::cut(e.body().unwrap_or("(not kept)"), 1024)));
                         (e, Some(hints))
                     })
                 }
@@ -616,15 +613,6 @@ impl Client {
             transport::sleep(wait, signal).await.map_err(|e| with_attempts(e, attempt))?;
         }
     }
-}
-
-/// At most 1 KiB of a body for a debug line.
-fn capped(text: &str) -> &str {
-    let mut end = text.len().min(1024);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text.get(..end).unwrap_or_default()
 }
 
 fn batch_aborted() -> Error {

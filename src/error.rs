@@ -391,15 +391,21 @@ pub(crate) const MAX_ERROR_BODY_BYTES: usize = 8 * 1024;
 pub(crate) fn error_body(body: &[u8], secret: Option<&str>) -> String {
     // Redacted before it is cut, so that no part of a key can stay at the cut.
     let text = redact(&String::from_utf8_lossy(body), secret);
-    let mut end = text.len().min(MAX_ERROR_BODY_BYTES);
+    let kept = cut(&text, MAX_ERROR_BODY_BYTES);
+    if kept.len() < text.len() {
+        format!("{kept}…")
+    } else {
+        text
+    }
+}
+
+/// The first `max` bytes of `text` at most, cut on a character boundary.
+pub(crate) fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let mut kept = text.get(..end).unwrap_or_default().to_owned();
-    if end < text.len() {
-        kept.push('…');
-    }
-    kept
+    text.get(..end).unwrap_or_default()
 }
 
 /// A short, bounded description of a string for error messages: never the whole input.

@@ -5,7 +5,6 @@
 //! through `serde-wasm-bindgen`.
 
 use js_sys::{Array, Object, Promise, Reflect};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use std::future::Future;
@@ -19,7 +18,7 @@ use crate::config::{check_count, check_ms, ClientOptions, Surface, DEFAULT_CONCU
 use crate::cache::{CacheMode, CacheOptions, CacheStore};
 use crate::error::Error;
 use crate::log::{LogLevel, Logger};
-use crate::validate::{self, METRICS_KEYS, RESPONSE_KEYS};
+use crate::validate::{self, to_js, METRICS_KEYS, RESPONSE_KEYS};
 
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
@@ -437,7 +436,7 @@ impl CacheStore for JsStore {
         let pending = self.call("get", &[&JsValue::from_str(key)]);
         // Copied into wasm memory (which never shrinks) only when it could be an entry.
         let limit = 2 * crate::MAX_BODY_BYTES as u32;
-        Box::pin(async move { pending.await?.dyn_ref::<js_sys::JsString>().filter(|s| s.length() <= limit).map(String::from) })
+        Box::pin(async move { pending.await?.dyn_ref::<js_sys::JsString>().and_then(|s| bounded_string(s, limit)) })
     }
     fn set(&self, key: &str, value: String) -> Pin<Box<dyn Future<Output = ()>>> {
         let pending = self.call("set", &[&JsValue::from_str(key), &JsValue::from_str(&value)]);
@@ -544,13 +543,6 @@ fn plain_copy(v: &JsValue, path: &str, keys: &[&str]) -> Result<JsValue, Error> 
 fn set(obj: &Object, key: &str, value: &JsValue) {
     // Only fails on frozen objects or proxies, and these are fresh plain objects.
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
-}
-
-/// A value as a plain JS object (`None` as `null`, as in the API's JSON).
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
-    // Only fails for numbers beyond 2^53, which the validator refuses.
-    value.serialize(&serializer).unwrap_or(JsValue::NULL)
 }
 
 /// Builds the JavaScript error class instance for `e`.

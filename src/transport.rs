@@ -203,7 +203,6 @@ async fn exchange(
     // Only the caller's signal and the timer abort the attempt: which one, is read after. The
     // value the runtime rejected with (or the caller's abort reason) becomes the error's cause.
     let classify = |value: JsValue, during: &str| {
-        let cause = redact(&js_error_text(&value), secret);
         let mut e = if signal.is_some_and(AbortSignal::aborted) {
             let reason = signal.map(AbortSignal::reason).filter(|r| !r.is_undefined());
             let mut e = aborted_error();
@@ -220,6 +219,7 @@ async fn exchange(
             e.inner_mut().cause = Some("timed out".into());
             e
         } else {
+            let cause = redact(&js_error_text(&value), secret);
             connection_error(&format!("Could not reach the PowerPost API{during}"), cause, config.surface.name(Opt::BaseUrl))
         };
         with_js_cause(&mut e, value, secret);

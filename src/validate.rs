@@ -462,6 +462,15 @@ mod engine {
     }
 }
 
+/// A value as a plain JS object through serde-wasm-bindgen (`None` as `null`, as in the API's
+/// JSON).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> wasm_bindgen::JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+    // Only fails for numbers beyond 2^53, which the validator refuses.
+    value.serialize(&serializer).unwrap_or(wasm_bindgen::JsValue::NULL)
+}
+
 /// Reads a JS value (plain JSON data: what `JSON.parse` returns) with serde-wasm-bindgen.
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn from_js<T: for<'de> Deserialize<'de>>(value: wasm_bindgen::JsValue) -> Result<T, serde_wasm_bindgen::Error> {
