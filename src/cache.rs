@@ -31,16 +31,17 @@ pub const CACHE_LIMIT_MS: u64 = 86_400_000;
 /// A result without metrics is kept at most this long.
 pub const CACHE_NO_METRICS_MS: u64 = 60_000;
 
-/// A persistent place for cache entries (IndexedDB in a browser, a KV namespace in a Worker).
-/// Values are JSON text; keys hold no secret. A store that fails only costs the cache: a failed
-/// `get` is a miss, a failed `set` or `delete` is ignored.
+/// A persistent place for cache entries (IndexedDB in a browser, Redis or a KV namespace on a
+/// server). Values are JSON text; keys hold no secret. A store is only a cache: an operation that
+/// fails (`Err` says why, for the log) or takes longer than a second counts as a miss (`get`) or
+/// is skipped (`set`, `delete`), and lookups go on without it.
 pub trait CacheStore {
-    /// The value stored under `key`, if any.
-    fn get(&self, key: &str) -> Pin<Box<dyn Future<Output = Option<String>>>>;
+    /// The value stored under `key`: `Ok(None)` when there is none.
+    fn get(&self, key: &str) -> Pin<Box<dyn Future<Output = Result<Option<String>, String>>>>;
     /// Stores `value` under `key`.
-    fn set(&self, key: &str, value: String) -> Pin<Box<dyn Future<Output = ()>>>;
+    fn set(&self, key: &str, value: String) -> Pin<Box<dyn Future<Output = Result<(), String>>>>;
     /// Removes `key`.
-    fn delete(&self, key: &str) -> Pin<Box<dyn Future<Output = ()>>>;
+    fn delete(&self, key: &str) -> Pin<Box<dyn Future<Output = Result<(), String>>>>;
 }
 
 /// How the cache behaves; see the module documentation for the rule.

@@ -1,7 +1,7 @@
 //! The client: one lookup with timeouts, retries and cancellation, and batch lookups that share
 //! one rate-limit pause. wasm-only (the request goes through `fetch`).
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -17,7 +17,9 @@ use crate::config::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::response::{self, fmt_wait};
-use crate::cache::{partition, CacheMode, CacheOptions, Entry, Lru};
+use crate::cache::{fresh_until, partition, CacheMode, CacheOptions, Entry};
+use crate::inflight::InFlight;
+use crate::store::Cache;
 use crate::log::LogLevel;
 use crate::retry::{backoff_ms, WaitSource};
 use crate::transport;
@@ -38,8 +40,8 @@ fn global_path(path: &[&str]) -> JsValue {
 
 /// Why this runtime counts as a browser (a page or a web worker, where an API key is visible
 /// to visitors), or `None` for a server.
-fn browser_reason() -> Option<&'static str> {
-    let defined = |name: &str| !global_path(&[name]).is_undefined();
+pub(crate) fn browser_reason() -> Option<&'static str> {
+    let defined = global_defined;
     if defined("window") && defined("document") {
         return Some("a `window` and a `document` exist, as in a page or under jsdom or happy-dom");
     }
@@ -51,6 +53,21 @@ fn browser_reason() -> Option<&'static str> {
         }
     }
     None
+}
+
+/// Whether `globalThis[name]` is defined.
+pub(crate) fn global_defined(name: &str) -> bool {
+    !global_path(&[name]).is_undefined()
+}
+
+/// The `POWERPOST_*` variables of `process.env`, where the runtime has one.
+pub(crate) fn process_env() -> Env {
+    Env {
+        api_key: read_env(ENV_API_KEY),
+        workspace_id: read_env(ENV_WORKSPACE_ID),
+        base_url: read_env(ENV_BASE_URL),
+        log_level: read_env(ENV_LOG),
+    }
 }
 
 /// A `POWERPOST_*` variable from `process.env`, where there is one.
@@ -91,6 +108,14 @@ pub struct Lookup {
     pub item: PostItemAnalytics,
     /// True when served from the client's cache (no request was made).
     pub from_cache: bool,
+    /// Until when (milliseconds since the Unix epoch) the snapshot rule of
+    /// [`ClientOptions::cache`] says this result stays current (with the default rule when the
+    /// client has no cache).
+    pub fresh_until_ms: f64,
+    /// The response's `X-Request-Id` (redacted), when a request was made.
+    pub request_id: Option<String>,
+    /// The response's `X-RateLimit-*` headers, when a request was made and carried them.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// A PowerPost analytics client. Cheap to clone: clones share configuration and the last
@@ -120,167 +145,16 @@ struct Inner {
     /// Request headers, built on first use and shared by every request of this client.
     headers: std::cell::OnceCell<web_sys::Headers>,
     cache: Option<Cache>,
+    /// Lookups in flight, shared by concurrent lookups of one id (with a cache, or in a proxy).
+    in_flight: Option<InFlight<Fetched>>,
 }
 
-/// The client's cache: entries (in memory, or in the caller's store) and the lookups in flight.
-struct Cache {
-    options: CacheOptions,
-    /// Base URL, workspace and key fingerprint: the prefix of every entry's key.
-    partition: String,
-    memory: RefCell<Lru>,
-    /// Store keys written by this client, for `clear_cache` (a store cannot be listed).
-    written: RefCell<Vec<String>>,
-    /// Lookups in flight, by key: a few at a time (a batch's concurrency), so a list.
-    in_flight: RefCell<Vec<(String, Rc<Shared>)>>,
-}
-
-impl std::fmt::Debug for Cache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cache").field("options", &self.options).finish_non_exhaustive()
-    }
-}
-
-/// Store operations wait at most this long: a store that never answers costs a miss, not a
-/// lookup that never ends.
-const STORE_TIMEOUT_MS: u64 = 1000;
-
-/// `op`, or `None` if it takes longer than [`STORE_TIMEOUT_MS`] or `signal` fires first.
-async fn bounded<T>(op: Pin<Box<dyn Future<Output = T>>>, signal: Option<&AbortSignal>) -> Option<T> {
-    let mut op = op;
-    let mut timer = Box::pin(transport::sleep(STORE_TIMEOUT_MS, signal));
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(v) = op.as_mut().poll(cx) {
-            return Poll::Ready(Some(v));
-        }
-        if timer.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
-    })
-    .await
-}
-
-impl Cache {
-    async fn read(&self, key: &str, id: &str, now: f64, signal: Option<&AbortSignal>) -> Option<Entry> {
-        let Some(store) = &self.options.store else { return self.memory.borrow_mut().get(key, now) };
-        let text = bounded(store.get(key), signal).await.flatten()?;
-        match stored_entry(&text, id, &self.options) {
-            Some(e) if e.is_fresh(now) => Some(e),
-            _ => {
-                // Stale or unreadable: removed in the background.
-                let (store, key) = (Rc::clone(store), key.to_owned());
-                wasm_bindgen_futures::spawn_local(async move {
-                    bounded(store.delete(&key), None).await;
-                });
-                None
-            }
-        }
-    }
-
-    fn write(&self, key: &str, entry: Entry) {
-        let Some(store) = &self.options.store else { return self.memory.borrow_mut().put(key.to_owned(), entry) };
-        let record = js_sys::Object::new();
-        let _ = Reflect::set(&record, &JsValue::from_str("item"), &crate::validate::to_js(&entry.item));
-        let _ = Reflect::set(&record, &JsValue::from_str("storedAt"), &JsValue::from_f64(entry.stored_at_ms));
-        let Some(text) = js_sys::JSON::stringify(&record).ok().and_then(|t| t.as_string()) else { return };
-        {
-            // What `clear_cache` deletes, bounded like the memory cache.
-            let mut written = self.written.borrow_mut();
-            if !written.iter().any(|k| k == key) {
-                written.push(key.to_owned());
-                if written.len() > self.options.max_entries {
-                    written.remove(0);
-                }
-            }
-        }
-        // In the background: the caller has its result, and a slow store must not hold it.
-        let (store, key) = (Rc::clone(store), key.to_owned());
-        wasm_bindgen_futures::spawn_local(async move {
-            bounded(store.set(&key, text), None).await;
-        });
-    }
-}
-
-/// An entry read back from a store: its item goes through the validator again (a store is
-/// outside data too), and its life is computed again from the time it was stored (a stored
-/// expiry could be anything).
-fn stored_entry(text: &str, id: &str, options: &CacheOptions) -> Option<Entry> {
-    let record = js_sys::JSON::parse(text).ok()?;
-    let get = |name: &str| Reflect::get(&record, &JsValue::from_str(name)).ok();
-    let doc = crate::validate::from_js(get("item")?).ok()?;
-    let item = crate::validate::validate(doc, Some(id)).ok()?;
-    let stored_at = get("storedAt")?.as_f64().filter(|t| t.is_finite())?;
-    Some(Entry::new(item, stored_at, options))
-}
-
-/// One request that concurrent lookups of the same id share.
-#[derive(Default)]
-struct Shared {
-    state: RefCell<SharedState>,
-    waiting: RefCell<Vec<std::task::Waker>>,
-}
-
-#[derive(Default)]
-enum SharedState {
-    #[default]
-    Pending,
-    Done(Result<PostItemAnalytics, Error>),
-    /// The leading lookup was dropped or aborted by its own signal: the others try again.
-    Abandoned,
-}
-
-impl Shared {
-    /// The shared result, or `None` when the leading lookup gave up.
-    async fn wait(self: &Rc<Self>) -> Option<Result<PostItemAnalytics, Error>> {
-        std::future::poll_fn(|cx| match &*self.state.borrow() {
-            SharedState::Pending => {
-                let mut waiting = self.waiting.borrow_mut();
-                if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
-                    waiting.push(cx.waker().clone());
-                }
-                Poll::Pending
-            }
-            SharedState::Done(r) => Poll::Ready(Some(r.clone())),
-            SharedState::Abandoned => Poll::Ready(None),
-        })
-        .await
-    }
-
-    fn settle(&self, state: SharedState) {
-        *self.state.borrow_mut() = state;
-        // Taken out first: a waker may poll right away, and its poll borrows `waiting`.
-        let waiting = std::mem::take(&mut *self.waiting.borrow_mut());
-        for w in waiting {
-            w.wake();
-        }
-    }
-}
-
-/// Leads a shared request: settles it when done, or marks it abandoned if dropped first.
-struct Lead<'a> {
-    cache: &'a Cache,
-    shared: Rc<Shared>,
-}
-
-impl Lead<'_> {
-    fn finish(self, result: &Result<PostItemAnalytics, Error>) {
-        let state = match result {
-            // The leader's own abort is not the others' business.
-            Err(e) if e.kind() == ErrorKind::Aborted => SharedState::Abandoned,
-            r => SharedState::Done(r.clone()),
-        };
-        self.shared.settle(state);
-    }
-}
-
-impl Drop for Lead<'_> {
-    fn drop(&mut self) {
-        // This lead's entry only: a lookup with its own signal may lead another request for the key.
-        self.cache.in_flight.borrow_mut().retain(|(_, s)| !Rc::ptr_eq(s, &self.shared));
-        if matches!(*self.shared.state.borrow(), SharedState::Pending) {
-            self.shared.settle(SharedState::Abandoned);
-        }
-    }
+/// What one request (or the request shared with it) gave.
+#[derive(Clone)]
+struct Fetched {
+    item: PostItemAnalytics,
+    request_id: Option<String>,
+    rate_limit: Option<RateLimit>,
 }
 
 /// A shared "nobody starts a request before…" time, for the workers of one batch.
@@ -319,12 +193,7 @@ impl Client {
     /// Resolves `options` against the environment (`POWERPOST_*` variables where the runtime
     /// has them; never in browsers) and checks them (see [`Config::resolve`]).
     pub fn new(mut options: ClientOptions) -> Result<Client, Error> {
-        let env = Env {
-            api_key: read_env(ENV_API_KEY),
-            workspace_id: read_env(ENV_WORKSPACE_ID),
-            base_url: read_env(ENV_BASE_URL),
-            log_level: read_env(ENV_LOG),
-        };
+        let env = process_env();
         let (runtime, env) = match browser_reason() {
             None => (Runtime::Server, env),
             Some(why) => {
@@ -340,25 +209,24 @@ impl Client {
 
     /// A client for an already resolved configuration.
     pub fn from_config(config: Config) -> Client {
-        let cache = config.cache.clone().map(|options| Cache {
-            partition: partition(config.base_url(), config.workspace_id(), config.api_key.as_deref()),
-            memory: RefCell::new(Lru::new(options.max_entries)),
-            options,
-            written: RefCell::new(Vec::new()),
-            in_flight: RefCell::new(Vec::new()),
+        Client::build(config, false)
+    }
+
+    /// A client; `share` makes concurrent lookups of one id share one request even without a
+    /// cache (the proxy's case: many browsers ask for the same item at once).
+    pub(crate) fn build(config: Config, share: bool) -> Client {
+        let cache = config.cache.clone().map(|options| {
+            let partition = partition(config.base_url(), config.workspace_id(), config.api_key.as_deref());
+            Cache::new(options, partition, config.log.clone())
         });
-        Client { inner: Rc::new(Inner { config, rate_limit: Cell::new(None), headers: std::cell::OnceCell::new(), cache }) }
+        let in_flight = (share || cache.is_some()).then(InFlight::default);
+        Client { inner: Rc::new(Inner { config, rate_limit: Cell::new(None), headers: std::cell::OnceCell::new(), cache, in_flight }) }
     }
 
     /// Empties the client's cache: memory, and what this client wrote to a store.
     pub async fn clear_cache(&self) {
-        let Some(cache) = &self.inner.cache else { return };
-        cache.memory.borrow_mut().clear();
-        let written: Vec<String> = std::mem::take(&mut *cache.written.borrow_mut());
-        if let Some(store) = &cache.options.store {
-            for key in written {
-                bounded(store.delete(&key), None).await;
-            }
+        if let Some(cache) = &self.inner.cache {
+            cache.clear().await;
         }
     }
 
@@ -400,49 +268,75 @@ impl Client {
     /// One lookup through the cache, when there is one: a fresh entry is served; otherwise one
     /// request is made, shared by the lookups of the same id that come while it is in flight.
     async fn lookup_in(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>) -> Result<Lookup, Error> {
-        let network = |item| Lookup { item, from_cache: false };
-        let cache = match &self.inner.cache {
-            Some(c) if options.cache != CacheMode::NoStore => c,
-            _ => return self.fetch(id, options, gate).await.map(network),
+        self.lookup_shared(id, options, gate, false).await
+    }
+
+    /// [`Client::lookup`] for the proxy: a result is written to the cache's store before it is
+    /// returned, so that the next instance asked finds it.
+    #[cfg(feature = "proxy")]
+    pub(crate) async fn lookup_stored(&self, id: &str, options: &RequestOptions) -> Result<Lookup, Error> {
+        self.lookup_shared(id, options, None, true).await.map_err(|e| e.with_post_item_id(id))
+    }
+
+    /// [`Client::lookup_in`]; with `wait_for_store`, a result is written to the cache's store
+    /// before it is returned.
+    async fn lookup_shared(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>, #[allow(unused)] wait_for_store: bool) -> Result<Lookup, Error> {
+        let cache = self.inner.cache.as_ref().filter(|_| options.cache != CacheMode::NoStore);
+        let rule = cache.map_or_else(CacheOptions::default, |c| c.options.clone());
+        let network = |f: Fetched, now: f64| Lookup {
+            fresh_until_ms: fresh_until(&f.item, now, &rule),
+            item: f.item,
+            from_cache: false,
+            request_id: f.request_id,
+            rate_limit: f.rate_limit,
+        };
+        let in_flight = match &self.inner.in_flight {
+            Some(f) if cache.is_some() || self.inner.cache.is_none() => f,
+            _ => return self.fetch(id, options, gate).await.map(|f| network(f, now_ms())),
         };
         let log = &self.inner.config.log;
         crate::config::check_post_item_id(id)?;
-        let key = format!("{}{id}", cache.partition);
+        let key = match cache {
+            Some(c) => format!("{}{id}", c.partition),
+            None => id.to_owned(),
+        };
         loop {
-            if options.cache == CacheMode::Default {
+            if let Some(cache) = cache.filter(|_| options.cache == CacheMode::Default) {
                 let now = now_ms();
                 if let Some(entry) = cache.read(&key, id, now, options.signal.as_ref()).await {
                     log.write(LogLevel::Debug, || {
                         format!("cache hit for post item {id} (fresh for {} more)", fmt_wait((entry.fresh_until_ms - now).max(0.0) as u64))
                     });
-                    return Ok(Lookup { item: entry.item, from_cache: true });
+                    return Ok(Lookup { fresh_until_ms: entry.fresh_until_ms, item: entry.item, from_cache: true, request_id: None, rate_limit: None });
                 }
             }
             // A lookup with a signal of its own does not wait on another's request.
-            let shared = cache
-                .in_flight
-                .borrow()
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, s)| Rc::clone(s))
-                .filter(|_| options.signal.is_none());
-            if let Some(shared) = shared {
+            if let Some(shared) = in_flight.find(&key).filter(|_| options.signal.is_none()) {
                 log.write(LogLevel::Debug, || format!("post item {id}: sharing the request in flight"));
                 match shared.wait().await {
-                    Some(result) => return result.map(network),
+                    Some(result) => return result.map(|f| network(f, now_ms())),
                     None => continue,
                 }
             }
-            log.write(LogLevel::Debug, || format!("cache miss for post item {id}"));
-            let shared = Rc::new(Shared::default());
-            cache.in_flight.borrow_mut().push((key.clone(), Rc::clone(&shared)));
-            let lead = Lead { cache, shared };
-            let result = self.fetch(id, options, gate).await;
-            lead.finish(&result);
-            if let Ok(item) = &result {
-                cache.write(&key, Entry::new(item.clone(), now_ms(), &cache.options));
+            if cache.is_some() {
+                log.write(LogLevel::Debug, || format!("cache miss for post item {id}"));
             }
-            return result.map(network);
+            let lead = in_flight.lead(key.clone());
+            let result = self.fetch(id, options, gate).await;
+            let now = now_ms();
+            if let (Some(cache), Ok(f)) = (cache, &result) {
+                let entry = Entry::new(f.item.clone(), now, &cache.options);
+                #[cfg(feature = "proxy")]
+                if wait_for_store {
+                    cache.write_now(&key, entry).await;
+                } else {
+                    cache.write(&key, entry);
+                }
+                #[cfg(not(feature = "proxy"))]
+                cache.write(&key, entry);
+            }
+            lead.finish(&result);
+            return result.map(|f| network(f, now));
         }
     }
 
@@ -499,7 +393,7 @@ impl Client {
             .collect())
     }
 
-    async fn fetch(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>) -> Result<PostItemAnalytics, Error> {
+    async fn fetch(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>) -> Result<Fetched, Error> {
         let config = &self.inner.config;
         let url = config.analytics_url(id)?;
         let timeout_ms = options.timeout_ms.unwrap_or(config.timeout_ms);
@@ -539,7 +433,12 @@ impl Client {
                     // The clock only matters for waits, which only failures have.
                     let now = if (200..300).contains(&x.meta.status) { 0.0 } else { now_ms() };
                     let secret = config.api_key.as_deref();
-                    response::interpret_for(&x.meta, &x.body, id, secret, now, config.surface).map_err(|(mut e, hints)| {
+                    let fetched = |item| Fetched {
+                        item,
+                        request_id: x.meta.request_id.as_deref().map(|r| crate::error::redact(r, secret)),
+                        rate_limit: x.meta.rate_limit,
+                    };
+                    response::interpret_for(&x.meta, &x.body, id, secret, now, config.surface).map(fetched).map_err(|(mut e, hints)| {
                         e.inner_mut().headers = Some(transport::header_list(&x.headers, secret));
                         log.write(LogLevel::Debug, || format!("post item {id}: response body: {}", crate::error::cut(e.body().unwrap_or("(not kept)"), 1024)));
                         (e, Some(hints))

@@ -20,6 +20,9 @@ use crate::error::Error;
 use crate::log::{LogLevel, Logger};
 use crate::validate::{self, to_js, METRICS_KEYS, RESPONSE_KEYS};
 
+#[cfg(feature = "proxy")]
+mod proxy;
+
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
     #[wasm_bindgen(js_name = createError)]
@@ -411,11 +414,12 @@ fn cache_options(value: &JsValue) -> Result<Option<CacheOptions>, Error> {
 }
 
 /// A caller's `{ get, set, delete }` object as a [`CacheStore`]. Each method may return a value
-/// or a promise; one that throws or rejects is a miss (get) or ignored (set, delete).
+/// or a promise; one that throws or rejects is a store failure (what it threw is only logged,
+/// redacted).
 struct JsStore(JsValue);
 
 impl JsStore {
-    fn call(&self, method: &str, args: &[&JsValue]) -> Pin<Box<dyn Future<Output = Option<JsValue>>>> {
+    fn call(&self, method: &'static str, args: &[&JsValue]) -> Pin<Box<dyn Future<Output = Result<JsValue, String>>>> {
         let result = Reflect::get(&self.0, &JsValue::from_str(method)).and_then(|f| {
             let f: js_sys::Function = f.dyn_into()?;
             match args {
@@ -425,30 +429,38 @@ impl JsStore {
             }
         });
         Box::pin(async move {
-            let value = result.ok()?;
-            JsFuture::from(Promise::resolve(&value)).await.ok()
+            let value = result.map_err(|e| store_failure(method, "threw", &e))?;
+            JsFuture::from(Promise::resolve(&value)).await.map_err(|e| store_failure(method, "rejected with", &e))
         })
     }
 }
 
+/// Why a store call failed, for the proxy's warn line (the browser entries log no store
+/// failures, and keep their size).
+#[cfg(feature = "proxy")]
+fn store_failure(method: &str, how: &str, e: &JsValue) -> String {
+    format!("{method}() {how} {}", crate::transport::js_error_text(e))
+}
+
+#[cfg(not(feature = "proxy"))]
+fn store_failure(_method: &str, _how: &str, _e: &JsValue) -> String {
+    String::new()
+}
+
 impl CacheStore for JsStore {
-    fn get(&self, key: &str) -> Pin<Box<dyn Future<Output = Option<String>>>> {
+    fn get(&self, key: &str) -> Pin<Box<dyn Future<Output = Result<Option<String>, String>>>> {
         let pending = self.call("get", &[&JsValue::from_str(key)]);
         // Copied into wasm memory (which never shrinks) only when it could be an entry.
         let limit = 2 * crate::MAX_BODY_BYTES as u32;
-        Box::pin(async move { pending.await?.dyn_ref::<js_sys::JsString>().and_then(|s| bounded_string(s, limit)) })
+        Box::pin(async move { Ok(pending.await?.dyn_ref::<js_sys::JsString>().and_then(|s| bounded_string(s, limit))) })
     }
-    fn set(&self, key: &str, value: String) -> Pin<Box<dyn Future<Output = ()>>> {
+    fn set(&self, key: &str, value: String) -> Pin<Box<dyn Future<Output = Result<(), String>>>> {
         let pending = self.call("set", &[&JsValue::from_str(key), &JsValue::from_str(&value)]);
-        Box::pin(async move {
-            pending.await;
-        })
+        Box::pin(async move { pending.await.map(drop) })
     }
-    fn delete(&self, key: &str) -> Pin<Box<dyn Future<Output = ()>>> {
+    fn delete(&self, key: &str) -> Pin<Box<dyn Future<Output = Result<(), String>>>> {
         let pending = self.call("delete", &[&JsValue::from_str(key)]);
-        Box::pin(async move {
-            pending.await;
-        })
+        Box::pin(async move { pending.await.map(drop) })
     }
 }
 

@@ -30,6 +30,10 @@ mod cache;
 mod config;
 mod error;
 mod log;
+// Natively only the pure rules are built, for their tests.
+#[cfg(any(test, feature = "proxy"))]
+#[cfg_attr(not(all(feature = "proxy", target_arch = "wasm32")), allow(dead_code))]
+mod proxy;
 pub mod response;
 pub mod retry;
 mod types;
@@ -40,6 +44,10 @@ mod properties;
 
 #[cfg(target_arch = "wasm32")]
 mod client;
+#[cfg(target_arch = "wasm32")]
+mod inflight;
+#[cfg(target_arch = "wasm32")]
+mod store;
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
 mod js;
 #[cfg(target_arch = "wasm32")]
@@ -61,3 +69,7 @@ pub use validate::{parse_post_item_analytics, MAX_BODY_BYTES};
 
 #[cfg(target_arch = "wasm32")]
 pub use client::{BatchItem, Client, Lookup, RequestOptions};
+#[cfg(feature = "proxy")]
+pub use proxy::ProxyOptions;
+#[cfg(all(feature = "proxy", target_arch = "wasm32"))]
+pub use proxy::{Authorize, Proxy};

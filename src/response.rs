@@ -110,10 +110,10 @@ fn scrubbed(bytes: &[u8], secret: Option<&str>) -> Option<String> {
     None
 }
 
-struct Envelope {
-    message: Option<String>,
-    code: Option<String>,
-    retry_after_secs: Option<f64>,
+pub(crate) struct Envelope {
+    pub(crate) message: Option<String>,
+    pub(crate) code: Option<String>,
+    pub(crate) retry_after_secs: Option<f64>,
 }
 
 /// `{"error": {"message", "code", "retryAfter"}, "retryAfter"}` as sent; any part may be
@@ -136,7 +136,7 @@ struct WireErrorObject {
 }
 
 /// Reads PowerPost's error envelope; tolerant of missing parts. `None` when the body is not JSON.
-fn envelope(bytes: &[u8]) -> Option<Envelope> {
+pub(crate) fn envelope(bytes: &[u8]) -> Option<Envelope> {
     let doc = match validate::parse_body::<Field<WireEnvelope>>(bytes).ok()? {
         Field::Object(doc) => doc,
         _ => WireEnvelope::default(),

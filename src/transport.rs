@@ -381,7 +381,7 @@ fn connection_error(what: &str, cause: String, base_url: &str) -> Error {
 /// `TypeError: fetch failed`-style text of a thrown JS value.
 /// Property reads go through `Reflect` (which catches): a getter that throws must not escape
 /// through wasm and leave the call unsettled.
-fn js_error_text(err: &JsValue) -> String {
+pub(crate) fn js_error_text(err: &JsValue) -> String {
     if let Some(s) = err.as_string() {
         return bounded(s);
     }

@@ -2,6 +2,7 @@
 // bare CompileError or TypeError: a WasmLoadError (a PowerPostError) that says what arrived in
 // place of the module and what to do about it.
 import { createError } from '../../js/errors.js';
+import { decodeWasmText } from './wasm-text.js';
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]; // "\0asm", version 1
 
@@ -71,4 +72,56 @@ export function compiling(what, compile, { fix, ...fields } = {}) {
   } catch (e) {
     return fail(e);
   }
+}
+
+/**
+ * The loader of an entry that embeds its wasm as text (./wasm-text.js): `load()` decodes and
+ * checks the text, compiles it once with `initSync` and returns the exports; a damaged text or a
+ * failed compile is kept and thrown by every later call. `name` starts its messages.
+ */
+export function embeddedLoader(text, length, initSync, name) {
+  let wasm;
+  let failure;
+  return function load() {
+    if (wasm) return wasm;
+    if (failure) throw failure;
+    const bytes = decodeWasmText(text, length);
+    if (!bytes || !hasWasmHeader(bytes)) {
+      failure = loadError(`${name}: the WebAssembly module embedded in this script is damaged (${bytes ? describeBytes(bytes) : `its text does not decode to ${length} bytes`}). `
+        + `The script's text was changed after it was built (decoded with a charset that is not ASCII-compatible, or rewritten by a tool). ${FIX_CHARSET}`);
+      throw failure;
+    }
+    try {
+      wasm = compiling(`${name}: the embedded WebAssembly module`, () => initSync({ module: bytes }),
+        { fix: "If the page's Content-Security-Policy forbids compiling WebAssembly, allow 'wasm-unsafe-eval' in script-src" });
+    } catch (e) {
+      failure = e;
+      throw e;
+    }
+    return wasm;
+  };
+}
+
+const FIX_WORKERD = 'Cloudflare Workers compile wasm only from a module import: bundle with wrangler (it imports .wasm as a module), '
+  + 'or have your bundler keep `*.wasm` imports as CompiledWasm modules. Outside Workers, resolve the package without the "workerd" condition.';
+
+/**
+ * The loader of a `workerd` entry: the .wasm import must have given a WebAssembly.Module (Workers
+ * forbid compiling bytes at run time); anything else is a WasmLoadError on the first call.
+ */
+export function moduleLoader(wasmModule, initSync, prefix) {
+  let loaded = false;
+  return function load() {
+    if (loaded) return;
+    if (!(wasmModule instanceof WebAssembly.Module)) {
+      const bytes = wasmModule instanceof ArrayBuffer || ArrayBuffer.isView(wasmModule)
+        ? new Uint8Array(wasmModule.buffer ?? wasmModule, wasmModule.byteOffset ?? 0, wasmModule.byteLength) : undefined;
+      if (!bytes || !isWasmModule(bytes)) {
+        const what = bytes ? describeBytes(bytes) : typeof wasmModule === 'string' ? `the string "${wasmModule.slice(0, 80)}"` : String(wasmModule);
+        throw loadError(`${prefix}: the .wasm import gave ${what}, not a WebAssembly.Module. ${FIX_WORKERD}`);
+      }
+    }
+    compiling(`${prefix}: the .wasm import`, () => initSync({ module: wasmModule }), { fix: FIX_WORKERD });
+    loaded = true;
+  };
 }

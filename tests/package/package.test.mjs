@@ -319,13 +319,24 @@ test('publint and arethetypeswrong report no problems', () => {
   }
   assert.doesNotMatch(out, /warning|error|suggestion/i, out);
   try {
-    // The root entry must be green everywhere. `slim` (which finds its .wasm through
-    // import.meta.url) and `dev-server` are ESM-only by design, the .wasm subpath is a file,
-    // and node10 resolution predates subpath exports.
+    // The root and proxy entries must be green everywhere (ESM and CommonJS). `slim` (which
+    // finds its .wasm through import.meta.url) and `dev-server` are ESM-only by design, the
+    // .wasm subpaths are files, and node10 resolution predates subpath exports.
     sh(bin('attw'), [tarball, '--format', 'table-flipped', '--profile', 'node16', '--ignore-rules', 'cjs-resolves-to-esm',
-      '--exclude-entrypoints', './powerpost_analytics_bg.wasm']);
+      '--exclude-entrypoints', './powerpost_analytics_bg.wasm', './powerpost_analytics_proxy_bg.wasm']);
     const rootOnly = sh(bin('attw'), [tarball, '--format', 'json', '--entrypoints', '.']);
     assert.equal(JSON.parse(rootOnly).analysis.problems.length, 0, rootOnly);
+    // A subpath cannot resolve under node10 (it predates `exports`); every other mode must.
+    let proxyOut;
+    try {
+      proxyOut = sh(bin('attw'), [tarball, '--format', 'json', '--entrypoints', './proxy']);
+    } catch (e) {
+      proxyOut = e.stdout; // attw exits 1 for the node10 problem, judged below
+    }
+    const proxy = JSON.parse(proxyOut).analysis;
+    const kinds = Object.keys(proxy.entrypoints['./proxy'].resolutions);
+    assert.deepEqual(kinds.sort(), ['bundler', 'node10', 'node16-cjs', 'node16-esm']);
+    assert.deepEqual(proxy.problems.filter((p) => p.resolutionKind !== 'node10'), [], JSON.stringify(proxy.problems));
   } catch (e) {
     assert.fail(`attw:\n${e.stdout}${e.stderr}`);
   }

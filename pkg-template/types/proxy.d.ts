@@ -1,0 +1,69 @@
+// Type declarations of powerpost-analytics/proxy: the server half of proxy mode.
+import type { ClientOptions } from './index.js';
+
+export {
+  PowerPostError, InvalidArgumentError, ConnectionError, TimeoutError, RequestAbortedError, InvalidResponseError,
+  ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, RateLimitError, ServerError,
+  WasmLoadError, isPowerPostError,
+} from './index.js';
+export type { CacheConfig, CacheStore, ClientOptions, LogLevel, Logger, PowerPostErrorKind } from './index.js';
+
+/**
+ * Options of `createProxyHandler`: the client's (the key and workspace are the server's, from
+ * these options or the POWERPOST_API_KEY / POWERPOST_WORKSPACE_ID variables, or in a Cloudflare
+ * Worker its `env` bindings of those names; `baseUrl` is where the PowerPost API is) plus who may
+ * call the proxy and where it is mounted. With a shared `cache.store` (Redis, a KV namespace),
+ * several proxy instances make one upstream request per item per snapshot; a failing store costs
+ * only the cache (lookups go on, and the proxy says so once at warn level).
+ */
+export interface ProxyOptions extends Omit<ClientOptions, 'dangerouslyAllowBrowser'> {
+  /** Where the app mounts the proxy (`/api/powerpost`); the browser client's `baseUrl`. Default: the root. */
+  basePath?: string;
+  /** Who may call the proxy: `false` answers 401, a throw or rejection 500 (the text is only logged). */
+  authorize?: (request: Request) => boolean | Promise<boolean>;
+  /** Required (as `true`) when there is no `authorize`: an open proxy spends your key for anyone who finds it. */
+  allowAnonymous?: boolean;
+  /** Origins whose pages may call the proxy cross-origin (`https://app.example.com`). Default: same-origin only. */
+  allowedOrigins?: string[];
+}
+
+/** A Fetch-API handler. The second argument is ignored unless it holds a Worker's POWERPOST_* bindings. */
+export type ProxyHandler = (request: Request, env?: unknown) => Promise<Response>;
+
+/**
+ * Creates the proxy: it answers only `GET`/`HEAD {basePath}/api/v1/post-items/{id}/analytics`
+ * (404 for any other path, 405 for other methods), forwards nothing the browser sent, and returns
+ * a validated body. Throws `InvalidArgumentError` for bad options, without `authorize` unless
+ * `allowAnonymous: true`, and without a key.
+ */
+export declare function createProxyHandler(options?: ProxyOptions): ProxyHandler;
+
+/** What `toNodeListener` reads of Node's `IncomingMessage` (Express's request is one). */
+export interface NodeRequestLike {
+  method?: string;
+  url?: string;
+  /** Express: the URL before a mount path was stripped. */
+  originalUrl?: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawHeaders?: string[];
+}
+/** What `toNodeListener` uses of Node's `ServerResponse` (Express's response is one). */
+export interface NodeResponseLike {
+  writeHead(status: number, headers?: Record<string, string | string[]>): unknown;
+  write(chunk: Uint8Array): boolean;
+  end(chunk?: string): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+  destroy(): unknown;
+  readonly headersSent: boolean;
+  readonly writableFinished: boolean;
+}
+
+/**
+ * Node `http` / Express listener for a Fetch-API handler: `http.createServer(toNodeListener(handler))`
+ * or `app.use('/api/powerpost', toNodeListener(handler))` (the full path, `originalUrl`, is matched
+ * against `basePath`).
+ */
+export declare function toNodeListener(
+  handler: (request: Request) => Response | Promise<Response>,
+): (req: NodeRequestLike, res: NodeResponseLike, next?: (error: unknown) => void) => void;

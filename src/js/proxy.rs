@@ -1,0 +1,122 @@
+//! The proxy's `#[wasm_bindgen]` surface (`powerpost-analytics/proxy`): options and requests
+//! converted, nothing else. The rules live in `crate::proxy`.
+
+use std::rc::Rc;
+
+use js_sys::{Array, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use super::{check_options_object, client_options, field, string_opt, to_js_error, type_name, CLIENT_OPTIONS};
+use crate::config::{Env, ENV_API_KEY, ENV_BASE_URL, ENV_LOG, ENV_WORKSPACE_ID};
+use crate::error::Error;
+use crate::proxy::{Authorize, Proxy, ProxyOptions};
+
+/// What the proxy adds to the client's options.
+const PROXY_OPTIONS: &[&str] = &["basePath", "authorize", "allowAnonymous", "allowedOrigins"];
+
+/// The proxy (JavaScript class `ProxyHandler`, wrapped by `createProxyHandler`).
+#[wasm_bindgen(js_name = ProxyHandler)]
+pub struct JsProxy {
+    proxy: Rc<Proxy>,
+}
+
+#[wasm_bindgen(js_class = ProxyHandler)]
+impl JsProxy {
+    /// `new ProxyHandler(options)`; throws `InvalidArgumentError` for bad options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<JsProxy, JsValue> {
+        let proxy = proxy_options(&options).and_then(Proxy::new).map_err(to_js_error)?;
+        Ok(JsProxy { proxy: Rc::new(proxy) })
+    }
+
+    /// `handle(request, env?)`: a promise of the `Response`. `env` is a Worker's bindings.
+    pub fn handle(&self, request: JsValue, env: JsValue) -> Promise {
+        let request: web_sys::Request = match request.dyn_into() {
+            Ok(r) => r,
+            Err(other) => {
+                return Promise::reject(&to_js_error(Error::invalid_argument(format!(
+                    "The proxy handler takes a Fetch API Request, got {}. For Node's http and Express, wrap it: \
+                     http.createServer(toNodeListener(handler)).",
+                    type_name(&other)
+                ))))
+            }
+        };
+        let env = worker_env(&env);
+        let proxy = Rc::clone(&self.proxy);
+        future_to_promise(async move { Ok(proxy.handle_with_env(&request, env.as_ref()).await.into()) })
+    }
+}
+
+/// The client's options less `dangerouslyAllowBrowser` (a proxy never runs in a browser).
+fn client_keys() -> Vec<&'static str> {
+    CLIENT_OPTIONS.iter().copied().filter(|k| *k != "dangerouslyAllowBrowser").collect()
+}
+
+fn proxy_options(options: &JsValue) -> Result<ProxyOptions, Error> {
+    check_options_object(options, "createProxyHandler(options)")?;
+    let client = client_options(options, &[&client_keys(), PROXY_OPTIONS])?;
+    let mut o = ProxyOptions::new(client);
+    if let Some(path) = string_opt(options, "basePath")? {
+        o = o.base_path(path);
+    }
+    if let Some(v) = field(options, "allowAnonymous")? {
+        let allow = v.as_bool().ok_or_else(|| {
+            Error::invalid_argument(format!("Option `allowAnonymous` must be a boolean, got {}.", type_name(&v)))
+        })?;
+        o = o.allow_anonymous(allow);
+    }
+    if let Some(v) = field(options, "allowedOrigins")? {
+        let bad = || Error::invalid_argument(format!("Option `allowedOrigins` must be an array of origin strings, got {}.", type_name(&v)));
+        if !Array::is_array(&v) {
+            return Err(bad());
+        }
+        let list: &Array = v.unchecked_ref();
+        if list.length() > 1000 {
+            return Err(bad());
+        }
+        let mut origins = Vec::new();
+        for item in list.iter() {
+            match item.dyn_ref::<js_sys::JsString>().filter(|s| s.length() <= 2048) {
+                Some(s) => origins.push(String::from(s)),
+                None => return Err(bad()),
+            }
+        }
+        o = o.allowed_origins(origins);
+    }
+    if let Some(f) = field(options, "authorize")? {
+        let f: js_sys::Function = f.dyn_into().map_err(|v| {
+            Error::invalid_argument(format!(
+                "Option `authorize` must be a function (request) => boolean | Promise<boolean>, got {}.",
+                type_name(&v)
+            ))
+        })?;
+        o = o.authorize(js_authorize(f));
+    }
+    Ok(o)
+}
+
+/// The caller's `authorize(request)`: it may return a boolean or a promise of one; anything
+/// else, a throw or a rejection is a failure (500), described for the log only.
+fn js_authorize(f: js_sys::Function) -> Authorize {
+    Rc::new(move |request: &web_sys::Request| {
+        let result = f.call1(&JsValue::UNDEFINED, request);
+        Box::pin(async move {
+            let describe = |e: &JsValue| crate::transport::js_error_text(e);
+            let value = result.map_err(|e| format!("it threw {}", describe(&e)))?;
+            let value = JsFuture::from(Promise::resolve(&value)).await.map_err(|e| format!("it rejected with {}", describe(&e)))?;
+            value.as_bool().ok_or_else(|| format!("it must return true or false (or a promise of one), and returned {}", type_name(&value)))
+        })
+    })
+}
+
+/// A Worker's `env` bindings: the `POWERPOST_*` strings, when the second argument has any.
+fn worker_env(env: &JsValue) -> Option<Env> {
+    if !env.is_object() {
+        return None;
+    }
+    let read = |name: &str| string_opt(env, name).ok().flatten().filter(|v| !v.is_empty());
+    let e = Env { api_key: read(ENV_API_KEY), workspace_id: read(ENV_WORKSPACE_ID), base_url: read(ENV_BASE_URL), log_level: read(ENV_LOG) };
+    (e.api_key.is_some() || e.workspace_id.is_some() || e.base_url.is_some() || e.log_level.is_some()).then_some(e)
+}

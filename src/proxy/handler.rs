@@ -1,0 +1,187 @@
+//! The Fetch-API handler over the proxy's rules: `web_sys::Request` in, `web_sys::Response` out.
+//! A Rust Worker calls [`Proxy::handle`]; the npm package's `createProxyHandler` wraps it.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use web_sys::{Request, Response, ResponseInit};
+
+use super::{failure, internal_error, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
+use crate::client::{browser_reason, global_defined, process_env, Client, RequestOptions};
+use crate::config::{ClientOptions, Config, Env, Runtime};
+use crate::error::{redact, Error};
+use crate::log::LogLevel;
+
+/// Who may call the proxy: given the incoming request (its cookies, its `Authorization`
+/// header), `Ok(true)` lets it through, `Ok(false)` answers 401, and `Err(why)` answers 500
+/// (`why` is logged, never sent).
+pub type Authorize = Rc<dyn Fn(&Request) -> Pin<Box<dyn Future<Output = Result<bool, String>>>>>;
+
+/// The proxy: forwards `GET`/`HEAD {base_path}/api/v1/post-items/{id}/analytics` to PowerPost
+/// with the server's key, and refuses everything else (see the module documentation).
+///
+/// ```ignore
+/// use powerpost_analytics::{ClientOptions, Proxy, ProxyOptions};
+///
+/// let proxy = Proxy::new(ProxyOptions::new(ClientOptions::new()).base_path("/api/powerpost").allow_anonymous(true))?;
+/// let response: web_sys::Response = proxy.handle(&request).await;
+/// ```
+pub struct Proxy {
+    rules: Rules,
+    authorize: Option<Authorize>,
+    state: RefCell<State>,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy").field("rules", &self.rules).finish_non_exhaustive()
+    }
+}
+
+enum State {
+    Ready(Client),
+    /// A Cloudflare Worker gets its variables with each request (`env`), not at start-up: the
+    /// client is made from the first request's `env`.
+    Deferred { options: ClientOptions, why: Error },
+}
+
+impl Proxy {
+    /// Checks `options` and resolves the client against the environment (`POWERPOST_*`).
+    ///
+    /// Fails in a browser (the proxy holds the key: it runs on a server), without a key, and
+    /// without an authorize callback unless [`ProxyOptions::allow_anonymous`] is set.
+    pub fn new(options: ProxyOptions) -> Result<Proxy, Error> {
+        if let Some(why) = browser_reason() {
+            return Err(Error::invalid_argument(format!(
+                "createProxyHandler() runs on your server, not in a browser ({why}): it holds the API key. \
+                 In the browser, point the client's baseUrl at the proxy instead."
+            )));
+        }
+        let rules = Rules::new(&options.base_path, &options.allowed_origins)?;
+        if options.authorize.is_none() && !options.allow_anonymous {
+            return Err(Error::invalid_argument(
+                "The proxy needs an `authorize` option, (request) => boolean, that checks who is calling (a session \
+                 cookie, a token). Without it anyone who finds the proxy's URL can read your analytics and spend your \
+                 API key's rate limit: an open relay. If that is really what you want (a public dashboard), pass \
+                 `allowAnonymous: true`.",
+            ));
+        }
+        let state = match resolve(options.client.clone(), &process_env()) {
+            Ok(client) => State::Ready(client),
+            // Workers have no process environment at start-up: wait for the first request's `env`.
+            Err(why) if global_defined("WorkerGlobalScope") => State::Deferred { options: options.client, why },
+            Err(e) => return Err(e),
+        };
+        Ok(Proxy { rules, authorize: options.authorize, state: RefCell::new(state) })
+    }
+
+    /// Answers one request.
+    pub async fn handle(&self, request: &Request) -> Response {
+        self.handle_with_env(request, None).await
+    }
+
+    /// Answers one request; `env` holds a Worker's variables (`POWERPOST_API_KEY`, …), used when
+    /// the options and the process environment had no key.
+    pub async fn handle_with_env(&self, request: &Request, env: Option<&Env>) -> Response {
+        let method = request.method();
+        let url = request.url();
+        let headers = request.headers();
+        let get = |name: &str| headers.get(name).ok().flatten();
+        let (origin, site, pre_method, pre_headers) =
+            (get("origin"), get("sec-fetch-site"), get("access-control-request-method"), get("access-control-request-headers"));
+        let seen = RequestHeaders {
+            origin: origin.as_deref(),
+            cross_site: site.as_deref() == Some("cross-site"),
+            preflight_method: pre_method.as_deref(),
+            preflight_headers: pre_headers.as_deref(),
+        };
+        let (answer, head, secret) = match self.rules.plan(&method, &url, &seen) {
+            Plan::Answer(a) => (a, method == "HEAD", self.secret()),
+            Plan::Forward { id, head } => {
+                let (answer, secret) = self.forward(request, &id, env).await;
+                (self.rules.finish(answer, seen.origin), head, secret)
+            }
+        };
+        respond(answer, head, secret.as_deref())
+    }
+
+    fn secret(&self) -> Option<String> {
+        match &*self.state.borrow() {
+            State::Ready(c) => c.config().api_key.clone(),
+            State::Deferred { .. } => None,
+        }
+    }
+
+    /// The client, made from `env` first if it was deferred.
+    fn client(&self, env: Option<&Env>) -> Result<Client, Error> {
+        let mut state = self.state.borrow_mut();
+        let made = match &*state {
+            State::Ready(c) => return Ok(c.clone()),
+            State::Deferred { options, why } => match env {
+                Some(env) => resolve(options.clone(), env)?,
+                None => return Err(why.clone()),
+            },
+        };
+        *state = State::Ready(made.clone());
+        Ok(made)
+    }
+
+    async fn forward(&self, request: &Request, id: &str, env: Option<&Env>) -> (Answer, Option<String>) {
+        let client = match self.client(env) {
+            Ok(c) => c,
+            Err(e) => {
+                crate::log::Log::default().write(LogLevel::Error, || format!("proxy: not configured: {}", e.message()));
+                return (internal_error("The proxy is not configured"), None);
+            }
+        };
+        let config = client.config();
+        let (log, secret) = (&config.log, config.api_key.clone());
+        if let Some(authorize) = &self.authorize {
+            match authorize(request).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    log.write(LogLevel::Debug, || format!("proxy: post item {id}: refused by authorize (401)"));
+                    return (unauthorized(), secret);
+                }
+                Err(why) => {
+                    log.write(LogLevel::Error, || format!("proxy: authorize() failed, answered 500: {why}"));
+                    return (internal_error("Authorization failed"), secret);
+                }
+            }
+        }
+        let answer = match client.lookup_stored(id, &RequestOptions::default()).await {
+            Ok(l) => success(&l.item, l.fresh_until_ms, js_sys::Date::now(), l.request_id.as_deref(), l.rate_limit, l.from_cache),
+            Err(e) => failure(&e, secret.as_deref()),
+        };
+        log.write(LogLevel::Debug, || format!("proxy: post item {id}: answered {}", answer.status));
+        (answer, secret)
+    }
+}
+
+/// A client for the proxy: the key is required (a proxy without one can only fail).
+fn resolve(options: ClientOptions, env: &Env) -> Result<Client, Error> {
+    let config = Config::resolve(options, env, Runtime::Server)?;
+    if !config.has_api_key() {
+        return Err(Error::invalid_argument(
+            "No API key for the proxy: pass apiKey or set the POWERPOST_API_KEY environment variable on the server.",
+        ));
+    }
+    Ok(Client::build(config, true))
+}
+
+/// The `Response` for `answer`; every header value and the body are redacted of the key once
+/// more, whatever built them.
+fn respond(answer: Answer, head: bool, secret: Option<&str>) -> Response {
+    let init = ResponseInit::new();
+    init.set_status(answer.status);
+    if let Ok(headers) = web_sys::Headers::new() {
+        for (name, value) in &answer.headers {
+            let _ = headers.append(name, &redact(value, secret));
+        }
+        init.set_headers(&headers);
+    }
+    let body = answer.body.filter(|_| !head && answer.status != 204).map(|b| redact(&b, secret));
+    Response::new_with_opt_str_and_init(body.as_deref(), &init).unwrap_or_else(|_| Response::error())
+}

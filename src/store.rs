@@ -1,0 +1,243 @@
+//! The cache's storage: entries in memory, or in the caller's [`CacheStore`] (IndexedDB, Redis,
+//! a KV namespace) behind a bounded, failure-tolerant adapter. Used by the client and the proxy.
+//! wasm-only (store calls are JS promises, bounded by a JS timer).
+//!
+//! A store is a cache, never a point of failure: every operation is bounded to
+//! [`STORE_TIMEOUT_MS`], a failed or slow `get` is a miss, and while the store fails the entries
+//! are kept in memory instead (the first failure is logged once at warn level, the recovery at
+//! info).
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::Poll;
+
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
+use web_sys::AbortSignal;
+
+use crate::cache::{CacheOptions, CacheStore, Entry, Lru};
+use crate::log::Log;
+#[cfg(feature = "proxy")]
+use crate::log::LogLevel;
+
+/// Store operations wait at most this long: a store that never answers costs a miss, not a
+/// lookup that never ends.
+pub(crate) const STORE_TIMEOUT_MS: u64 = 1000;
+
+/// After a store failure, the store is left alone this long before it is tried again, so an
+/// outage costs one bounded wait, not one per lookup.
+#[cfg(feature = "proxy")]
+const STORE_RETRY_MS: u64 = 5000;
+
+/// A store operation under way.
+type StoreOp<T> = Pin<Box<dyn Future<Output = Result<T, String>>>>;
+
+/// `op`, or `None` if it takes longer than [`STORE_TIMEOUT_MS`] or `signal` fires first.
+pub(crate) async fn bounded<T>(op: Pin<Box<dyn Future<Output = T>>>, signal: Option<&AbortSignal>) -> Option<T> {
+    let mut op = op;
+    let mut timer = Box::pin(crate::transport::sleep(STORE_TIMEOUT_MS, signal));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(v) = op.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// A cache: its options, the partition of its keys, and where entries live.
+pub(crate) struct Cache {
+    pub(crate) options: CacheOptions,
+    /// Base URL, workspace and key fingerprint: the prefix of every entry's key.
+    pub(crate) partition: String,
+    memory: RefCell<Lru>,
+    /// Store keys written by this client, for `clear` (a store cannot be listed).
+    written: RefCell<Vec<String>>,
+    /// Health of the store (shared with background writes): when it last failed.
+    health: Rc<Health>,
+}
+
+/// When the store last failed, and the log that says so.
+struct Health {
+    failed_at: Cell<Option<f64>>,
+    log: Log,
+}
+
+// The browser entries keep today's behaviour (a failed operation is a miss, nothing logged)
+// and their size; the proxy, where a shared store is the point, reports and rests it.
+#[cfg(not(feature = "proxy"))]
+impl Health {
+    fn report(&self, _op: &str, _outcome: Result<(), String>) {
+        let _ = (&self.failed_at, &self.log);
+    }
+
+    fn resting(&self, _now: f64) -> bool {
+        false
+    }
+}
+
+#[cfg(feature = "proxy")]
+impl Health {
+    /// Records how a store operation went.
+    fn report(&self, op: &str, outcome: Result<(), String>) {
+        match outcome {
+            Ok(()) => {
+                if self.failed_at.take().is_some() {
+                    self.log.write(LogLevel::Info, || "the cache store answers again; using it".into());
+                }
+            }
+            Err(why) => {
+                if self.failed_at.replace(Some(js_sys::Date::now())).is_none() {
+                    self.log.write(LogLevel::Warn, || {
+                        format!(
+                            "the cache store failed ({op}: {why}); lookups go on without it (entries kept in memory) \
+                             and it is tried again every {} s",
+                            STORE_RETRY_MS / 1000
+                        )
+                    });
+                }
+            }
+        }
+    }
+
+    /// Whether the store is left alone now, after a recent failure.
+    fn resting(&self, now: f64) -> bool {
+        self.failed_at.get().is_some_and(|t| now >= t && now - t < STORE_RETRY_MS as f64)
+    }
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+/// A store operation's outcome: what it gave, or why it failed (an error, or no answer in time).
+async fn attempt<T>(op: StoreOp<T>, signal: Option<&AbortSignal>) -> Result<T, String> {
+    bounded(op, signal).await.unwrap_or_else(|| Err("no answer within 1 s".into()))
+}
+
+impl Cache {
+    pub(crate) fn new(options: CacheOptions, partition: String, log: Log) -> Cache {
+        Cache {
+            memory: RefCell::new(Lru::new(options.max_entries)),
+            options,
+            partition,
+            written: RefCell::new(Vec::new()),
+            health: Rc::new(Health { failed_at: Cell::new(None), log }),
+        }
+    }
+
+    /// The store to use now: none without one, or while it rests after a failure.
+    fn store(&self, now: f64) -> Option<&Rc<dyn CacheStore>> {
+        self.options.store.as_ref().filter(|_| !self.health.resting(now))
+    }
+
+    /// A fresh entry for `key` (about post item `id`), if there is one.
+    pub(crate) async fn read(&self, key: &str, id: &str, now: f64, signal: Option<&AbortSignal>) -> Option<Entry> {
+        let Some(store) = self.store(now) else { return self.memory.borrow_mut().get(key, now) };
+        let text = match attempt(store.get(key), signal).await {
+            Ok(text) => {
+                self.health.report("get", Ok(()));
+                text?
+            }
+            Err(why) => {
+                // An abort by the caller is not the store's failure.
+                if !signal.is_some_and(AbortSignal::aborted) {
+                    self.health.report("get", Err(why));
+                }
+                return self.memory.borrow_mut().get(key, now);
+            }
+        };
+        match stored_entry(&text, id, &self.options) {
+            Some(e) if e.is_fresh(now) => Some(e),
+            _ => {
+                // Stale or unreadable: removed in the background.
+                let (store, key, health) = (Rc::clone(store), key.to_owned(), Rc::clone(&self.health));
+                wasm_bindgen_futures::spawn_local(async move {
+                    let outcome = attempt(store.delete(&key), None).await;
+                    health.report("delete", outcome);
+                });
+                None
+            }
+        }
+    }
+
+    /// Stores `entry` under `key`, in the background: the caller has its result, and a slow
+    /// store must not hold it.
+    pub(crate) fn write(&self, key: &str, entry: Entry) {
+        if let Some(pending) = self.start_write(key, entry) {
+            let health = Rc::clone(&self.health);
+            wasm_bindgen_futures::spawn_local(async move {
+                health.report("set", attempt(pending, None).await);
+            });
+        }
+    }
+
+    /// Stores `entry` under `key` and waits for the store (bounded): the proxy answers only
+    /// once another instance asking next would find the entry. A failed write keeps the entry
+    /// in memory.
+    #[cfg(feature = "proxy")]
+    pub(crate) async fn write_now(&self, key: &str, entry: Entry) {
+        let kept = (key.to_owned(), entry.clone());
+        if let Some(pending) = self.start_write(key, entry) {
+            let outcome = attempt(pending, None).await;
+            if outcome.is_err() {
+                self.memory.borrow_mut().put(kept.0, kept.1);
+            }
+            self.health.report("set", outcome);
+        }
+    }
+
+    /// Puts `entry` in memory (no store, or a resting one) or starts the store's `set`.
+    fn start_write(&self, key: &str, entry: Entry) -> Option<StoreOp<()>> {
+        let Some(store) = self.store(entry.stored_at_ms) else {
+            self.memory.borrow_mut().put(key.to_owned(), entry);
+            return None;
+        };
+        let record = js_sys::Object::new();
+        let _ = Reflect::set(&record, &JsValue::from_str("item"), &crate::validate::to_js(&entry.item));
+        let _ = Reflect::set(&record, &JsValue::from_str("storedAt"), &JsValue::from_f64(entry.stored_at_ms));
+        let text = js_sys::JSON::stringify(&record).ok().and_then(|t| t.as_string())?;
+        {
+            // What `clear` deletes, bounded like the memory cache.
+            let mut written = self.written.borrow_mut();
+            if !written.iter().any(|k| k == key) {
+                written.push(key.to_owned());
+                if written.len() > self.options.max_entries {
+                    written.remove(0);
+                }
+            }
+        }
+        Some(store.set(key, text))
+    }
+
+    /// Empties memory and deletes what this cache wrote to its store.
+    pub(crate) async fn clear(&self) {
+        self.memory.borrow_mut().clear();
+        let written: Vec<String> = std::mem::take(&mut *self.written.borrow_mut());
+        if let Some(store) = &self.options.store {
+            for key in written {
+                let outcome = attempt(store.delete(&key), None).await;
+                self.health.report("delete", outcome);
+            }
+        }
+    }
+}
+
+/// An entry read back from a store: its item goes through the validator again (a store is
+/// outside data too), and its life is computed again from the time it was stored (a stored
+/// expiry could be anything).
+fn stored_entry(text: &str, id: &str, options: &CacheOptions) -> Option<Entry> {
+    let record = js_sys::JSON::parse(text).ok()?;
+    let get = |name: &str| Reflect::get(&record, &JsValue::from_str(name)).ok();
+    let doc = crate::validate::from_js(get("item")?).ok()?;
+    let item = crate::validate::validate(doc, Some(id)).ok()?;
+    let stored_at = get("storedAt")?.as_f64().filter(|t| t.is_finite())?;
+    Some(Entry::new(item, stored_at, options))
+}
