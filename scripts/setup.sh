@@ -57,6 +57,8 @@ command -v firefox-esr >/dev/null || missing+=(firefox-esr)
 # WebKit for the package's browser tests: WebKitWebDriver drives MiniBrowser under Xvfb.
 command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
 command -v xvfb-run >/dev/null || missing+=(xvfb)
+# The proxy's shared-cache tests start a real Redis (no persistence, a loopback port).
+command -v redis-server >/dev/null || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian's ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

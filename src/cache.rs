@@ -31,17 +31,28 @@ pub const CACHE_LIMIT_MS: u64 = 86_400_000;
 /// A result without metrics is kept at most this long.
 pub const CACHE_NO_METRICS_MS: u64 = 60_000;
 
+/// What a [`CacheStore`] operation returns: its value, or why the store failed (for the log).
+pub type StoreFuture<T> = Pin<Box<dyn Future<Output = Result<T, String>>>>;
+
 /// A persistent place for cache entries (IndexedDB in a browser, Redis or a KV namespace on a
 /// server). Values are JSON text; keys hold no secret. A store is only a cache: an operation that
 /// fails (`Err` says why, for the log) or takes longer than a second counts as a miss (`get`) or
 /// is skipped (`set`, `delete`), and lookups go on without it.
 pub trait CacheStore {
     /// The value stored under `key`: `Ok(None)` when there is none.
-    fn get(&self, key: &str) -> Pin<Box<dyn Future<Output = Result<Option<String>, String>>>>;
+    fn get(&self, key: &str) -> StoreFuture<Option<String>>;
     /// Stores `value` under `key`.
-    fn set(&self, key: &str, value: String) -> Pin<Box<dyn Future<Output = Result<(), String>>>>;
+    fn set(&self, key: &str, value: String) -> StoreFuture<()>;
     /// Removes `key`.
-    fn delete(&self, key: &str) -> Pin<Box<dyn Future<Output = Result<(), String>>>>;
+    fn delete(&self, key: &str) -> StoreFuture<()>;
+    /// Stores `value` under `key` only if nothing is stored there, atomically (Redis `SET NX`),
+    /// saying whether it did; `None` when the store cannot. The proxy claims an item with it so
+    /// that, of several instances missing it at once, exactly one asks PowerPost; without it the
+    /// claim is a best effort with `get` and `set`.
+    fn add(&self, key: &str, value: String) -> Option<StoreFuture<bool>> {
+        let _ = (key, value);
+        None
+    }
 }
 
 /// How the cache behaves; see the module documentation for the rule.

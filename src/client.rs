@@ -322,22 +322,57 @@ impl Client {
                 log.write(LogLevel::Debug, || format!("cache miss for post item {id}"));
             }
             let lead = in_flight.lead(key.clone());
+            #[cfg(feature = "proxy")]
+            if let Some(cache) = cache.filter(|_| wait_for_store) {
+                let result = self.fetch_across(cache, &key, id, options).await;
+                lead.finish(&result.as_ref().map(|(f, _)| f.clone()).map_err(Clone::clone));
+                return result.map(|(f, stored_until)| match stored_until {
+                    Some(until) => Lookup { fresh_until_ms: until, item: f.item, from_cache: true, request_id: None, rate_limit: None },
+                    None => network(f, now_ms()),
+                });
+            }
             let result = self.fetch(id, options, gate).await;
             let now = now_ms();
             if let (Some(cache), Ok(f)) = (cache, &result) {
-                let entry = Entry::new(f.item.clone(), now, &cache.options);
-                #[cfg(feature = "proxy")]
-                if wait_for_store {
-                    cache.write_now(&key, entry).await;
-                } else {
-                    cache.write(&key, entry);
-                }
-                #[cfg(not(feature = "proxy"))]
-                cache.write(&key, entry);
+                cache.write(&key, Entry::new(f.item.clone(), now, &cache.options));
             }
             lead.finish(&result);
             return result.map(|f| network(f, now));
         }
+    }
+
+    /// The proxy's miss: one request across every instance sharing the cache's store (the
+    /// instance that claims the item fetches it and stores the result before answering; the
+    /// others wait for that entry), or, without a usable store, one request here. Returns the
+    /// result and, when it came from another instance's entry, until when that entry is fresh.
+    #[cfg(feature = "proxy")]
+    async fn fetch_across(&self, cache: &Cache, key: &str, id: &str, options: &RequestOptions) -> Result<(Fetched, Option<f64>), Error> {
+        use crate::store::Claim;
+        let config = &self.inner.config;
+        // A claim outlives the claimant's longest request, so a crashed instance blocks no one for long.
+        let hold_ms = (config.timeout_ms as f64 * f64::from(config.max_retries + 1) + 1000.0).min(30_000.0);
+        let claim = cache.claim(key, hold_ms).await;
+        let stored = match &claim {
+            Claim::Theirs => cache.wait_for_entry(key, id, hold_ms).await,
+            // Another instance may have stored the entry and ended its claim just before ours.
+            Claim::Mine(_) => cache.read(key, id, now_ms(), None).await,
+            Claim::Unknown => None,
+        };
+        if let Some(entry) = stored {
+            if let Claim::Mine(lock) = claim {
+                cache.release(&lock).await;
+            }
+            config.log.write(LogLevel::Debug, || format!("post item {id}: served from the entry another instance stored"));
+            return Ok((Fetched { item: entry.item, request_id: None, rate_limit: None }, Some(entry.fresh_until_ms)));
+        }
+        let result = self.fetch(id, options, None).await;
+        if let Ok(f) = &result {
+            cache.write_now(key, Entry::new(f.item.clone(), now_ms(), &cache.options)).await;
+        }
+        if let Claim::Mine(lock) = claim {
+            cache.release(&lock).await;
+        }
+        result.map(|f| (f, None))
     }
 
     /// Looks up many items with at most `concurrency` requests in flight. Results come in

@@ -7,15 +7,13 @@
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::AbortSignal;
 
 use crate::client::{Client, RequestOptions};
 use crate::config::{check_count, check_ms, ClientOptions, Surface, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MAX_POST_ITEM_ID_CHARS, MAX_RETRIES};
-use crate::cache::{CacheMode, CacheOptions, CacheStore};
+use crate::cache::{CacheMode, CacheOptions, CacheStore, StoreFuture};
 use crate::error::Error;
 use crate::log::{LogLevel, Logger};
 use crate::validate::{self, to_js, METRICS_KEYS, RESPONSE_KEYS};
@@ -403,9 +401,11 @@ fn cache_options(value: &JsValue) -> Result<Option<CacheOptions>, Error> {
     }
     if let Some(store) = field(value, "store")? {
         let has = |name: &str| Reflect::get(&store, &JsValue::from_str(name)).is_ok_and(|f| f.is_function());
-        if !(store.is_object() && has("get") && has("set") && has("delete")) {
+        let add_ok = Reflect::get(&store, &JsValue::from_str("add")).is_ok_and(|f| f.is_undefined() || f.is_function());
+        if !(store.is_object() && has("get") && has("set") && has("delete") && add_ok) {
             return Err(Error::invalid_argument(
-                "Option `cache.store` must be an object with get(key), set(key, value) and delete(key) methods (each may return a promise).",
+                "Option `cache.store` must be an object with get(key), set(key, value) and delete(key) methods, and optionally \
+                 add(key, value) (set if absent, resolving to true or false); each may return a promise.",
             ));
         }
         o = o.store(Rc::new(JsStore(store)));
@@ -419,7 +419,7 @@ fn cache_options(value: &JsValue) -> Result<Option<CacheOptions>, Error> {
 struct JsStore(JsValue);
 
 impl JsStore {
-    fn call(&self, method: &'static str, args: &[&JsValue]) -> Pin<Box<dyn Future<Output = Result<JsValue, String>>>> {
+    fn call(&self, method: &'static str, args: &[&JsValue]) -> StoreFuture<JsValue> {
         let result = Reflect::get(&self.0, &JsValue::from_str(method)).and_then(|f| {
             let f: js_sys::Function = f.dyn_into()?;
             match args {
@@ -448,19 +448,28 @@ fn store_failure(_method: &str, _how: &str, _e: &JsValue) -> String {
 }
 
 impl CacheStore for JsStore {
-    fn get(&self, key: &str) -> Pin<Box<dyn Future<Output = Result<Option<String>, String>>>> {
+    fn get(&self, key: &str) -> StoreFuture<Option<String>> {
         let pending = self.call("get", &[&JsValue::from_str(key)]);
         // Copied into wasm memory (which never shrinks) only when it could be an entry.
         let limit = 2 * crate::MAX_BODY_BYTES as u32;
         Box::pin(async move { Ok(pending.await?.dyn_ref::<js_sys::JsString>().and_then(|s| bounded_string(s, limit))) })
     }
-    fn set(&self, key: &str, value: String) -> Pin<Box<dyn Future<Output = Result<(), String>>>> {
+    fn set(&self, key: &str, value: String) -> StoreFuture<()> {
         let pending = self.call("set", &[&JsValue::from_str(key), &JsValue::from_str(&value)]);
         Box::pin(async move { pending.await.map(drop) })
     }
-    fn delete(&self, key: &str) -> Pin<Box<dyn Future<Output = Result<(), String>>>> {
+    fn delete(&self, key: &str) -> StoreFuture<()> {
         let pending = self.call("delete", &[&JsValue::from_str(key)]);
         Box::pin(async move { pending.await.map(drop) })
+    }
+    #[cfg(feature = "proxy")]
+    fn add(&self, key: &str, value: String) -> Option<StoreFuture<bool>> {
+        Reflect::get(&self.0, &JsValue::from_str("add")).ok().filter(JsValue::is_function)?;
+        let pending = self.call("add", &[&JsValue::from_str(key), &JsValue::from_str(&value)]);
+        Some(Box::pin(async move {
+            let added = pending.await?;
+            added.as_bool().ok_or_else(|| "add() must resolve to true or false".to_owned())
+        }))
     }
 }
 

@@ -59,7 +59,7 @@ pub use config::{
     ENV_BASE_URL, ENV_LOG, ENV_WORKSPACE_ID, MAX_CONCURRENCY, MAX_POST_ITEM_ID_CHARS, MAX_RETRIES,
 };
 pub use cache::{
-    fresh_until, rfc3339_ms, CacheMode, CacheOptions, CacheStore, CACHE_LIMIT_MS, CACHE_NO_METRICS_MS,
+    fresh_until, rfc3339_ms, CacheMode, CacheOptions, CacheStore, StoreFuture, CACHE_LIMIT_MS, CACHE_NO_METRICS_MS,
     DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_SNAPSHOT_INTERVAL_MS,
 };
 pub use error::{Error, ErrorKind};

@@ -17,7 +17,7 @@ use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
-use crate::cache::{CacheOptions, CacheStore, Entry, Lru};
+use crate::cache::{CacheOptions, CacheStore, Entry, Lru, StoreFuture};
 use crate::log::Log;
 #[cfg(feature = "proxy")]
 use crate::log::LogLevel;
@@ -31,8 +31,7 @@ pub(crate) const STORE_TIMEOUT_MS: u64 = 1000;
 #[cfg(feature = "proxy")]
 const STORE_RETRY_MS: u64 = 5000;
 
-/// A store operation under way.
-type StoreOp<T> = Pin<Box<dyn Future<Output = Result<T, String>>>>;
+
 
 /// `op`, or `None` if it takes longer than [`STORE_TIMEOUT_MS`] or `signal` fires first.
 pub(crate) async fn bounded<T>(op: Pin<Box<dyn Future<Output = T>>>, signal: Option<&AbortSignal>) -> Option<T> {
@@ -118,7 +117,7 @@ impl std::fmt::Debug for Cache {
 }
 
 /// A store operation's outcome: what it gave, or why it failed (an error, or no answer in time).
-async fn attempt<T>(op: StoreOp<T>, signal: Option<&AbortSignal>) -> Result<T, String> {
+async fn attempt<T>(op: StoreFuture<T>, signal: Option<&AbortSignal>) -> Result<T, String> {
     bounded(op, signal).await.unwrap_or_else(|| Err("no answer within 1 s".into()))
 }
 
@@ -195,7 +194,7 @@ impl Cache {
     }
 
     /// Puts `entry` in memory (no store, or a resting one) or starts the store's `set`.
-    fn start_write(&self, key: &str, entry: Entry) -> Option<StoreOp<()>> {
+    fn start_write(&self, key: &str, entry: Entry) -> Option<StoreFuture<()>> {
         let Some(store) = self.store(entry.stored_at_ms) else {
             self.memory.borrow_mut().put(key.to_owned(), entry);
             return None;
@@ -228,6 +227,113 @@ impl Cache {
             }
         }
     }
+}
+
+/// What [`Cache::claim`] found: this instance fetches the item (and releases the lock key
+/// after), another one does, or the store cannot say.
+#[cfg(feature = "proxy")]
+pub(crate) enum Claim {
+    Mine(String),
+    Theirs,
+    Unknown,
+}
+
+/// How long a claimant waits after writing its claim before reading it back: any instance that
+/// read "no claim" before it wrote its own has written it by then (a store round trip is well
+/// under a millisecond on a LAN), and the last writer wins.
+#[cfg(feature = "proxy")]
+const CLAIM_SETTLE_MS: u64 = 20;
+
+/// How often an instance waiting on another's claim looks for the entry.
+#[cfg(feature = "proxy")]
+const CLAIM_POLL_MS: u64 = 25;
+
+#[cfg(feature = "proxy")]
+impl Cache {
+    /// Claims the fetch of `key` for this instance among all that share the store, for at most
+    /// `hold_ms`: with the store's atomic `add`, exactly one wins; with only get and set, two
+    /// could both win if one's read and write were more than [`CLAIM_SETTLE_MS`] apart.
+    pub(crate) async fn claim(&self, key: &str, hold_ms: f64) -> Claim {
+        let now = js_sys::Date::now();
+        let Some(store) = self.store(now) else { return Claim::Unknown };
+        let lock = format!("{key} claim");
+        let token = format!("{:x}", (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64);
+        let record = js_sys::Object::new();
+        let _ = Reflect::set(&record, &JsValue::from_str("claim"), &JsValue::from_str(&token));
+        let _ = Reflect::set(&record, &JsValue::from_str("until"), &JsValue::from_f64(now + hold_ms));
+        let Some(text) = js_sys::JSON::stringify(&record).ok().and_then(|t| t.as_string()) else { return Claim::Unknown };
+        // Atomic where the store can: exactly one instance wins. (A claim left by a crashed
+        // instance is "theirs" here, and `wait_for_entry` sees that it expired.)
+        if let Some(adding) = store.add(&lock, text.clone()) {
+            return match attempt(adding, None).await {
+                Ok(true) => Claim::Mine(lock),
+                Ok(false) => Claim::Theirs,
+                Err(why) => {
+                    self.health.report("add", Err(why));
+                    Claim::Unknown
+                }
+            };
+        }
+        match attempt(store.get(&lock), None).await {
+            Ok(Some(text)) if claim_of(&text).is_some_and(|(_, until)| until > now) => return Claim::Theirs,
+            Ok(_) => {}
+            Err(why) => {
+                self.health.report("get", Err(why));
+                return Claim::Unknown;
+            }
+        }
+        if let Err(why) = attempt(store.set(&lock, text), None).await {
+            self.health.report("set", Err(why));
+            return Claim::Unknown;
+        }
+        let _ = crate::transport::sleep(CLAIM_SETTLE_MS, None).await;
+        match attempt(store.get(&lock), None).await {
+            Ok(Some(text)) if claim_of(&text).is_some_and(|(t, _)| t != token) => Claim::Theirs,
+            Ok(_) => Claim::Mine(lock),
+            Err(why) => {
+                self.health.report("get", Err(why));
+                Claim::Unknown
+            }
+        }
+    }
+
+    /// Waits for the entry of `key` that another instance is fetching; `None` when its claim
+    /// ends (released or expired) without one, or after `hold_ms`.
+    pub(crate) async fn wait_for_entry(&self, key: &str, id: &str, hold_ms: f64) -> Option<Entry> {
+        let lock = format!("{key} claim");
+        let deadline = js_sys::Date::now() + hold_ms;
+        loop {
+            let _ = crate::transport::sleep(CLAIM_POLL_MS, None).await;
+            let now = js_sys::Date::now();
+            if let Some(entry) = self.read(key, id, now, None).await {
+                return Some(entry);
+            }
+            let store = self.store(now)?;
+            let claimed = match attempt(store.get(&lock), None).await {
+                Ok(Some(text)) => claim_of(&text).is_some_and(|(_, until)| until > now),
+                _ => false,
+            };
+            if !claimed || now >= deadline {
+                return None;
+            }
+        }
+    }
+
+    /// Ends this instance's claim.
+    pub(crate) async fn release(&self, lock: &str) {
+        if let Some(store) = self.store(js_sys::Date::now()) {
+            let outcome = attempt(store.delete(lock), None).await;
+            self.health.report("delete", outcome);
+        }
+    }
+}
+
+/// A stored claim: its token and until when it holds.
+#[cfg(feature = "proxy")]
+fn claim_of(text: &str) -> Option<(String, f64)> {
+    let record = js_sys::JSON::parse(text).ok()?;
+    let get = |name: &str| Reflect::get(&record, &JsValue::from_str(name)).ok();
+    Some((get("claim")?.as_string()?, get("until")?.as_f64()?))
 }
 
 /// An entry read back from a store: its item goes through the validator again (a store is

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IDS_NEEDING_ENCODING } from './hostile.mjs';
 import { registerLoadingTests } from './loading.mjs';
+import { registerProxyTests } from './proxy.mjs';
 import { ENGINES, LABELS, engine, closeBrowsers, once } from './browsers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -98,6 +99,7 @@ before(async () => {
 
 after(async () => {
   await loading.close();
+  await proxy.close();
   await closeBrowsers();
   await api?.close();
   await pages?.close();
@@ -924,6 +926,12 @@ test('powerpost-dev-server bin: --port 0 prints the URL, --data, --rate-limit, s
 // Loading the wasm every way: bundlers and page charsets, Vite dev servers, bytes that are not the module.
 const loading = registerLoadingTests(test, browserTest, {
   get project() { return project; }, here, root, bin, sh, runScript, assertAllPassed,
+});
+
+// The proxy (powerpost-analytics/proxy) in every server runtime, with Redis, and from pages.
+const proxy = registerProxyTests(test, browserTest, {
+  get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; }, get pages() { return pages; },
+  here, root, bin, sh, NODES, runScript, assertAllPassed, runtimeVersion,
 });
 
 // Last: the browser tests of every engine, one engine after another (see browserTest).

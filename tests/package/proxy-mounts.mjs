@@ -1,0 +1,23 @@
+// The proxies a test host mounts, shared by proxy-host.mjs (Node, Deno, Bun) and the workerd
+// worker: `spec.mounts` maps a base path to options; `authorize: true` uses the app check below,
+// and `cache: true` the given store (the README's Redis store) when there is one.
+
+/** The app's own check: a session header; `boom` makes it throw (the text must never reach a browser). */
+export function authorize(request) {
+  const session = request.headers.get('x-app-session');
+  if (session === 'boom') throw new Error('authorize exploded: SECRET-THROW-TEXT');
+  return session === 'ok';
+}
+
+/** One handler routing by path prefix, like a framework's catch-all routes; the first proxy gets the rest. */
+export function mountProxies(createProxyHandler, spec, store) {
+  const mounts = Object.entries(spec.mounts).map(([basePath, { authorize: useAuthorize, cache, ...options }]) => [
+    basePath,
+    createProxyHandler({ ...options, basePath, ...(useAuthorize ? { authorize } : {}), ...(cache ? { cache: store ? { store } : cache } : {}) }),
+  ]);
+  return (request, env) => {
+    const path = new URL(request.url).pathname;
+    const found = mounts.find(([base]) => path.startsWith(`${base}/`)) ?? mounts[0];
+    return found[1](request, env);
+  };
+}

@@ -1,0 +1,542 @@
+// The proxy (`powerpost-analytics/proxy`, issue #23), from the packed package: hosted in Node
+// 20/22/24 (http + toNodeListener), Deno, Bun and workerd, each sent the same table of requests
+// over raw HTTP (paths exactly as written, so each runtime's own URL normalisation is tested) and
+// each row checked at the response and at the dev server's log (what was forwarded, with which
+// headers); a key-echoing upstream through every status; the browser client → proxy → dev server
+// in pages of every engine; two proxy processes sharing the README's Redis store; redis-server
+// killed mid-run. Registered by package.test.mjs, which owns the package and the browsers.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+
+const SESSION_OK = { 'x-app-session': 'ok' };
+// What a browser (or an attacker) sends along; none of it may reach PowerPost.
+const BROWSER_SENT = {
+  cookie: 'session=abc; theme=dark',
+  authorization: 'Bearer pp_live_sk_BROWSER_SENT_KEY',
+  'x-api-key': 'pp_live_sk_BROWSER_SENT_KEY',
+  'x-workspace-id': 'ws_browser_sent',
+  'x-forwarded-for': '203.0.113.9',
+  'x-forwarded-host': 'evil.example',
+  forwarded: 'for=203.0.113.9;host=evil.example',
+  referer: 'https://app.example/page',
+};
+const NEVER_FORWARDED = ['cookie', 'authorization', 'x-forwarded-for', 'x-forwarded-host', 'forwarded', 'referer', 'origin', 'x-app-session', 'sec-fetch-site'];
+
+/** The proxies every host mounts (see proxy-host.mjs). */
+export const MOUNTS = {
+  '/pp': { authorize: true, cache: true, maxRetries: 0 },
+  '/open': { allowAnonymous: true, maxRetries: 0, timeoutMs: 1500 },
+  '/cors': { allowAnonymous: true, allowedOrigins: ['http://allowed.example'], maxRetries: 0 },
+  '/down': { allowAnonymous: true, baseUrl: 'http://127.0.0.1:9', maxRetries: 0, timeoutMs: 2000 },
+};
+
+/** One raw HTTP request (the path is sent exactly as given). Resolves { status, headers, body }. */
+export function rawRequest(base, method, rawPath, headers = {}) {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, method, path: rawPath, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode, statusText: res.statusMessage, headers: res.headers, rawHeaders: res.rawHeaders, body }));
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${rawPath}: no answer in 30 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const analytics = (base, id) => `${base}/api/v1/post-items/${id}/analytics`;
+
+/** The table: [name, method, path, headers, expectation]. `forwarded`: requests the dev server must see. */
+function table(tag) {
+  const gen = (name) => `gen-${name}-${tag}`;
+  const notFound = { status: 404, code: 'NOT_FOUND', forwarded: 0 };
+  const rows = [
+    ['GET forwards with the server\'s key, nothing the browser sent, no query', 'GET', `${analytics('/pp', '550e8400-e29b-41d4-a716-446655440000')}?api_key=x&workspace=y`,
+      SESSION_OK, { status: 200, forwarded: 1, item: '550e8400-e29b-41d4-a716-446655440000', cache: 'miss' }],
+    ['the same again comes from the proxy\'s cache', 'GET', analytics('/pp', '550e8400-e29b-41d4-a716-446655440000'), SESSION_OK,
+      { status: 200, forwarded: 0, item: '550e8400-e29b-41d4-a716-446655440000', cache: 'hit' }],
+    ['HEAD forwards and answers without a body', 'HEAD', analytics('/pp', gen('head')), SESSION_OK, { status: 200, forwarded: 1, empty: true }],
+    ['authorize false: 401, nothing forwarded', 'GET', analytics('/pp', gen('noauth')), {}, { status: 401, code: 'UNAUTHORIZED', forwarded: 0 }],
+    ['authorize throws: 500 without its text, nothing forwarded', 'GET', analytics('/pp', gen('boom')), { 'x-app-session': 'boom' },
+      { status: 500, code: 'INTERNAL_ERROR', forwarded: 0, absent: 'SECRET-THROW' }],
+  ];
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+    rows.push([`${method}: 405 with Allow, nothing forwarded`, method, analytics('/pp', gen('m')), SESSION_OK, { status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'GET, HEAD', forwarded: 0 }]);
+  }
+  const paths = [
+    '/pp/api/v1/posts', '/pp/api/v1/post-items/x', '/pp/api/v1/post-items/x/analytics/more', '/pp/api/v1/post-items/x/analytics/',
+    '/elsewhere/api/v1/post-items/x/analytics', '/api/v1/post-items/x/analytics', '/pp/api/v2/post-items/x/analytics',
+    '/pp/api/v1/post-items/a%2Fb/analytics', '/pp/api/v1/post-items/a%2fb/analytics', '/pp/api/v1/post-items/a%5Cb/analytics',
+    '/pp/api/v1/post-items/..%2F..%2Fw/analytics', '/pp/api/v1/post-items/%2e%2e/analytics', '/pp/api/v1/post-items/%2E/analytics',
+    '/pp/api/v1/post-items/./analytics', '/pp/api/v1/post-items/../analytics', '/pp/api/v1/post-items/%252e%252e/analytics',
+    '/pp/api/v1/post-items/%252Fx/analytics', '/pp/api/v1/post-items/x%2500/analytics', '/pp/api/v1/post-items/x%00/analytics',
+    '/pp/api/v1/post-items/x%0D%0AX-Injected:%201/analytics', '/pp/api/v1/post-items/%zz/analytics', '/pp/api/v1/post-items/%ff%fe/analytics',
+    `/pp/api/v1/post-items/${'a'.repeat(257)}/analytics`, '/pp//api/v1/post-items/x/analytics', '/pp/api/v1/post-items//analytics',
+  ];
+  for (const p of paths) rows.push([`404 for ${p.length > 60 ? `${p.slice(0, 57)}…` : p}`, 'GET', p, SESSION_OK, notFound]);
+  rows.push(
+    ['an id of 256 characters is an id', 'GET', analytics('/open', `gen-${'b'.repeat(252)}`), {}, { status: 200, forwarded: 1 }],
+    ['an encoded space and non-ASCII id is one segment upstream', 'GET', analytics('/open', 'gen-%C3%A9t%C3%A9%20x'), {}, { status: 200, forwarded: 1, upstreamId: 'gen-été x' }],
+    ['upstream 404 keeps status, code and message', 'GET', analytics('/open', `missing-${tag}`), {}, { status: 404, code: 'NOT_FOUND', message: 'Post item not found', forwarded: 1 }],
+    ['a malformed upstream body is 502 INVALID_RESPONSE', 'GET', analytics('/open', `fault-invalid-json--${tag}`), {}, { status: 502, code: 'INVALID_RESPONSE', forwarded: 1 }],
+    ['a wrong shape is 502 INVALID_RESPONSE naming the field', 'GET', analytics('/open', `fault-wrong-shape--${tag}`), {}, { status: 502, code: 'INVALID_RESPONSE', message: /metrics\.views/, forwarded: 1 }],
+    ['an upstream 500 is passed on', 'GET', analytics('/open', `fault-500--${tag}`), {}, { status: 500, code: 'INTERNAL_ERROR', forwarded: 1 }],
+    ['an upstream HTML 502 is passed on as JSON', 'GET', analytics('/open', `fault-502-html--${tag}`), {}, { status: 502, code: 'BAD_GATEWAY', forwarded: 1 }],
+    ['an upstream 429 passes on Retry-After, retryAfter and the rate limit', 'GET', analytics('/open', `fault-429--${tag}`), {},
+      { status: 429, code: 'RATE_LIMIT_EXCEEDED', retryAfter: '1', rateLimit: true, forwarded: 1 }],
+    ['an upstream redirect is not followed: 502', 'GET', analytics('/open', `fault-redirect--${tag}`), {}, { status: 502, code: 'UPSTREAM_UNAVAILABLE', forwarded: 1 }],
+    ['an upstream that never answers: 504 UPSTREAM_TIMEOUT', 'GET', analytics('/open', `fault-hang--${tag}`), {}, { status: 504, code: 'UPSTREAM_TIMEOUT', forwarded: 1 }],
+    ['an unreachable upstream: 502 UPSTREAM_UNAVAILABLE', 'GET', analytics('/down', gen('down')), {}, { status: 502, code: 'UPSTREAM_UNAVAILABLE', forwarded: 0 }],
+    ['same-origin by default: no CORS headers for another origin', 'GET', analytics('/open', gen('origin')), { origin: 'https://evil.example' }, { status: 200, forwarded: 1, noCors: true }],
+    ['CORS: a preflight from an allowed origin', 'OPTIONS', analytics('/cors', gen('pre')), { origin: 'http://allowed.example', 'access-control-request-method': 'GET' },
+      { status: 204, forwarded: 0, acao: 'http://allowed.example' }],
+    ['CORS: a preflight from another origin is refused', 'OPTIONS', analytics('/cors', gen('pre2')), { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+      { status: 403, forwarded: 0, noCors: true, vary: true }],
+    ['CORS: a GET from an allowed origin', 'GET', analytics('/cors', gen('cors')), { origin: 'http://allowed.example', 'sec-fetch-site': 'cross-site' },
+      { status: 200, forwarded: 1, acao: 'http://allowed.example' }],
+    ['CORS: a cross-site GET from another origin is refused before anything is forwarded', 'GET', analytics('/cors', gen('cors2')),
+      { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { status: 403, code: 'ORIGIN_NOT_ALLOWED', forwarded: 0, noCors: true }],
+  );
+  for (const status of [200, 301, 401, 404, 429, 500]) {
+    rows.push([`a key-echoing upstream (${status}) leaks no key`, 'GET', analytics('/open', `fault-echo-key-${status}--${tag}`), {}, { forwarded: 1, echo: true }]);
+  }
+  return rows;
+}
+
+/**
+ * Sends every row of the table to the proxy at `proxyUrl` and checks the answer and what
+ * `upstream` (the dev server) saw. Returns [{ name, ok, detail }].
+ */
+export async function runTable(proxyUrl, upstream, { key, workspaceId, tag }) {
+  const results = [];
+  const seen = async () => (await (await fetch(`${upstream.url}/__dev/requests`)).json()).requests;
+  for (const [name, method, rawPath, headers, want] of table(tag)) {
+    const problems = [];
+    let res;
+    try {
+      await fetch(`${upstream.url}/__dev/reset`);
+      res = await rawRequest(proxyUrl, method, rawPath, { ...BROWSER_SENT, ...headers });
+      const forwarded = (await seen()).filter((r) => r.path.startsWith('/api/'));
+      const h = res.headers;
+      let body;
+      try { body = res.body ? JSON.parse(res.body) : undefined; } catch { problems.push(`body is not JSON: ${res.body.slice(0, 80)}`); }
+      if (want.status !== undefined && res.status !== want.status) problems.push(`status ${res.status}, expected ${want.status}: ${res.body.slice(0, 200)}`);
+      if (forwarded.length !== want.forwarded) problems.push(`${forwarded.length} requests reached the upstream, expected ${want.forwarded}: ${forwarded.map((r) => r.path).join(', ')}`);
+      for (const r of forwarded) {
+        if (r.method !== 'GET') problems.push(`forwarded as ${r.method}`);
+        if (r.path.includes('?')) problems.push(`query forwarded: ${r.path}`);
+        if (!/^\/api\/v1\/post-items\/[^/]+\/analytics$/.test(r.path)) problems.push(`forwarded to ${r.path}`);
+        const leaked = NEVER_FORWARDED.filter((n) => r.headerNames.includes(n));
+        if (leaked.length) problems.push(`forwarded the browser's ${leaked.join(', ')}`);
+        if (!want.echo && r.workspaceId !== workspaceId) problems.push(`upstream got workspace ${r.workspaceId}`);
+        if (!r.hasApiKey) problems.push('upstream got no key');
+        if (want.upstreamId && r.id !== want.upstreamId) problems.push(`upstream id ${JSON.stringify(r.id)}, expected ${JSON.stringify(want.upstreamId)}`);
+      }
+      const isError = res.status >= 400;
+      if (res.status !== 204 && !want.empty && !(method === 'HEAD')) {
+        if (!/^application\/json/.test(h['content-type'] ?? '')) problems.push(`content-type ${h['content-type']}`);
+      }
+      if (isError && want.status !== undefined) {
+        if (!body || typeof body.error?.message !== 'string' || typeof body.error?.code !== 'string') problems.push(`not the API's error envelope: ${res.body.slice(0, 120)}`);
+        if (h['cache-control'] !== 'no-store') problems.push(`cache-control ${h['cache-control']} on an error`);
+      }
+      if (want.code && body?.error?.code !== want.code) problems.push(`code ${body?.error?.code}, expected ${want.code}`);
+      if (want.message && !(want.message instanceof RegExp ? want.message.test(body?.error?.message) : body?.error?.message === want.message)) {
+        problems.push(`message ${JSON.stringify(body?.error?.message)}`);
+      }
+      if (want.allow && h.allow !== want.allow) problems.push(`Allow: ${h.allow}`);
+      if (want.absent && res.body.includes(want.absent)) problems.push(`the body carries ${want.absent}`);
+      if (want.item) {
+        if (body?.post_item_id !== want.item || typeof body?.metrics?.views !== 'number') problems.push(`body ${res.body.slice(0, 120)}`);
+        if (Object.keys(body ?? {}).sort().join() !== 'metrics,platform,post_item_id,post_type,status') problems.push(`fields ${Object.keys(body ?? {})}`);
+      }
+      if (res.status === 200) {
+        const m = /^private, max-age=(\d+)$/.exec(h['cache-control'] ?? '');
+        if (!m || Number(m[1]) > 86_400) problems.push(`cache-control ${h['cache-control']}`);
+        if (want.forwarded && !/^req_/.test(h['x-request-id'] ?? '')) problems.push(`x-request-id ${h['x-request-id']}`);
+        if (want.forwarded && !/^\d+$/.test(h['x-ratelimit-remaining'] ?? '')) problems.push('no x-ratelimit-remaining');
+      }
+      if (want.cache && h['x-powerpost-cache'] !== want.cache) problems.push(`x-powerpost-cache ${h['x-powerpost-cache']}`);
+      if (want.empty && res.body !== '') problems.push(`HEAD answered a body of ${res.body.length} bytes`);
+      if (want.retryAfter && (h['retry-after'] !== want.retryAfter || body?.retryAfter !== Number(want.retryAfter))) problems.push(`retry-after ${h['retry-after']} / ${body?.retryAfter}`);
+      if (want.rateLimit && !['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'].every((n) => /^\d+$/.test(h[n] ?? ''))) problems.push('rate limit headers missing');
+      const cors = Object.keys(h).filter((n) => n.startsWith('access-control-'));
+      if (want.noCors && cors.length) problems.push(`CORS headers ${cors.join(', ')}`);
+      if (want.acao && (h['access-control-allow-origin'] !== want.acao || !/Origin/.test(h.vary ?? ''))) problems.push(`ACAO ${h['access-control-allow-origin']}, Vary ${h.vary}`);
+      if (want.vary && !/Origin/.test(h.vary ?? '')) problems.push(`Vary ${h.vary}`);
+      if (h['set-cookie']) problems.push('set-cookie in the answer');
+      if (want.echo) {
+        const everything = [res.statusText, ...res.rawHeaders, res.body].join('\n');
+        for (const needle of [key, key.slice(0, 12), encodeURIComponent(key)]) {
+          if (everything.includes(needle)) problems.push(`the key (${needle.length} chars) is in the answer: ${everything.slice(0, 300)}`);
+        }
+        if (res.status < 400 && res.status !== 200) problems.push(`status ${res.status} passed on`);
+      }
+    } catch (e) {
+      problems.push(`threw ${e && e.stack}`);
+    }
+    results.push({ name, ok: problems.length === 0, detail: problems.join('; ') || undefined });
+  }
+  return results;
+}
+
+/** A free loopback port. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+/** Starts `cmd args` (a proxy host); resolves { url, child, output() } once it prints {"port": N}. */
+export function startHost(cmd, args, { env, cwd, what }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${what}: no port after 60 s\n${out}\n${err}`)); }, 60_000);
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{"port"'));
+      if (line) {
+        clearTimeout(timer);
+        const { port } = JSON.parse(line);
+        resolve({ url: `http://127.0.0.1:${port}`, child, output: () => out + err, stop: () => stop(child) });
+      }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited ${code}\n${out}\n${err}`)); });
+  });
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  });
+}
+
+/** Starts Debian's redis-server on a free loopback port, without persistence. */
+export async function startRedis(dir) {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (up) return { url: `redis://127.0.0.1:${port}`, pid: child.pid, child, log: () => log };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`redis-server did not start:\n${log}`);
+}
+
+/** The README's Redis store block (```js redis-store), as written. */
+export function readmeRedisStore(root) {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const m = /```js redis-store\n([\s\S]*?)```/.exec(readme);
+  assert.ok(m, 'the README has a ```js redis-store block');
+  const code = m[1];
+  assert.ok(code.trim().split('\n').length <= 15, `the README's Redis store is at most 15 lines (${code.trim().split('\n').length})`);
+  return code;
+}
+
+
+/**
+ * Registers the proxy tests: Node ones with `test`, page ones with `browserTest`. `ctx`: project,
+ * here, root, bin, NODES, work, startDevServer (getters where set in before()), pages (the page
+ * server), runScript, assertAllPassed, runtimeVersion.
+ */
+export function registerProxyTests(test, browserTest, ctx) {
+  let upstream;
+  const hosts = [];
+  const setUp = async () => {
+    upstream ??= await ctx.startDevServer({ port: 0 });
+    for (const f of ['proxy-host.mjs', 'proxy-mounts.mjs']) fs.copyFileSync(path.join(ctx.here, f), path.join(ctx.project, f));
+    return upstream;
+  };
+  const hostEnv = (spec, extra = {}) => ({
+    ...process.env, PROXY_SPEC: JSON.stringify(spec), POWERPOST_API_KEY: upstream.apiKey, POWERPOST_WORKSPACE_ID: upstream.workspaceId,
+    POWERPOST_BASE_URL: upstream.url, ...extra,
+  });
+  const host = async (cmd, args, spec, what, extra) => {
+    const h = await startHost(cmd, args, { env: hostEnv(spec, extra), cwd: ctx.project, what });
+    hosts.push(h);
+    return h;
+  };
+  /** The table against a running host; its output (logs) must not carry the key either. */
+  const checkHost = async (label, h) => {
+    const results = await runTable(h.url, upstream, { key: upstream.apiKey, workspaceId: upstream.workspaceId, tag: label.replace(/\W/g, '') });
+    await h.stop();
+    const output = h.output();
+    results.push({ name: 'the host\'s log has no key', ok: !output.includes(upstream.apiKey), detail: output.slice(0, 400) });
+    ctx.assertAllPassed(`proxy in ${label}`, results, 55);
+  };
+
+  for (const version of [20, 22, 24]) {
+    test(`proxy in Node ${version} (http + toNodeListener): every refusal and upstream outcome, at the response and at the dev server's log`, async () => {
+      await setUp();
+      const h = await host(ctx.NODES[version], ['proxy-host.mjs'], { mounts: MOUNTS }, `Node ${version} host`);
+      const node = JSON.parse(h.output().split('\n').find((l) => l.startsWith('{"port"'))).node;
+      assert.match(node, new RegExp(`^v${version}\\.`), `the Node ${version} host ran Node ${node}`);
+      await checkHost(`Node ${version}`, h);
+    });
+  }
+
+  test('proxy in Bun (Bun.serve({ fetch: handler })): the same table', async () => {
+    await setUp();
+    await checkHost(`Bun ${ctx.runtimeVersion(ctx.bin('bun'), ['--version'])}`, await host(ctx.bin('bun'), ['proxy-host.mjs'], { mounts: MOUNTS }, 'Bun host'));
+  });
+
+  test('proxy in Deno (Deno.serve(handler)): the same table', async () => {
+    await setUp();
+    const args = ['run', '--quiet', '--node-modules-dir=manual', '--allow-net=127.0.0.1', '--allow-read', '--allow-env'];
+    const h = await host(ctx.bin('deno'), [...args, 'proxy-host.mjs'], { mounts: MOUNTS }, 'Deno host',
+      { DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(ctx.work, 'deno-cache') });
+    await checkHost('Deno', h);
+  });
+
+  test('proxy in Cloudflare Workers (workerd, export default { fetch: handler }, the key from env bindings): the same table', async () => {
+    await setUp();
+    const dir = path.join(ctx.project, 'proxy-worker');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'src.mjs'), `
+      import { createProxyHandler } from 'powerpost-analytics/proxy';
+      import { mountProxies } from '../proxy-mounts.mjs';
+      // No key at start-up: a Worker gets its variables with each request (env).
+      export default { fetch: mountProxies(createProxyHandler, ${JSON.stringify({ mounts: MOUNTS })}) };`);
+    const esbuild = await import('esbuild');
+    await esbuild.build({ entryPoints: [path.join(dir, 'src.mjs')], bundle: true, format: 'esm', platform: 'neutral', outfile: path.join(dir, 'worker.mjs'),
+      conditions: ['workerd', 'worker', 'browser'], external: ['*.wasm'], logLevel: 'error' });
+    fs.copyFileSync(path.join(ctx.project, 'node_modules', 'powerpost-analytics', 'dist', 'powerpost_analytics_proxy_bg.wasm'), path.join(dir, 'powerpost_analytics_proxy_bg.wasm'));
+    const port = await freePort();
+    const text = (name, value) => `(name = "${name}", text = ${JSON.stringify(value)})`;
+    fs.writeFileSync(path.join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "loopback", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker", esModule = embed "worker.mjs"),
+    (name = "./powerpost_analytics_proxy_bg.wasm", wasm = embed "powerpost_analytics_proxy_bg.wasm"),
+  ],
+  bindings = [ ${[text('POWERPOST_API_KEY', upstream.apiKey), text('POWERPOST_WORKSPACE_ID', upstream.workspaceId), text('POWERPOST_BASE_URL', upstream.url)].join(', ')} ],
+  compatibilityDate = "2026-11-01",
+  globalOutbound = "loopback",
+);
+`);
+    const child = spawn(ctx.bin('workerd'), ['serve', 'config.capnp'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    const h = { url: `http://127.0.0.1:${port}`, output: () => log, stop: () => stop(child) };
+    hosts.push(h);
+    for (let i = 0; i < 100; i++) {
+      if (await new Promise((resolve) => { const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); }); s.on('error', () => resolve(false)); })) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await checkHost(`workerd ${ctx.runtimeVersion(ctx.bin('workerd'), ['--version'])}`, h);
+  });
+
+  test('proxy options: no authorize without allowAnonymous, misspelt options, no key, not a Request (ESM and CommonJS)', async () => {
+    await setUp();
+    const check = `
+      const results = [];
+      const expect = (name, fn, pattern, kind = 'InvalidArgumentError') => {
+        try { fn(); results.push({ name, ok: false, detail: 'did not throw' }); }
+        catch (e) { results.push({ name, ok: e.name === kind && pattern.test(e.message) && pp.isPowerPostError(e), detail: e.name + ': ' + e.message }); }
+      };
+      expect('no authorize', () => pp.createProxyHandler({}), /open relay/);
+      expect('allowAnonymous not a boolean', () => pp.createProxyHandler({ allowAnonymous: 'yes' }), /allowAnonymous. must be a boolean/);
+      expect('misspelt allowAnonymus', () => pp.createProxyHandler({ allowAnonymus: true }), /did you mean .allowAnonymous./);
+      expect('misspelt basepath', () => pp.createProxyHandler({ basepath: '/x', allowAnonymous: true }), /did you mean .basePath./);
+      expect('timeout', () => pp.createProxyHandler({ timeout: 5, allowAnonymous: true }), /did you mean .timeoutMs./);
+      expect('a browser-only option', () => pp.createProxyHandler({ dangerouslyAllowBrowser: true, allowAnonymous: true }), /not accepted here/);
+      expect('authorize not a function', () => pp.createProxyHandler({ authorize: true }), /authorize. must be a function/);
+      expect('a bad basePath', () => pp.createProxyHandler({ basePath: 'api', allowAnonymous: true }), /basePath/);
+      expect('a wildcard origin', () => pp.createProxyHandler({ allowedOrigins: ['*'], allowAnonymous: true }), /allowedOrigins/);
+      delete process.env.POWERPOST_API_KEY;
+      expect('no key', () => pp.createProxyHandler({ allowAnonymous: true, baseUrl: 'http://127.0.0.1:9' }), /No API key for the proxy/);
+      const handler = pp.createProxyHandler({ allowAnonymous: true, apiKey: 'k', baseUrl: 'http://127.0.0.1:9' });
+      try { await handler({ url: '/x' }); results.push({ name: 'not a Request', ok: false }); }
+      catch (e) { results.push({ name: 'not a Request', ok: /toNodeListener/.test(e.message), detail: e.message }); }
+      const res = await handler(new Request('http://h/nothing'));
+      results.push({ name: 'a direct call answers', ok: res.status === 404 && (await res.json()).error.code === 'NOT_FOUND' });
+      console.log(JSON.stringify(results));`;
+    const esm = path.join(ctx.project, 'proxy-options.mjs');
+    fs.writeFileSync(esm, `import * as pp from 'powerpost-analytics/proxy';
+${check}`);
+    const cjs = path.join(ctx.project, 'proxy-options.cjs');
+    fs.writeFileSync(cjs, `const pp = require('powerpost-analytics/proxy');
+(async () => {${check}})();`);
+    for (const file of [esm, cjs]) {
+      const out = await ctx.runScript(ctx.NODES[20], file, { env: { POWERPOST_API_KEY: '', POWERPOST_WORKSPACE_ID: '' } });
+      ctx.assertAllPassed(`proxy options (${path.extname(file)})`, JSON.parse(out.trim().split('\n').pop()), 12);
+    }
+  });
+
+  test('proxy: 20 concurrent requests for one id make one upstream request', async () => {
+    await setUp();
+    const h = await host(ctx.NODES[20], ['proxy-host.mjs'], { mounts: { '/open': { allowAnonymous: true } } }, 'Node host');
+    try {
+      await fetch(`${upstream.url}/__dev/reset`);
+      const id = 'fault-slow-300--together';
+      const answers = await Promise.all(Array.from({ length: 20 }, () => rawRequest(h.url, 'GET', analytics('/open', id))));
+      assert.deepEqual(answers.map((a) => a.status), Array(20).fill(200));
+      const count = (await (await fetch(`${upstream.url}/__dev/requests?id=${id}`)).json()).count;
+      assert.equal(count, 1, 'one upstream request for 20 concurrent lookups');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  /** Starts redis and `n` Node hosts sharing it through the README's store; a fresh upstream. */
+  const redisSetUp = async (n, dir) => {
+    await setUp();
+    fs.writeFileSync(path.join(ctx.project, 'redis-store.mjs'), readmeRedisStore(ctx.root));
+    if (!fs.existsSync(path.join(ctx.project, 'node_modules', 'redis'))) {
+      // The client the README uses, at the root's locked version (from npm's cache).
+      const version = JSON.parse(fs.readFileSync(path.join(ctx.root, 'node_modules', 'redis', 'package.json'), 'utf8')).version;
+      ctx.sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `redis@${version}`], { cwd: ctx.project });
+    }
+    const redis = await startRedis(dir);
+    const api = await ctx.startDevServer({ port: 0 });
+    const spec = { redis: true, mounts: { '/pp': { allowAnonymous: true, cache: true, maxRetries: 0 } } };
+    const env = { ...process.env, PROXY_SPEC: JSON.stringify(spec), REDIS_URL: redis.url, POWERPOST_API_KEY: api.apiKey,
+      POWERPOST_WORKSPACE_ID: api.workspaceId, POWERPOST_BASE_URL: api.url };
+    const started = [];
+    for (let i = 0; i < n; i++) started.push(await startHost(ctx.NODES[20], ['proxy-host.mjs'], { env, cwd: ctx.project, what: `proxy ${i + 1}` }));
+    const { PowerPost } = await import(path.join(ctx.project, 'node_modules', 'powerpost-analytics', 'dist', 'index.js'));
+    return { redis, api, hosts: started, PowerPost };
+  };
+  const tearDown = async ({ redis, api, hosts: started }) => {
+    for (const h of started) await h.stop();
+    redis.child.kill('SIGKILL');
+    await api.close();
+  };
+  /** `count` lookups of `ids` through the browser client at `baseUrl`, `inFlight` at a time. */
+  const lookups = async (PowerPost, baseUrl, ids, count, inFlight, onEach = () => {}) => {
+    const client = new PowerPost({ baseUrl, maxRetries: 0 });
+    const outcomes = [];
+    let next = 0;
+    await Promise.all(Array.from({ length: inFlight }, async () => {
+      while (next < count) {
+        const id = ids[next++ % ids.length];
+        try {
+          const a = await client.getPostItemAnalytics(id);
+          outcomes.push(a.post_item_id === id ? 'ok' : `wrong item ${a.post_item_id}`);
+        } catch (e) {
+          outcomes.push(`${e.name}: ${e.message}`);
+        }
+        await onEach(outcomes.length);
+      }
+    }));
+    return outcomes;
+  };
+
+  test('proxy + Redis: two proxy processes sharing the README store serve 2 × 200 lookups of 20 ids with exactly 20 upstream requests', async () => {
+    const dir = fs.mkdtempSync(path.join(ctx.work, 'redis-'));
+    const run = await redisSetUp(2, dir);
+    try {
+      const ids = Array.from({ length: 20 }, (_, i) => `gen-shared-${i}`);
+      const [a, b] = await Promise.all(run.hosts.map((h) => lookups(run.PowerPost, `${h.url}/pp`, ids, 200, 8)));
+      assert.deepEqual([...a, ...b].filter((o) => o !== 'ok'), [], 'every lookup succeeded');
+      assert.equal(a.length + b.length, 400);
+      const seen = (await (await fetch(`${run.api.url}/__dev/requests`)).json()).requests.filter((r) => r.path.startsWith('/api/'));
+      assert.equal(seen.length, 20, `upstream requests: ${seen.map((r) => r.id).sort().join(', ')}`);
+      assert.equal(new Set(seen.map((r) => r.id)).size, 20, 'one per id');
+      for (const h of run.hosts) assert.doesNotMatch(h.output(), /cache store failed/, 'the store never failed');
+    } finally {
+      await tearDown(run);
+    }
+  });
+
+  test('proxy + Redis: redis-server killed mid-run, every lookup still succeeds and the proxy warns once', async () => {
+    const dir = fs.mkdtempSync(path.join(ctx.work, 'redis-'));
+    const run = await redisSetUp(1, dir);
+    try {
+      const ids = Array.from({ length: 20 }, (_, i) => `gen-killed-${i}`);
+      let killed = false;
+      const outcomes = await lookups(run.PowerPost, `${run.hosts[0].url}/pp`, ids, 200, 4, async (done) => {
+        if (done >= 60 && !killed) {
+          killed = true;
+          process.kill(run.redis.pid, 'SIGKILL');
+        }
+      });
+      assert.ok(killed, 'redis-server was killed mid-run');
+      assert.deepEqual(outcomes.filter((o) => o !== 'ok'), [], 'every lookup succeeded');
+      assert.equal(outcomes.length, 200);
+      await new Promise((r) => setTimeout(r, 200));
+      const warns = run.hosts[0].output().split('\n').filter((l) => /cache store failed/.test(l));
+      assert.equal(warns.length, 1, `one warning:\n${run.hosts[0].output().slice(-2000)}`);
+      assert.doesNotMatch(run.hosts[0].output(), new RegExp(run.api.apiKey), 'no key in the log');
+    } finally {
+      await tearDown(run);
+    }
+  });
+
+  browserTest('proxy end to end: the browser client (baseUrl = the proxy) → the proxy → the dev server, no key in the page', async ({ engineName, runPage }) => {
+    await setUp();
+    const pagesOrigin = new URL(ctx.pages.url).origin;
+    const h = await host(ctx.NODES[20], ['proxy-host.mjs'], { mounts: { '/web': { allowAnonymous: true, allowedOrigins: [pagesOrigin], maxRetries: 0 } } }, 'Node host');
+    try {
+      fs.writeFileSync(path.join(ctx.project, `proxy-page-${engineName}.html`), `<!doctype html><meta charset="utf-8"><title>proxy</title>
+<script type="module">
+  import * as pp from './node_modules/powerpost-analytics/dist/index.js';
+  const results = [];
+  const check = (name, ok, detail) => results.push({ name, ok: !!ok, detail });
+  (async () => {
+    const client = new pp.PowerPost({ baseUrl: ${JSON.stringify(`${h.url}/web`)}, maxRetries: 0 });
+    const a = await client.getPostItemAnalytics('550e8400-e29b-41d4-a716-446655440000');
+    check('a posted item', a.metrics && a.metrics.views === 12450 && a.platform === 'instagram', JSON.stringify(a));
+    check('the rate limit is readable cross-origin', client.rateLimit && client.rateLimit.limit === 1000, JSON.stringify(client.rateLimit));
+    for (const [id, cls, code, status] of [['nope', 'NotFoundError', 'NOT_FOUND', 404], ['fault-429--web${engineName}', 'RateLimitError', 'RATE_LIMIT_EXCEEDED', 429],
+      ['fault-invalid-json--web${engineName}', 'ServerError', 'INVALID_RESPONSE', 502]]) {
+      try { await client.getPostItemAnalytics(id); check(id, false, 'resolved'); }
+      catch (e) { check(id, e.name === cls && e.code === code && e.status === status && /^req_/.test(e.requestId ?? 'req_') && (status !== 429 || e.retryAfterMs >= 1000), e.name + ' ' + e.code + ' ' + e.status + ' ' + e.message); }
+    }
+    const batch = await client.getPostItemAnalyticsBatch(['gen-a', 'gen-b', 'nope']);
+    check('a batch', batch.map((r) => r.ok).join() === 'true,true,false', JSON.stringify(batch.map((r) => r.ok)));
+    check('no key anywhere in the page', !document.documentElement.outerHTML.includes(${JSON.stringify(upstream.apiKey)}));
+  })().then(() => { window.__results = results; }, (e) => { window.__results = [...results, { name: 'threw', ok: false, detail: String(e && e.stack || e) }]; });
+</script>`);
+      await fetch(`${upstream.url}/__dev/reset`);
+      const results = await runPage(`/proxy-page-${engineName}.html`);
+      ctx.assertAllPassed(`proxy from a page (${engineName})`, results, 7);
+      const seen = (await (await fetch(`${upstream.url}/__dev/requests`)).json()).requests.filter((r) => r.path.startsWith('/api/'));
+      assert.ok(seen.length >= 6, `the proxy forwarded the page's lookups (${seen.length})`);
+      for (const r of seen) {
+        assert.equal(r.origin, null, 'no request reached the API from the page itself');
+        assert.deepEqual(NEVER_FORWARDED.filter((n) => r.headerNames.includes(n)), [], `forwarded headers: ${r.headerNames}`);
+        assert.equal(r.hasApiKey, true);
+      }
+    } finally {
+      await h.stop();
+    }
+  });
+
+  return {
+    async close() {
+      for (const h of hosts) await h.stop();
+      await upstream?.close();
+    },
+  };
+}
