@@ -515,12 +515,13 @@ ${check}`);
     }
     const batch = await client.getPostItemAnalyticsBatch(['gen-a', 'gen-b', 'nope']);
     check('a batch', batch.map((r) => r.ok).join() === 'true,true,false', JSON.stringify(batch.map((r) => r.ok)));
-    check('no key anywhere in the page', !document.documentElement.outerHTML.includes(${JSON.stringify(upstream.apiKey)}));
   })().then(() => { window.__results = results; }, (e) => { window.__results = [...results, { name: 'threw', ok: false, detail: String(e && e.stack || e) }]; });
 </script>`);
+      const html = fs.readFileSync(path.join(ctx.project, `proxy-page-${engineName}.html`), 'utf8');
+      assert.ok(!html.includes(upstream.apiKey) && !html.includes('apiKey'), 'the page holds no key');
       await fetch(`${upstream.url}/__dev/reset`);
       const results = await runPage(`/proxy-page-${engineName}.html`);
-      ctx.assertAllPassed(`proxy from a page (${engineName})`, results, 7);
+      ctx.assertAllPassed(`proxy from a page (${engineName})`, results, 6);
       const seen = (await (await fetch(`${upstream.url}/__dev/requests`)).json()).requests.filter((r) => r.path.startsWith('/api/'));
       assert.ok(seen.length >= 6, `the proxy forwarded the page's lookups (${seen.length})`);
       for (const r of seen) {
