@@ -149,19 +149,31 @@ function save() {
 async function prefill() {
   let saved = {};
   try { saved = JSON.parse(localStorage.getItem(STORE) || '{}'); } catch { saved = {}; }
+  // Served by `make demo`: through the proxy (demo.json names it and the sample ids; no key here).
   // Served by powerpost-dev-server: take its key, workspace and sample ids (nothing to hunt for).
-  let dev;
-  try {
-    const res = await fetch('/__dev/info');
-    if (res.ok) dev = await res.json();
-  } catch { /* a plain static host */ }
-  const sample = dev ? dev.items.filter((i) => !i.startsWith('a1b2')).slice(0, 1).join('') : '';
+  const json = async (url) => {
+    try {
+      const res = await fetch(url);
+      return res.ok ? await res.json() : undefined;
+    } catch { return undefined; /* a plain static host */ }
+  };
+  const proxied = await json('demo.json');
+  const dev = proxied ? undefined : await json('/__dev/info');
+  const items = (proxied || dev || { items: [] }).items;
+  const sample = items.filter((i) => !i.startsWith('a1b2')).slice(0, 1).join('');
   form.elements.ids.value = saved.ids || sample;
-  form.elements.workspaceId.value = saved.workspaceId || (dev ? dev.workspaceId : '');
-  form.elements.baseUrl.value = saved.baseUrl || location.origin;
-  if (dev) form.elements.apiKey.value = dev.apiKey;
-  if (dev) {
-    $('samples').innerHTML = dev.items.map((i) => `<li><code tabindex="0" data-sample="${esc(i)}">${esc(i)}</code></li>`).join('')
+  if (proxied) {
+    form.elements.baseUrl.value = new URL(proxied.baseUrl, location.href).href;
+    form.elements.apiKey.disabled = true;
+    form.elements.workspaceId.disabled = true;
+    $('key-help').textContent = `Not needed: this page goes through the proxy at ${proxied.baseUrl}, which holds the key on the server.`;
+  } else {
+    form.elements.workspaceId.value = saved.workspaceId || (dev ? dev.workspaceId : '');
+    form.elements.baseUrl.value = saved.baseUrl || location.origin;
+    if (dev) form.elements.apiKey.value = dev.apiKey;
+  }
+  if (items.length) {
+    $('samples').innerHTML = items.map((i) => `<li><code tabindex="0" data-sample="${esc(i)}">${esc(i)}</code></li>`).join('')
       + '<li><code tabindex="0" data-sample="does-not-exist">does-not-exist</code> (404)</li>'
       + '<li><code tabindex="0" data-sample="fault-502-html">fault-502-html</code> (proxy error)</li>'
       + '<li><code tabindex="0" data-sample="fault-429-long">fault-429-long</code> (rate limit)</li>';

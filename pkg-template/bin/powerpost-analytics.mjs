@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { PowerPost, isPowerPostError } from '../dist/index.js';
 
 const USAGE = `Usage: powerpost-analytics <post_item_id>... [options]
+       powerpost-analytics proxy [--port N] [--base-path PATH] [--allow-origin ORIGIN] [--allow-anonymous]
 
 Options:
   --json              print one JSON document (stable, for jq) instead of a table
@@ -16,7 +17,8 @@ Options:
   --help, --version
 
 The API key is read from POWERPOST_API_KEY only (never a flag).
-Exit codes: 0 all items ok, 1 some items failed, 2 usage or configuration error.`;
+Exit codes: 0 all items ok, 1 some items failed, 2 usage or configuration error.
+'powerpost-analytics proxy --help' describes the proxy server.`;
 
 function version() {
   const url = new URL('../package.json', import.meta.url);
@@ -88,6 +90,13 @@ function table(rows) {
 }
 
 async function main() {
+  if (process.argv[2] === 'proxy') {
+    const { runProxy } = await import('./proxy-command.mjs');
+    return runProxy(process.argv.slice(3), (message) => {
+      process.stderr.write(`powerpost-analytics proxy: ${message}\nRun 'powerpost-analytics proxy --help' for usage.\n`);
+      process.exit(2);
+    });
+  }
   const o = parseArgs(process.argv.slice(2));
   let client;
   try {

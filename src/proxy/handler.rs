@@ -162,13 +162,13 @@ impl Proxy {
 
 /// A client for the proxy: the key is required (a proxy without one can only fail).
 fn resolve(options: ClientOptions, env: &Env) -> Result<Client, Error> {
-    let config = Config::resolve(options, env, Runtime::Server)?;
-    if !config.has_api_key() {
+    if options.api_key.is_none() && env.api_key.as_deref().is_none_or(str::is_empty) {
         return Err(Error::invalid_argument(
-            "No API key for the proxy: pass apiKey or set the POWERPOST_API_KEY environment variable on the server.",
+            "No API key for the proxy: set the POWERPOST_API_KEY environment variable on the server (in a Cloudflare \
+             Worker, a secret of that name) or pass apiKey.",
         ));
     }
-    Ok(Client::build(config, true))
+    Ok(Client::build(Config::resolve(options, env, Runtime::Server)?, true))
 }
 
 /// The `Response` for `answer`; every header value and the body are redacted of the key once

@@ -931,7 +931,7 @@ const loading = registerLoadingTests(test, browserTest, {
 // The proxy (powerpost-analytics/proxy) in every server runtime, with Redis, and from pages.
 const proxy = registerProxyTests(test, browserTest, {
   get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; }, get pages() { return pages; },
-  here, root, bin, sh, NODES, runScript, assertAllPassed, runtimeVersion,
+  here, root, bin, sh, run, NODES, runScript, assertAllPassed, runtimeVersion, engine,
 });
 
 // Last: the browser tests of every engine, one engine after another (see browserTest).

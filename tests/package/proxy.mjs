@@ -534,6 +534,93 @@ ${check}`);
     }
   });
 
+  test('CLI: powerpost-analytics proxy serves the browser client, refuses an open start without --allow-anonymous and any --api-key flag', async () => {
+    await setUp();
+    const cli = path.join(ctx.project, 'node_modules', 'powerpost-analytics', 'bin', 'powerpost-analytics.mjs');
+    const env = { ...process.env, POWERPOST_API_KEY: upstream.apiKey, POWERPOST_WORKSPACE_ID: upstream.workspaceId, POWERPOST_BASE_URL: upstream.url };
+    const refused = await ctx.run(ctx.NODES[20], [cli, 'proxy', '--port', '0'], { env });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /open proxy.*--allow-anonymous/s);
+    const flag = await ctx.run(ctx.NODES[20], [cli, 'proxy', '--allow-anonymous', '--api-key', upstream.apiKey], { env });
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /POWERPOST_API_KEY only/);
+    const noKey = await ctx.run(ctx.NODES[20], [cli, 'proxy', '--allow-anonymous', '--port', '0'], { env: { ...env, POWERPOST_API_KEY: '' } });
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.stderr, /No API key for the proxy/);
+    const help = await ctx.run(ctx.NODES[20], [cli, 'proxy', '--help'], { env });
+    assert.match(help.stdout, /Usage: powerpost-analytics proxy/);
+
+    const child = spawn(ctx.NODES[20], [cli, 'proxy', '--port', '0', '--base-path', '/api/powerpost', '--allow-origin', 'https://site.example', '--allow-anonymous'],
+      { env, cwd: ctx.project, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      const url = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL in 30 s:\n${out}`)), 30_000);
+        child.stdout.on('data', () => {
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) { clearTimeout(timer); resolve(m[1]); }
+        });
+        child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`exited ${c}:\n${out}`)); });
+      });
+      assert.match(url, /\/api\/powerpost$/);
+      const { PowerPost } = await import(path.join(ctx.project, 'node_modules', 'powerpost-analytics', 'dist', 'index.js'));
+      const item = await new PowerPost({ baseUrl: url }).getPostItemAnalytics('550e8400-e29b-41d4-a716-446655440000');
+      assert.equal(item.metrics.views, 12450);
+      const pre = await rawRequest(url, 'OPTIONS', '/api/powerpost/api/v1/post-items/x/analytics', { origin: 'https://site.example', 'access-control-request-method': 'GET' });
+      assert.equal(pre.status, 204);
+      assert.equal(pre.headers['access-control-allow-origin'], 'https://site.example');
+      const other = await rawRequest(url, 'GET', '/api/v1/posts');
+      assert.equal(other.status, 404);
+      const code = await new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); });
+      assert.equal(code, 0, 'stops cleanly on SIGTERM');
+      assert.ok(!out.includes(upstream.apiKey), 'the key is never printed');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  browserTest('make demo: the demo page through the proxy holds no key, and every request it makes goes to its own origin', async ({ engineName }) => {
+    const child = spawn(process.execPath, [path.join(ctx.root, 'scripts', 'demo.mjs')], { cwd: ctx.root, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const page = await (await ctx.engine(engineName)).newPage({ width: 1100, height: 900 });
+    try {
+      const url = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no page URL in 30 s:\n${out}`)), 30_000);
+        child.stdout.on('data', () => {
+          const m = /Demo page: (http:\/\/\S+)/.exec(out);
+          if (m) { clearTimeout(timer); resolve(m[1]); }
+        });
+        child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`demo exited ${c}:\n${out}`)); });
+      });
+      const upstreamUrl = /upstream: the dev server at (http:\/\/\S+)/.exec(out)[1];
+      const { apiKey } = await (await fetch(`${upstreamUrl}/__dev/info`)).json();
+      await page.goto(url);
+      await page.waitFor(() => document.getElementById('ids').value !== '' && document.getElementById('baseUrl').value !== '', null, { what: 'the prefilled form' });
+      assert.match(await page.evaluate(() => document.getElementById('baseUrl').value), /\/api\/powerpost$/);
+      assert.equal(await page.evaluate(() => document.getElementById('apiKey').value), '');
+      await page.click('#submit');
+      await page.waitForSelector('[data-metric="views"]', { timeoutMs: 60_000 });
+      assert.match(await page.text('[data-metric="views"]'), /12,?450/);
+      const seen = await page.evaluate(() => ({
+        html: document.documentElement.outerHTML,
+        stored: JSON.stringify(localStorage),
+        origins: [...new Set(performance.getEntriesByType('resource').map((e) => new URL(e.name).origin))],
+        names: performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname),
+      }));
+      assert.ok(!seen.html.includes(apiKey) && !seen.stored.includes(apiKey), 'no key in the page or its storage');
+      assert.deepEqual(seen.origins, [new URL(url).origin], 'every request went to the page\'s own server');
+      assert.ok(seen.names.some((n) => n.startsWith('/api/powerpost/api/v1/post-items/')), `the lookup went to the proxy: ${seen.names}`);
+      assert.deepEqual((await page.problems()).pageErrors, []);
+    } finally {
+      await page.close();
+      child.kill('SIGTERM');
+    }
+  });
+
   return {
     async close() {
       for (const h of hosts) await h.stop();

@@ -1,0 +1,71 @@
+// `powerpost-analytics proxy`: the proxy (powerpost-analytics/proxy) as a standalone Node server,
+// for static sites that have no backend of their own. The key comes from POWERPOST_API_KEY only.
+import http from 'node:http';
+import { createProxyHandler, toNodeListener, isPowerPostError } from '../dist/proxy.js';
+
+export const PROXY_USAGE = `Usage: powerpost-analytics proxy [options]
+
+Runs the proxy: a page's client (baseUrl = http://HOST:PORT/BASE-PATH) looks up analytics through
+it, and the key stays on this machine. It forwards only GET/HEAD BASE-PATH/api/v1/post-items/{id}/analytics.
+
+Options:
+  --port N              port to listen on (default 8787; 0 = any free port)
+  --host HOST           address to listen on (default 127.0.0.1)
+  --base-path PATH      where the proxy is mounted (default: the root)
+  --allow-origin ORIGIN a site whose pages may call it (repeatable), e.g. https://site.example
+  --allow-anonymous     required: anyone who can reach it may use it (there is no login here)
+  --verbose             log every request to stderr (never the key)
+  --help
+
+The API key is read from POWERPOST_API_KEY only (never a flag: flags show in ps); the workspace
+from POWERPOST_WORKSPACE_ID, the API's address from POWERPOST_BASE_URL.`;
+
+/** Parses the flags and starts the server; `fail(message)` is a usage error (exit 2). */
+export async function runProxy(argv, fail) {
+  const o = { port: 8787, host: '127.0.0.1', allowedOrigins: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) fail(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--help' || a === '-h') { process.stdout.write(PROXY_USAGE + '\n'); process.exit(0); }
+    else if (a === '--port') {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) > 65535) fail(`--port needs a port number, got ${JSON.stringify(v)}`);
+      o.port = Number(v);
+    } else if (a === '--host') o.host = value();
+    else if (a === '--base-path') o.basePath = value();
+    else if (a === '--allow-origin') o.allowedOrigins.push(value());
+    else if (a === '--allow-anonymous') o.allowAnonymous = true;
+    else if (a === '--verbose') o.verbose = true;
+    else if (a === '--api-key' || a.startsWith('--api-key=')) fail('the API key is read from POWERPOST_API_KEY only, never from a flag (flags show in ps and shell history)');
+    else fail(`unknown option ${a}`);
+  }
+  if (!o.allowAnonymous) {
+    fail('refusing to start an open proxy: this command has no login, so anyone who can reach it could read your analytics '
+      + 'and spend your API key\'s rate limit. Pass --allow-anonymous if that is what you want (keep --host 127.0.0.1, '
+      + 'or list the sites that may use it with --allow-origin).');
+  }
+  let handler;
+  try {
+    const stderr = (line) => process.stderr.write(`${line}\n`);
+    handler = createProxyHandler({
+      basePath: o.basePath, allowAnonymous: o.allowAnonymous, allowedOrigins: o.allowedOrigins,
+      ...(o.verbose ? { logLevel: 'debug', logger: { error: stderr, warn: stderr, info: stderr, debug: stderr } } : {}),
+    });
+  } catch (e) {
+    fail(isPowerPostError(e) ? e.message : String(e && e.message));
+  }
+  const server = http.createServer(toNodeListener(handler));
+  await new Promise((resolve, reject) => {
+    server.once('error', (e) => reject(e));
+    server.listen(o.port, o.host, resolve);
+  }).catch((e) => fail(`cannot listen on ${o.host}:${o.port}: ${e.message}`));
+  const { port } = server.address();
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  process.stdout.write(`powerpost-analytics proxy: listening on http://${host}:${port}${(o.basePath ?? '').replace(/\/$/, '')} (Ctrl-C stops)\n`);
+  const stop = () => server.close(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
