@@ -533,14 +533,22 @@ mod tests {
     }
 
     #[test]
-    fn debug_shows_the_fields_and_never_the_key() {
-        // Errors are built from redacted text only; Debug adds nothing that was not redacted.
+    fn debug_and_display_show_the_fields_and_never_the_key() {
+        // Built the way the response path builds it: from a 401 whose server echoed the key in
+        // its message, its code, its request id and its body.
+        use crate::response::{interpret, Body, ResponseMeta};
         let key = "pp_live_sk_CANARY";
-        let mut e = Error::new(ErrorKind::Authentication, redact(&format!("bad key {key}"), Some(key)));
-        e.inner.code = Some(redact(key, Some(key)));
-        e.inner.status = Some(401);
+        let body = format!(r#"{{"error":{{"message":"bad key {key}","code":"KEY_{key}"}},"echo":"{key}"}}"#);
+        let meta = ResponseMeta { status: 401, request_id: Some(format!("req_{key}")), ..ResponseMeta::default() };
+        let (e, _) = interpret(&meta, &Body::Complete(body.into_bytes()), "p1", Some(key), 0.0).unwrap_err();
+        // The key was there to leak: each field carries the server's words, redacted.
+        assert_eq!((e.code(), e.request_id()), (Some("KEY_[redacted]"), Some("req_[redacted]")));
+        assert!(e.body().is_some_and(|b| b.contains(r#""echo":"[redacted]""#)), "{:?}", e.body());
         let d = format!("{e:?}");
-        assert!(d.contains("Authentication") && d.contains("401") && d.contains("[redacted]"), "{d}");
+        assert!(d.contains("Authentication") && d.contains("401") && d.contains("bad key [redacted]"), "{d}");
+        assert!(d.contains("KEY_[redacted]") && d.contains("req_[redacted]"), "{d}");
         assert!(!d.contains(key), "{d}");
+        let shown = e.to_string();
+        assert!(shown.contains("bad key [redacted]") && !shown.contains(key), "{shown}");
     }
 }

@@ -2,7 +2,10 @@
 //! validator, the error-envelope and header parsers. Properties: nothing panics; a body is
 //! refused as "not JSON" exactly when the JSON parser refuses it; the validator accepts
 //! exactly the documents an independent oracle of the rules accepts, and returns the same
-//! values; the API key never reaches an error. `PROPTEST_CASES` sets the number of cases
+//! values; timestamps, built field by field around the calendar's edges, are read as the
+//! RFC's grammar says; the API key never reaches any surface of an error (body and request id
+//! included). The oracle (`tests/common/oracle.rs`) is shared with the wasm test that compares
+//! the reader the package ships (`JSON.parse` + serde-wasm-bindgen) against serde_json. `PROPTEST_CASES` sets the number of cases
 //! (`make test` runs a bounded number, `make fuzz` many more); failures are saved under
 //! `proptest-regressions/` and replayed as regression tests.
 
@@ -12,6 +15,10 @@ use serde_json::{json, Value as J};
 use crate::response::{interpret, Body, ResponseMeta};
 use crate::types::RateLimit;
 use crate::{parse_post_item_analytics, retry, ErrorKind};
+
+#[path = "../tests/common/oracle.rs"]
+mod oracle;
+use oracle::{oracle, oracle_rfc3339};
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
@@ -57,85 +64,47 @@ fn reference_accepts(s: &str) -> bool {
     serde_json::from_str::<J>(s).is_ok()
 }
 
-/// RFC 3339 `date-time` written from the RFC's grammar for the oracle, independently of
-/// `validate::is_rfc3339`: full-date "T" partial-time time-offset, with calendar ranges.
-fn oracle_rfc3339(s: &str) -> bool {
-    let num = |p: &str, len: usize| (p.len() == len && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse::<u32>().ok()).flatten();
-    let Some((date, time)) = s.split_once(['T', 't']) else { return false };
-    let mut d = date.split('-');
-    let (Some(y), Some(m), Some(day), None) = (d.next().and_then(|p| num(p, 4)), d.next().and_then(|p| num(p, 2)), d.next().and_then(|p| num(p, 2)), d.next()) else {
-        return false;
-    };
-    let leap = y % 400 == 0 || (y % 4 == 0 && y % 100 != 0);
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&m) || day < 1 || day > month_days[(m - 1) as usize] {
-        return false;
-    }
-    let (partial, offset_ok) = if let Some(p) = time.strip_suffix(['Z', 'z']) {
-        (p, true)
-    } else if time.len() >= 6 && time.is_char_boundary(time.len() - 6) {
-        let (p, off) = time.split_at(time.len() - 6);
-        let ok = (off.starts_with('+') || off.starts_with('-'))
-            && matches!(off[1..].split_once(':'), Some((h, mi)) if num(h, 2).is_some_and(|h| h <= 23) && num(mi, 2).is_some_and(|mi| mi <= 59));
-        (p, ok)
-    } else {
-        return false;
-    };
-    let (hms, frac) = match partial.split_once('.') {
-        Some((hms, frac)) => (hms, Some(frac)),
-        None => (partial, None),
-    };
-    if frac.is_some_and(|f| f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit())) {
-        return false;
-    }
-    let mut t = hms.split(':');
-    matches!((t.next().and_then(|p| num(p, 2)), t.next().and_then(|p| num(p, 2)), t.next().and_then(|p| num(p, 2)), t.next()),
-        (Some(h), Some(mi), Some(sec), None) if h <= 23 && mi <= 59 && sec <= 60)
-        && offset_ok
-}
-
-/// (post_item_id, post_type, platform, status, metrics) as the oracle sees them.
-type Expected = (String, String, String, String, Option<(u64, u64, u64, String)>);
-
-/// The rules of the core issue, written independently over serde_json values.
-fn oracle(v: &J, expected_id: &str) -> Result<Expected, String> {
-    let o = v.as_object().ok_or("$")?;
-    let non_empty = |k: &str| match o.get(k) {
-        Some(J::String(s)) if !s.is_empty() => Ok(s.clone()),
-        _ => Err(k.to_owned()),
-    };
-    let id = non_empty("post_item_id")?;
-    if id != expected_id {
-        return Err("post_item_id".into());
-    }
-    let post_type = non_empty("post_type")?;
-    let platform = non_empty("platform")?;
-    let status = match o.get("status") {
-        Some(J::String(s)) => s.clone(),
-        _ => return Err("status".into()),
-    };
-    let metrics = match o.get("metrics") {
-        Some(J::Null) => None,
-        Some(J::Object(m)) => {
-            let fetched = match m.get("fetched_at") {
-                Some(J::String(s)) if oracle_rfc3339(s) => s.clone(),
-                _ => return Err("metrics.fetched_at".into()),
-            };
-            let count = |k: &str| -> Result<u64, String> {
-                match m.get(k) {
-                    None | Some(J::Null) => Ok(0),
-                    Some(J::Number(n)) => match n.as_f64() {
-                        Some(f) if f.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&f) => Ok(f as u64),
-                        _ => Err(format!("metrics.{k}")),
-                    },
-                    _ => Err(format!("metrics.{k}")),
-                }
-            };
-            Some((count("views")?, count("likes")?, count("comments")?, fetched))
+/// RFC 3339 timestamps built field by field, each field mostly at the edges of its range and
+/// sometimes just past them: years around the century rules (1900, 2000, 2100 are not all leap
+/// years), Feb 28–30 and the 30th/31st, hours 23/24, minutes 59/60, leap seconds, offsets up to
+/// 99, fractions, lower-case separators, and now and then a field of the wrong width.
+fn stamp() -> impl Strategy<Value = String> {
+    let pick = |v: &'static [&'static str]| prop::sample::select(v).prop_map(str::to_owned);
+    // Every field at the edges of its range (whether the day exists depends on the month and
+    // the year: the calendar's own edges); then, two times in three, one field replaced by a
+    // value just past its range or of the wrong width, so that each boundary is met alone.
+    let fields = (
+        prop_oneof![2 => pick(&["1900", "2000", "2100"]), 1 => pick(&["1600", "2024", "2025", "2026", "0000", "9999"])],
+        prop_oneof![2 => Just("02".to_owned()), 1 => pick(&["01", "04", "12"])],
+        pick(&["28", "29", "30", "31", "01"]),
+        pick(&["T", "t"]),
+        pick(&["00", "09", "23"]),
+        pick(&["00", "59"]),
+        pick(&["00", "59", "60"]),
+        pick(&["", "", ".5", ".123456", ".0000000001"]),
+        prop_oneof![1 => pick(&["Z", "z"]),
+            2 => (pick(&["+", "-"]), pick(&["00", "05", "23"]), pick(&["00", "30", "59"])).prop_map(|(sign, h, m)| format!("{sign}{h}:{m}"))],
+    );
+    let wrong: [&'static [&'static str]; 9] = [
+        &["999", "20260", "+2026", "2O26"],
+        &["00", "13", "2", "002"],
+        &["00", "32", "1", "015"],
+        &[" ", "_", "TT"],
+        &["24", "99", "9", "009"],
+        &["60", "99", "5"],
+        &["61", "99", "5"],
+        &[".", ".x", ",5"],
+        &["+24:00", "-24:00", "+99:00", "-99:59", "+23:60", "-05:99", "", "+0200", "+02", "+2:00", "Z ", "UTC", "+02:00Z"],
+    ];
+    let broken = (0usize..14, any::<prop::sample::Index>());
+    (fields, broken).prop_map(move |((y, mo, d, t, h, mi, s, f, o), (which, at))| {
+        let mut parts = [y, mo, d, t, h, mi, s, f, o];
+        if let (Some(part), Some(values)) = (parts.get_mut(which), wrong.get(which)) {
+            *part = at.get(values).to_string();
         }
-        _ => return Err("metrics".into()),
-    };
-    Ok((id, post_type, platform, status, metrics))
+        let [y, mo, d, t, h, mi, s, f, o] = parts;
+        format!("{y}-{mo}-{d}{t}{h}:{mi}:{s}{f}{o}")
+    })
 }
 
 /// Documents close to the real shape, with every field sometimes missing, null, of the wrong
@@ -146,9 +115,7 @@ fn document() -> impl Strategy<Value = J> {
     let count = prop_oneof![8 => any::<u32>().prop_map(J::from), 1 => Just(json!(0)), 1 => Just(json!(-1)), 1 => Just(json!(1.5)), 1 => Just(json!(12)), 1 => Just(json!("12")),
         1 => Just(J::Null), 1 => Just(json!(9_007_199_254_740_991u64)), 1 => Just(json!(9_007_199_254_740_992u64)), 1 => Just(json!(-0.0)),
         1 => Just(json!(12.0)), 1 => Just(json!(true))];
-    let stamp = prop_oneof![8 => Just(json!("2026-04-15T09:00:00Z")), 2 => Just(json!("2024-02-29T23:59:60.5-05:30")),
-        1 => Just(json!("2026-04-15T09:00:00+02:00")),
-        1 => Just(json!("2026-02-30T09:00:00Z")), 1 => Just(json!("2026-04-15 09:00")), 1 => Just(json!(5)), 1 => Just(J::Null),
+    let stamp = prop_oneof![4 => Just(json!("2026-04-15T09:00:00Z")), 6 => stamp().prop_map(J::from), 1 => Just(json!("2026-04-15 09:00")), 1 => Just(json!(5)), 1 => Just(J::Null),
         1 => "[0-9T:Z+.\\-]{0,26}".prop_map(J::from)];
     let metrics = prop_oneof![
         2 => Just(J::Null),
@@ -221,6 +188,11 @@ proptest! {
     }
 
     #[test]
+    fn timestamps_agree_with_the_rfc(s in stamp()) {
+        prop_assert_eq!(crate::validate::is_rfc3339(&s), oracle_rfc3339(&s), "{:?}", s);
+    }
+
+    #[test]
     fn analytics_round_trip_through_serde(id in "\\PC{0,40}|[\"\\\\\u{0}-\u{1f}a]{0,12}", views in any::<u64>(), likes in any::<u64>(), metrics in any::<bool>()) {
         let m = metrics.then(|| crate::Metrics::new(views, likes, 0, id.clone()));
         let a = crate::PostItemAnalytics::new(id.clone(), "t", "p", crate::PostStatus::from_wire(&id), m);
@@ -246,31 +218,60 @@ proptest! {
     }
 
     #[test]
-    fn error_bodies_never_panic_nor_leak_the_key(status in 100u16..600, shape in 0u8..4, noise in ".{0,40}", retry in any::<u8>()) {
+    fn error_bodies_never_panic_nor_leak_the_key(status in 100u16..600, shape in 0u8..6, noise in ".{0,40}", retry in any::<u8>()) {
         const KEY: &str = "pp_live_sk_CANARY_0123456789";
         let message = format!("{noise}{KEY}{noise}");
-        // Always a valid envelope, in the shapes servers send, so the key really is parsed.
+        // Always a valid envelope, in the shapes servers send, so the key really is parsed; and
+        // a server that spells the key with JSON escapes, which decoding turns back into it.
+        let escaped = KEY.replacen('p', "\\u0070", 1).replacen('C', "\\u0043", 1);
         let body = match shape {
-            0 => json!({"error": {"message": message, "code": KEY}, "retryAfter": retry}),
-            1 => json!({"error": {"message": message, "code": KEY, "retryAfter": retry}}),
-            2 => json!({"error": message}),
-            _ => json!({"error": {"message": message}, "extra": [KEY]}),
-        };
-        let body = serde_json::to_vec(&body).unwrap();
+            0 => serde_json::to_vec(&json!({"error": {"message": message, "code": KEY}, "retryAfter": retry})),
+            1 => serde_json::to_vec(&json!({"error": {"message": message, "code": KEY, "retryAfter": retry}})),
+            2 => serde_json::to_vec(&json!({"error": message})),
+            3 => serde_json::to_vec(&json!({"error": {"message": message}, "extra": [KEY]})),
+            4 => Ok(format!(r#"{{"error":{{"message":"bad key {escaped}","code":"{escaped}"}},"echo":"{escaped}"}}"#).into_bytes()),
+            _ => Ok(format!("<html>{noise} {KEY} </html>").into_bytes()),
+        }.unwrap();
         for b in [Body::Complete(body), Body::TooLarge { bytes_seen: 2_000_000 }] {
-            let parsed = matches!(b, Body::Complete(_));
-            let meta = ResponseMeta { status, location: Some(format!("https://x/{KEY}")), ..ResponseMeta::default() };
+            let parsed = matches!(b, Body::Complete(_)) && shape < 5;
+            // The server echoes the key in its request id and Location too, as fault-echo-key does.
+            let meta = ResponseMeta { status, location: Some(format!("https://x/{KEY}")), request_id: Some(format!("req_{KEY}")),
+                retry_after: Some(KEY.into()), ..ResponseMeta::default() };
             if let Err((e, _)) = interpret(&meta, &b, "p1", Some(KEY), 0.0) {
-                let shown = format!("{} {:?} {:?} {:?}", e, e, e.code(), e.received());
+                let shown = every_surface(&e);
                 prop_assert!(!shown.contains(KEY), "{}", shown);
                 // The key was in what the error shows, and was taken out.
                 let redirect = (300..400).contains(&status);
                 if parsed && !(200..300).contains(&status) || redirect {
                     prop_assert!(shown.contains("[redacted]"), "{}", shown);
                 }
+                if let Body::Complete(_) = b {
+                    prop_assert!(e.body().is_some_and(|t| t.contains("[redacted]")), "the body is kept, redacted: {:?}", e.body());
+                }
+                prop_assert_eq!(e.request_id(), Some("req_[redacted]"));
             }
         }
     }
+}
+
+/// Everything an error shows: Display, Debug, every accessor that returns text (the response's
+/// body and headers included) and the chain of sources.
+fn every_surface(e: &crate::Error) -> String {
+    use std::error::Error as _;
+    let mut shown = format!("{e}\n{e:?}\n{}", e.message());
+    for part in [e.code(), e.request_id(), e.path(), e.expected(), e.received(), e.post_item_id(), e.cause(), e.body()].into_iter().flatten() {
+        shown.push('\n');
+        shown.push_str(part);
+    }
+    for (name, value) in e.headers().unwrap_or_default() {
+        shown.push_str(&format!("\n{name}: {value}"));
+    }
+    let mut source = e.source();
+    while let Some(s) = source {
+        shown.push_str(&format!("\n{s} {s:?}"));
+        source = s.source();
+    }
+    shown
 }
 
 /// Guards the generator: a validator property that only ever sees rejections proves little.
@@ -285,6 +286,22 @@ fn documents_cover_both_outcomes() {
         .filter(|_| strategy.new_tree(&mut runner).map(|t| oracle(&t.current(), "p1").is_ok()).unwrap_or(false))
         .count();
     assert!((100..=1900).contains(&accepted), "accepted {accepted} of 2000");
+}
+
+/// Guards the timestamp generator: both outcomes, and the edges two wrong rules would pass
+/// (every fourth year a leap year; offsets up to 99) come up within `make test`'s 400 cases.
+#[test]
+fn stamps_cover_the_edges() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = stamp();
+    let all: Vec<String> = (0..400).map(|_| strategy.new_tree(&mut runner).unwrap().current()).collect();
+    let valid = all.iter().filter(|s| oracle_rfc3339(s)).count();
+    assert!((40..=360).contains(&valid), "{valid} of 400 valid");
+    let century_feb29 = all.iter().filter(|s| (s.starts_with("2100-02-29") || s.starts_with("1900-02-29")) && oracle_rfc3339(&s.replacen("-02-29", "-02-28", 1))).count();
+    let big_offset = all.iter().filter(|s| s.len() >= 6 && matches!(s.get(s.len() - 6..s.len() - 3), Some("+24" | "-24" | "+99" | "-99"))).count();
+    assert!(century_feb29 >= 4 && big_offset >= 4, "Feb 29 of 1900/2100 (otherwise valid): {century_feb29}, offsets 24/99: {big_offset}");
 }
 
 /// The oracle's own timestamp check against hand-picked cases, so that the validator property

@@ -207,6 +207,31 @@ mod tests {
     }
 
     #[test]
+    fn fractional_retry_after_reads_three_digits_and_rounds_up() {
+        for (value, ms) in [
+            ("1.0001", 1001), // a fourth digit rounds up
+            ("1.255", 1255),  // all three digits read, not two
+            ("1.25", 1250),
+            ("0.001", 1),
+            ("0.0001", 1),
+            ("1.0000", 1000), // zeros past the third digit are not a remainder
+            ("2.9999", 3000),
+            ("0.999", 999),
+            ("0.0", 0), // the smallest accepted value
+            ("00.000", 0),
+            (" 1.5 ", 1500),
+            ("18446744073709551.615", u64::MAX), // the largest exact one
+            ("18446744073709551.616", u64::MAX), // past it: saturates, never wraps
+            ("99999999999999999999999.5", u64::MAX),
+        ] {
+            assert_eq!(parse_retry_after(value, 0.0), Some(ms), "{value:?}");
+        }
+        for refused in [".5", "1.", "1.5.5", "-1.5", "+1.5", "1,5", "1.5s", "1e-3", "1. 5"] {
+            assert_eq!(parse_retry_after(refused, 0.0), None, "{refused:?}");
+        }
+    }
+
+    #[test]
     fn server_wait_precedence() {
         let rl = Some(RateLimit { limit: 10, remaining: 0, reset: 100 });
         let mut h = WaitHints {

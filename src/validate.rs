@@ -746,10 +746,26 @@ mod tests {
 
     #[test]
     fn expected_texts_by_path() {
-        assert_eq!(expected_at("post_type"), NON_EMPTY);
-        assert_eq!(expected_at("metrics.likes"), COUNT);
-        assert_eq!(expected_at("metrics.fetched_at"), TIMESTAMP);
-        assert_eq!(expected_at("metrics"), METRICS);
+        // The documented texts, written out (not the constants they are built from), for every
+        // path the rules report, as expected_at says them and as a refused body reports them.
+        let table = [
+            ("$", "an object", b"[]".to_vec()),
+            ("post_item_id", "a non-empty string", with(r#"{"post_item_id":""}"#)),
+            ("post_type", "a non-empty string", with(r#"{"post_type":7}"#)),
+            ("platform", "a non-empty string", with(r#"{"platform":null}"#)),
+            ("status", "a string", with(r#"{"status":1}"#)),
+            ("metrics", "an object or null", with(r#"{"metrics":[]}"#)),
+            ("metrics.views", "a non-negative integer", with(r#"{"metrics.views":-1}"#)),
+            ("metrics.likes", "a non-negative integer", with(r#"{"metrics.likes":"1"}"#)),
+            ("metrics.comments", "a non-negative integer", with(r#"{"metrics.comments":1.5}"#)),
+            ("metrics.fetched_at", "an RFC 3339 timestamp with a timezone", with(r#"{"metrics.fetched_at":"2026-04-15"}"#)),
+        ];
+        for (path, text, body) in table {
+            assert_eq!(expected_at(path), text, "{path}");
+            let e = fails(&body);
+            assert_eq!((e.path(), e.expected()), (Some(path), Some(text)), "{}", String::from_utf8_lossy(&body));
+            assert!(e.message().contains(&format!("at `{path}` expected {text}, found ")), "{}", e.message());
+        }
         assert_eq!(refused_at("status", "a function").expected(), Some("a string"));
     }
 }

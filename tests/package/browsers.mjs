@@ -148,7 +148,8 @@ const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 // log endpoint): after each navigation the page gets listeners for uncaught errors and
 // rejections and a wrapper around console.error. It sees what happens after the page loaded
 // (everything the tests do), not errors thrown while the page's own scripts first ran — those
-// pages report their failures in window.__results themselves.
+// pages report their failures in window.__results themselves. A page without the observer when
+// its problems are read (it navigated itself, or never ran it) fails the test.
 const OBSERVE = `if (!window.__observed) {
   window.__observed = { pageErrors: [], consoleErrors: [] };
   addEventListener('error', (e) => window.__observed.pageErrors.push(String(e.error || e.message)));
@@ -224,7 +225,11 @@ async function launchWebKit() {
         pressEnter: async (sel) => call('POST', `${s}/element/${await find(sel)}/value`, { text: '\uE007' }),
         setViewport: setWindow,
         screenshot: async (file) => fs.writeFileSync(file, Buffer.from(await call('GET', `${s}/screenshot`), 'base64')),
-        problems: async () => (await evaluate(() => window.__observed)) ?? { pageErrors: [], consoleErrors: [] },
+        // No observer means nothing was watching: an error stopped the page while it loaded, or
+        // the page navigated itself after goto(). Reported as a page error, never as a clean page.
+        problems: async () => (await evaluate(() => window.__observed)) ?? { pageErrors: [
+          `the page's error observer is missing (${await evaluate(() => location.href)}): an error during load, or the page navigated itself, so its errors were not watched`,
+        ], consoleErrors: [] },
         close: async () => { pageOpen = false; await call('POST', `${s}/url`, { url: 'about:blank' }); },
       });
     },

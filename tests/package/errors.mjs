@@ -46,8 +46,11 @@ export async function runErrors(pp, { baseUrl, closedUrl, tlsUrl, undici, inspec
   check('an abort reason whose getters throw: the call still settles as RequestAbortedError', settled instanceof pp.RequestAbortedError, settled);
 
   // undici's MockAgent quotes the request headers, key included, when no mock matches: the
-  // chain must say why, and carry no key.
-  if (undici) {
+  // chain must say why, and carry no key. The caller passes undici and util.inspect (this runs
+  // in Node only); without them these checks would not run, so that is a failure.
+  check('the caller passed undici and util.inspect', undici && typeof undici.MockAgent === 'function' && typeof inspect === 'function',
+    `undici: ${typeof undici}, inspect: ${typeof inspect}`);
+  if (undici && typeof inspect === 'function') {
     const agent = new undici.MockAgent();
     agent.disableNetConnect();
     const previous = undici.getGlobalDispatcher();

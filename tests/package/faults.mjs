@@ -150,6 +150,36 @@ export async function runFaultMatrix(pp, { baseUrl, limitedUrl, browser = false 
       want(problems, (await count(wait)) - waitBefore === 1, 'no request after the abort');
     });
 
+  // A batch's pause is shared: a worker that finishes a success while another worker's 429
+  // pause runs must not send its next request until the pause is over. Two workers: the first
+  // gets a slow success (600 ms), the second a 429 with Retry-After: 1 at once, so the first
+  // comes back in the middle of the second's pause. With a pause per worker it would send its
+  // next id at once, about 400 ms before the pause ends.
+  {
+    const t = tag();
+    const [slow, limitedOnce, next] = [`fault-slow-600--p${t}`, `flaky-429-1-p${t}`, `gen-pause-${t}`];
+    const client = new pp.PowerPost({ ...opts({ maxRetries: 2, maxRetryWaitMs: 5000 }) });
+    await row('batch: a worker back from a success mid-pause waits for the shared pause to end', {
+      call: () => client.getPostItemAnalyticsBatch([slow, limitedOnce, next], { concurrency: 2 }),
+    }, async ({ value, error, problems }) => {
+      want(problems, !error && Array.isArray(value) && value.every((r) => r.ok), `got ${error ? error.name : JSON.stringify(value && value.map((r) => r.ok))}`);
+      const seen = async (id) => (await (await fetch(`${baseUrl}/__dev/requests?id=${encodeURIComponent(id)}`)).json()).requests;
+      const [slowLog, limitedLog, nextLog] = [await seen(slow), await seen(limitedOnce), await seen(next)];
+      const pause = limitedLog.find((r) => r.status === 429);
+      want(problems, slowLog.length === 1 && pause && limitedLog.length === 2 && nextLog.length === 1,
+        `requests: ${slowLog.length} slow, ${limitedLog.map((r) => r.status)} limited, ${nextLog.length} next`);
+      if (!pause || slowLog.length !== 1 || nextLog.length !== 1) return;
+      // The setup held: the slow success ended (600 ms after it arrived) inside the pause.
+      const slowDone = slowLog[0].at + 600;
+      want(problems, slowDone > pause.at && slowDone < pause.at + 900,
+        `the slow success did not end inside the pause (it ended ${slowDone - pause.at} ms after the 429): cannot tell`);
+      // The pause ends 1 s after the client read the 429, which is after the server sent it; 50
+      // ms of slack for timer and clock granularity. The worker's own next request is `next`.
+      want(problems, nextLog[0].at >= pause.at + 950,
+        `the worker back from the slow success sent its next request ${nextLog[0].at - pause.at} ms after the 429, inside the 1 s pause`);
+    });
+  }
+
   if (limitedUrl) {
     await fetch(`${limitedUrl}/__dev/reset`);
     const t = tag();

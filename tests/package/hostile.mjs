@@ -168,6 +168,7 @@ export async function runHostile(pp, { baseUrl, canaryUrl, canaryKey, inspect, e
   ]) {
     try { make(); check(name, false, 'no error'); } catch (e) { check(`key absent: ${name}`, e instanceof pp.InvalidArgumentError && !leaks(e) && !e.message.includes(canaryKey.replace('_', ' ')), e && e.message); }
   }
-  check('key absent from inspect(client)', !inspect || !inspect(canary, { showHidden: true, depth: 6 }).includes(canaryKey));
+  check('key absent from inspect(client)', typeof inspect === 'function' && !inspect(canary, { showHidden: true, depth: 6 }).includes(canaryKey),
+    typeof inspect === 'function' ? 'the key is in inspect(client)' : 'util.inspect was not passed: this check and the inspect part of every leak search did not run');
   return results;
 }

@@ -795,11 +795,11 @@ test('errors keep the runtime\'s cause chain, the response, and name misspelt op
       import { runErrors } from './src/errors.mjs';
       const undici = await import(process.env.UNDICI);
       const r = await runErrors(pp, { baseUrl: process.env.API, closedUrl: process.env.CLOSED, tlsUrl: process.env.TLS, undici, inspect });
-      process.stdout.write(JSON.stringify(r));`);
+      process.stdout.write(JSON.stringify({ version: process.version, results: r }));`);
     const env = { API: api.url, CLOSED: `http://127.0.0.1:${closedPort}`, TLS: `https://127.0.0.1:${tlsServer.address().port}`,
       UNDICI: pathToFileURL(path.join(root, 'node_modules', 'undici', 'index.js')).href };
     for (const [version, node] of Object.entries(NODES)) {
-      assertAllPassed(`errors in Node ${version}`, JSON.parse(await runScript(node, file, { env })), 20);
+      assertAllPassed(`errors in Node ${version}`, fromNode(version, await runScript(node, file, { env })), 20);
     }
   } finally {
     tlsServer.close();

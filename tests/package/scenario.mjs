@@ -24,7 +24,8 @@ export async function runScenario(pp, { baseUrl, browser = false, envDefaults = 
     let inspected = '';
     try {
       inspected = JSON.stringify(e) + String(e && e.stack) + String(e && e.message) + String(e && e.cause && e.cause.message);
-      for (const k of Object.getOwnPropertyNames(e || {})) inspected += String(e[k]);
+      // Every own property, objects (headers, body, rateLimit) as JSON rather than "[object Object]".
+      for (const k of Object.getOwnPropertyNames(e || {})) inspected += typeof e[k] === 'object' && e[k] !== null ? JSON.stringify(e[k]) : String(e[k]);
     } catch (x) {
       inspected = 'inspection threw ' + x;
     }
@@ -73,6 +74,14 @@ export async function runScenario(pp, { baseUrl, browser = false, envDefaults = 
   const auth = await fails(() => pp.getPostItemAnalytics(SAMPLE, { ...opts, apiKey: badKey }));
   check('401 → AuthenticationError', auth instanceof pp.AuthenticationError && auth.kind === 'authentication' && auth.status === 401 && auth.code === 'INVALID_API_KEY', auth);
   noKey('401', auth, badKey);
+  // The dev server's own 401 never repeats the key; `fault-echo-key-401` accepts any key and
+  // puts it in its message, code, body, x-request-id and other headers, as a careless server
+  // might. The error shows the server's words with the key taken out.
+  const echoed = await fails(() => pp.getPostItemAnalytics('fault-echo-key-401', { ...opts, apiKey: badKey, maxRetries: 0 }));
+  check('401 from a server echoing the key → AuthenticationError quoting it redacted', echoed instanceof pp.AuthenticationError &&
+    /was rejected/.test(echoed.message) && echoed.message.includes('[redacted]') && /^req_\[redacted\]/.test(echoed.requestId) &&
+    JSON.stringify(echoed.body).includes('[redacted]'), echoed && [echoed.name, echoed.message, echoed.requestId].join(' | '));
+  noKey('401 echoing the key', echoed, badKey);
   const scope = await fails(() => pp.getPostItemAnalytics(SAMPLE, { ...opts, apiKey: 'pp_test_sk_no_analytics_scope' }));
   check('403 scope → PermissionDeniedError naming the scope', scope instanceof pp.PermissionDeniedError && scope.kind === 'permission_denied' && scope.code === 'INSUFFICIENT_SCOPE' && scope.message.includes('analytics:read'), scope);
   const ws = await fails(() => pp.getPostItemAnalytics(SAMPLE, { ...opts, workspaceId: 'ws_someone_else' }));
