@@ -260,6 +260,7 @@ try {
   const cold = coldStart();
   const mem = await memory();
   const size = sizes();
+  const proxy = await (await import('./proxy.mjs')).benchProxy({ pkg, devServer: { url: base, key: KEY, workspace: WS }, quick: QUICK });
   const floor1 = seq[0];
   const robust1 = seq[1];
   const shape1 = seq[2];
@@ -331,7 +332,9 @@ the first call ${cold.parts.call.toFixed(2)} ms (mostly compiling the functions 
 | slim (\`dist/slim.js\` + \`.wasm\`) | ${kib(size.slim)} (wasm ${kib(size.slimWasm)}) |
 | the stack floor (\`bench/floor\`: wasm + minified glue, the same build) | ${kib(stackFloorSize)} (wasm ${kib(floorSize.wasm)}) — the slim entry is **${(size.slim / stackFloorSize).toFixed(2)}×** it |
 | zod 4 (for scale: \`export { z }\`, bundled and minified) | ${kib(size.zod)} |
+| server side: the proxy entry (\`dist/proxy.js\`, its own wasm build embedded; not in the browser entries) | ${kib(proxy.proxyEntry)} |
 
+${proxy.markdown}
 ## Budgets
 
 | budget | measured | |

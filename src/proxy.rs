@@ -14,9 +14,9 @@ use crate::config::{check_post_item_id, ClientOptions};
 use crate::error::{redact, Error, ErrorKind};
 use crate::types::{PostItemAnalytics, RateLimit};
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "proxy"))]
 mod handler;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "proxy"))]
 pub use handler::{Authorize, Proxy};
 
 /// The path every forwarded request has after the base path, around the id.
@@ -46,7 +46,7 @@ pub struct ProxyOptions {
     pub(crate) base_path: String,
     pub(crate) allow_anonymous: bool,
     pub(crate) allowed_origins: Vec<String>,
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
     pub(crate) authorize: Option<Authorize>,
 }
 
@@ -93,7 +93,7 @@ impl ProxyOptions {
 
     /// Decides who may call the proxy: `Ok(false)` answers 401, `Err(why)` answers 500 (the
     /// reason is logged, never sent).
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
     pub fn authorize(mut self, authorize: Authorize) -> Self {
         self.authorize = Some(authorize);
         self
