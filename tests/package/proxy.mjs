@@ -408,15 +408,56 @@ ${check}`);
     }
   });
 
+  /**
+   * Installs the servers' packages (the root's locked dev tools) into the consumer project, all
+   * at once: a later `npm install --no-save` would prune the earlier ones.
+   */
+  const installLocked = () => {
+    const missing = ['express', 'hono', 'redis'].filter((n) => !fs.existsSync(path.join(ctx.project, 'node_modules', n)));
+    if (!missing.length) return;
+    const version = (n) => JSON.parse(fs.readFileSync(path.join(ctx.root, 'node_modules', n, 'package.json'), 'utf8')).version;
+    ctx.sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...missing.map((n) => `${n}@${version(n)}`)], { cwd: ctx.project });
+  };
+
+  test('proxy: the README\'s Express (Node) and Hono (Bun) setups serve the browser client and refuse the rest', async () => {
+    await setUp();
+    installLocked();
+    fs.writeFileSync(path.join(ctx.project, 'express-app.mjs'), `import express from 'express';
+import { createProxyHandler, toNodeListener } from 'powerpost-analytics/proxy';
+const handler = createProxyHandler({ basePath: '/api/powerpost', allowAnonymous: true });
+const server = express().use('/api/powerpost', toNodeListener(handler)).listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+`);
+    fs.writeFileSync(path.join(ctx.project, 'hono-app.mjs'), `import { Hono } from 'hono';
+import { createProxyHandler } from 'powerpost-analytics/proxy';
+const handler = createProxyHandler({ basePath: '/api/powerpost', allowAnonymous: true });
+const app = new Hono();
+app.all('/api/powerpost/*', (c) => handler(c.req.raw));
+const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: app.fetch });
+console.log(JSON.stringify({ port: server.port }));
+`);
+    const { PowerPost } = await import(path.join(ctx.project, 'node_modules', 'powerpost-analytics', 'dist', 'index.js'));
+    for (const [what, cmd, file] of [['Express', ctx.NODES[20], 'express-app.mjs'], ['Hono', ctx.bin('bun'), 'hono-app.mjs']]) {
+      const h = await host(cmd, [file], { mounts: {} }, what);
+      try {
+        const item = await new PowerPost({ baseUrl: `${h.url}/api/powerpost` }).getPostItemAnalytics('550e8400-e29b-41d4-a716-446655440000');
+        assert.equal(item.metrics.views, 12450, what);
+        const other = await rawRequest(h.url, 'GET', '/api/powerpost/api/v1/posts', BROWSER_SENT);
+        assert.equal(other.status, 404, `${what}: ${other.body}`);
+        assert.equal(JSON.parse(other.body).error.code, 'NOT_FOUND');
+        const post = await rawRequest(h.url, 'POST', analytics('/api/powerpost', 'gen-x'));
+        assert.equal(post.status, 405, what);
+        assert.equal(post.headers.allow, 'GET, HEAD');
+      } finally {
+        await h.stop();
+      }
+    }
+  });
+
   /** Starts redis and `n` Node hosts sharing it through the README's store; a fresh upstream. */
   const redisSetUp = async (n, dir) => {
     await setUp();
     fs.writeFileSync(path.join(ctx.project, 'redis-store.mjs'), readmeRedisStore(ctx.root));
-    if (!fs.existsSync(path.join(ctx.project, 'node_modules', 'redis'))) {
-      // The client the README uses, at the root's locked version (from npm's cache).
-      const version = JSON.parse(fs.readFileSync(path.join(ctx.root, 'node_modules', 'redis', 'package.json'), 'utf8')).version;
-      ctx.sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `redis@${version}`], { cwd: ctx.project });
-    }
+    installLocked(); // the client the README uses
     const redis = await startRedis(dir);
     const api = await ctx.startDevServer({ port: 0 });
     const spec = { redis: true, mounts: { '/pp': { allowAnonymous: true, cache: true, maxRetries: 0 } } };
@@ -484,6 +525,11 @@ ${check}`);
       assert.ok(killed, 'redis-server was killed mid-run');
       assert.deepEqual(outcomes.filter((o) => o !== 'ok'), [], 'every lookup succeeded');
       assert.equal(outcomes.length, 200);
+      // Past the 5 s the proxy leaves a failed store alone: it tries Redis again, fails again,
+      // and still says nothing more (one warning per outage).
+      await new Promise((r) => setTimeout(r, 5500));
+      const later = await lookups(run.PowerPost, `${run.hosts[0].url}/pp`, ids.map((id) => `${id}-later`), 40, 4);
+      assert.deepEqual(later.filter((o) => o !== 'ok'), [], 'every later lookup succeeded');
       await new Promise((r) => setTimeout(r, 200));
       const warns = run.hosts[0].output().split('\n').filter((l) => /cache store failed/.test(l));
       assert.equal(warns.length, 1, `one warning:\n${run.hosts[0].output().slice(-2000)}`);
