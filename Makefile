@@ -24,9 +24,10 @@ test-native:
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown --all-features -- -D warnings
+	cargo clippy --quiet --target wasm32-unknown-unknown --features proxy --all-targets -- -D warnings
 
 test-wasm:
-	node tests/run-wasm-tests.mjs node chrome firefox
+	node tests/run-wasm-tests.mjs node chrome firefox node-proxy
 
 # A Rust app depending on the crate: builds for wasm32, gets no exports from the crate, looks up.
 test-rust-app:

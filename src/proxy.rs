@@ -17,7 +17,7 @@ use crate::types::{PostItemAnalytics, RateLimit};
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
 mod handler;
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
-pub use handler::{Authorize, Proxy};
+pub use handler::{Authorize, AuthorizeFuture, Proxy};
 
 /// The path every forwarded request has after the base path, around the id.
 const API_PREFIX: &str = "/api/v1/post-items/";
@@ -91,11 +91,24 @@ impl ProxyOptions {
         self
     }
 
-    /// Decides who may call the proxy: `Ok(false)` answers 401, `Err(why)` answers 500 (the
-    /// reason is logged, never sent).
+    /// Decides who may call the proxy, from the incoming request: `Ok(true)` lets it through,
+    /// `Ok(false)` answers 401, `Err(why)` answers 500 (`why` is logged, never sent).
+    ///
+    /// ```ignore
+    /// let options = ProxyOptions::new(ClientOptions::new())
+    ///     .authorize(|req: &web_sys::Request| {
+    ///         let session = req.headers().get("cookie").ok().flatten();
+    ///         async move { Ok(session.is_some_and(|c| c.contains("session="))) }
+    ///     });
+    /// ```
     #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
-    pub fn authorize(mut self, authorize: Authorize) -> Self {
-        self.authorize = Some(authorize);
+    pub fn authorize<F, Fut>(mut self, authorize: F) -> Self
+    where
+        F: Fn(&web_sys::Request) -> Fut + 'static,
+        Fut: std::future::Future<Output = Result<bool, String>> + 'static,
+    {
+        let boxed: Authorize = std::rc::Rc::new(move |req: &web_sys::Request| Box::pin(authorize(req)) as handler::AuthorizeFuture);
+        self.authorize = Some(boxed);
         self
     }
 }

@@ -13,11 +13,13 @@ const server = await startDevServer({ port: 0 });
 let failed = false;
 try {
   for (const target of targets.length ? targets : ['node', 'chrome']) {
-    const args = target === 'node' ? ['test', '--node'] : ['test', '--headless', `--${target}`];
+    // `node-proxy`: the proxy's Rust API (tests/wasm_proxy.rs), built with the `proxy` feature.
+    const args = target === 'node' ? ['test', '--node'] : target === 'node-proxy' ? ['test', '--node', '--features', 'proxy', '--test', 'wasm_proxy']
+      : ['test', '--headless', `--${target}`];
     await fetch(`${server.url}/__dev/reset`); // each target starts with fresh counters
     console.log(`\n== wasm-pack ${args.join(' ')} (dev server ${server.url})`);
     const env = { ...process.env, POWERPOST_TEST_BASE_URL: server.url, WASM_BINDGEN_TEST_TIMEOUT: '120' };
-    if (target !== 'node') env.WASM_BINDGEN_USE_BROWSER = '1'; // the same suite, in a page (not only Node)
+    if (!target.startsWith('node')) env.WASM_BINDGEN_USE_BROWSER = '1'; // the same suite, in a page (not only Node)
     if (target === 'chrome') env.CHROMEDRIVER ??= '/usr/bin/chromedriver';
     if (target === 'firefox') env.GECKODRIVER ??= `${process.env.HOME}/.cargo/bin/geckodriver`;
     // Async spawn: the dev server lives in this process and must keep answering. Its own

@@ -92,7 +92,8 @@ fn proxy_options(options: &JsValue) -> Result<ProxyOptions, Error> {
                 type_name(&v)
             ))
         })?;
-        o = o.authorize(js_authorize(f));
+        let authorize = js_authorize(f);
+        o = o.authorize(move |request: &web_sys::Request| authorize(request));
     }
     Ok(o)
 }

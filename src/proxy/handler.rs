@@ -14,10 +14,13 @@ use crate::config::{ClientOptions, Config, Env, Runtime};
 use crate::error::{redact, Error};
 use crate::log::LogLevel;
 
-/// Who may call the proxy: given the incoming request (its cookies, its `Authorization`
-/// header), `Ok(true)` lets it through, `Ok(false)` answers 401, and `Err(why)` answers 500
-/// (`why` is logged, never sent).
-pub type Authorize = Rc<dyn Fn(&Request) -> Pin<Box<dyn Future<Output = Result<bool, String>>>>>;
+/// Who may call the proxy, as [`ProxyOptions::authorize`] keeps it: given the incoming request
+/// (its cookies, its `Authorization` header), `Ok(true)` lets it through, `Ok(false)` answers
+/// 401, and `Err(why)` answers 500 (`why` is logged, never sent).
+pub type Authorize = Rc<dyn Fn(&Request) -> AuthorizeFuture>;
+
+/// What an [`Authorize`] callback returns.
+pub type AuthorizeFuture = Pin<Box<dyn Future<Output = Result<bool, String>>>>;
 
 /// The proxy: forwards `GET`/`HEAD {base_path}/api/v1/post-items/{id}/analytics` to PowerPost
 /// with the server's key, and refuses everything else (see the module documentation).
