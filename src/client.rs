@@ -17,7 +17,9 @@ use crate::config::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::response::{self, fmt_wait};
-use crate::cache::{fresh_until, partition, CacheMode, CacheOptions, Entry};
+use crate::cache::{partition, CacheMode, Entry};
+#[cfg(feature = "proxy")]
+use crate::cache::CacheOptions;
 use crate::inflight::InFlight;
 use crate::store::Cache;
 use crate::log::LogLevel;
@@ -108,14 +110,38 @@ pub struct Lookup {
     pub item: PostItemAnalytics,
     /// True when served from the client's cache (no request was made).
     pub from_cache: bool,
-    /// Until when (milliseconds since the Unix epoch) the snapshot rule of
-    /// [`ClientOptions::cache`] says this result stays current (with the default rule when the
-    /// client has no cache).
-    pub fresh_until_ms: f64,
-    /// The response's `X-Request-Id` (redacted), when a request was made.
-    pub request_id: Option<String>,
-    /// The response's `X-RateLimit-*` headers, when a request was made and carried them.
-    pub rate_limit: Option<RateLimit>,
+}
+
+/// What the proxy answers with besides the item: until when the snapshot rule keeps it current
+/// (its `Cache-Control`), and the response's request id and rate limit (passed on). Only the
+/// proxy build collects them; the browser entries stay as they were.
+#[cfg(feature = "proxy")]
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Meta {
+    pub(crate) fresh_until_ms: f64,
+    pub(crate) request_id: Option<String>,
+    pub(crate) rate_limit: Option<RateLimit>,
+}
+
+/// A lookup as the client's paths share it: the item, whether it came from the cache, and (the
+/// proxy build) its [`Meta`].
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    pub(crate) item: PostItemAnalytics,
+    pub(crate) from_cache: bool,
+    #[cfg(feature = "proxy")]
+    pub(crate) meta: Meta,
+}
+
+impl Found {
+    fn cached(entry: Entry) -> Found {
+        Found {
+            #[cfg(feature = "proxy")]
+            meta: Meta { fresh_until_ms: entry.fresh_until_ms, ..Meta::default() },
+            item: entry.item,
+            from_cache: true,
+        }
+    }
 }
 
 /// A PowerPost analytics client. Cheap to clone: clones share configuration and the last
@@ -153,7 +179,9 @@ struct Inner {
 #[derive(Clone)]
 struct Fetched {
     item: PostItemAnalytics,
+    #[cfg(feature = "proxy")]
     request_id: Option<String>,
+    #[cfg(feature = "proxy")]
     rate_limit: Option<RateLimit>,
 }
 
@@ -262,33 +290,35 @@ impl Client {
     /// [`Client::get_post_item_analytics_with`], saying whether the result came from the
     /// client's cache (see [`ClientOptions::cache`]).
     pub async fn lookup(&self, post_item_id: &str, options: &RequestOptions) -> Result<Lookup, Error> {
-        self.lookup_in(post_item_id, options, None).await.map_err(|e| e.with_post_item_id(post_item_id))
+        let found = self.lookup_in(post_item_id, options, None).await.map_err(|e| e.with_post_item_id(post_item_id))?;
+        Ok(Lookup { item: found.item, from_cache: found.from_cache })
     }
 
     /// One lookup through the cache, when there is one: a fresh entry is served; otherwise one
     /// request is made, shared by the lookups of the same id that come while it is in flight.
-    async fn lookup_in(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>) -> Result<Lookup, Error> {
+    async fn lookup_in(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>) -> Result<Found, Error> {
         self.lookup_shared(id, options, gate, false).await
     }
 
     /// [`Client::lookup`] for the proxy: a result is written to the cache's store before it is
     /// returned, so that the next instance asked finds it.
     #[cfg(feature = "proxy")]
-    pub(crate) async fn lookup_stored(&self, id: &str, options: &RequestOptions) -> Result<Lookup, Error> {
+    pub(crate) async fn lookup_stored(&self, id: &str, options: &RequestOptions) -> Result<Found, Error> {
         self.lookup_shared(id, options, None, true).await.map_err(|e| e.with_post_item_id(id))
     }
 
     /// [`Client::lookup_in`]; with `wait_for_store`, a result is written to the cache's store
     /// before it is returned.
-    async fn lookup_shared(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>, #[allow(unused)] wait_for_store: bool) -> Result<Lookup, Error> {
+    async fn lookup_shared(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>, #[allow(unused)] wait_for_store: bool) -> Result<Found, Error> {
         let cache = self.inner.cache.as_ref().filter(|_| options.cache != CacheMode::NoStore);
+        #[cfg(feature = "proxy")]
         let rule = cache.map_or_else(CacheOptions::default, |c| c.options.clone());
-        let network = |f: Fetched, now: f64| Lookup {
-            fresh_until_ms: fresh_until(&f.item, now, &rule),
+        #[cfg_attr(not(feature = "proxy"), allow(unused_variables))]
+        let network = |f: Fetched, now: f64| Found {
+            #[cfg(feature = "proxy")]
+            meta: Meta { fresh_until_ms: crate::cache::fresh_until(&f.item, now, &rule), request_id: f.request_id, rate_limit: f.rate_limit },
             item: f.item,
             from_cache: false,
-            request_id: f.request_id,
-            rate_limit: f.rate_limit,
         };
         let in_flight = match &self.inner.in_flight {
             Some(f) if cache.is_some() || self.inner.cache.is_none() => f,
@@ -307,7 +337,7 @@ impl Client {
                     log.write(LogLevel::Debug, || {
                         format!("cache hit for post item {id} (fresh for {} more)", fmt_wait((entry.fresh_until_ms - now).max(0.0) as u64))
                     });
-                    return Ok(Lookup { fresh_until_ms: entry.fresh_until_ms, item: entry.item, from_cache: true, request_id: None, rate_limit: None });
+                    return Ok(Found::cached(entry));
                 }
             }
             // A lookup with a signal of its own does not wait on another's request.
@@ -326,8 +356,8 @@ impl Client {
             if let Some(cache) = cache.filter(|_| wait_for_store) {
                 let result = self.fetch_across(cache, &key, id, options).await;
                 lead.finish(&result.as_ref().map(|(f, _)| f.clone()).map_err(Clone::clone));
-                return result.map(|(f, stored_until)| match stored_until {
-                    Some(until) => Lookup { fresh_until_ms: until, item: f.item, from_cache: true, request_id: None, rate_limit: None },
+                return result.map(|(f, stored)| match stored {
+                    Some(entry) => Found::cached(entry),
                     None => network(f, now_ms()),
                 });
             }
@@ -346,7 +376,7 @@ impl Client {
     /// others wait for that entry), or, without a usable store, one request here. Returns the
     /// result and, when it came from another instance's entry, until when that entry is fresh.
     #[cfg(feature = "proxy")]
-    async fn fetch_across(&self, cache: &Cache, key: &str, id: &str, options: &RequestOptions) -> Result<(Fetched, Option<f64>), Error> {
+    async fn fetch_across(&self, cache: &Cache, key: &str, id: &str, options: &RequestOptions) -> Result<(Fetched, Option<Entry>), Error> {
         use crate::store::Claim;
         let config = &self.inner.config;
         // A claim outlives the claimant's longest request, so a crashed instance blocks no one for long.
@@ -363,7 +393,7 @@ impl Client {
                 cache.release(&lock).await;
             }
             config.log.write(LogLevel::Debug, || format!("post item {id}: served from the entry another instance stored"));
-            return Ok((Fetched { item: entry.item, request_id: None, rate_limit: None }, Some(entry.fresh_until_ms)));
+            return Ok((Fetched { item: entry.item.clone(), request_id: None, rate_limit: None }, Some(entry)));
         }
         let result = self.fetch(id, options, None).await;
         if let Ok(f) = &result {
@@ -394,7 +424,7 @@ impl Client {
         }
         // Each distinct id is fetched once; `slot_of` maps every input position to its slot.
         let (unique, slot_of) = crate::batch::dedup(post_item_ids);
-        let results: Vec<Cell<Option<Result<Lookup, Error>>>> = unique.iter().map(|_| Cell::new(None)).collect();
+        let results: Vec<Cell<Option<Result<Found, Error>>>> = unique.iter().map(|_| Cell::new(None)).collect();
         let next = Cell::new(0usize);
         let gate = Gate::default();
         let workers = (0..concurrency.min(unique.len() as u32)).map(|_| async {
@@ -409,7 +439,7 @@ impl Client {
             }
         });
         join_all(workers.collect()).await;
-        let results: Vec<Option<Result<Lookup, Error>>> = results.into_iter().map(Cell::into_inner).collect();
+        let results: Vec<Option<Result<Found, Error>>> = results.into_iter().map(Cell::into_inner).collect();
         if results.iter().any(|r| matches!(r, Some(Err(e)) if e.kind() == ErrorKind::Aborted)) {
             return Err(batch_aborted());
         }
@@ -470,7 +500,9 @@ impl Client {
                     let secret = config.api_key.as_deref();
                     let fetched = |item| Fetched {
                         item,
+                        #[cfg(feature = "proxy")]
                         request_id: x.meta.request_id.as_deref().map(|r| crate::error::redact(r, secret)),
+                        #[cfg(feature = "proxy")]
                         rate_limit: x.meta.rate_limit,
                     };
                     response::interpret_for(&x.meta, &x.body, id, secret, now, config.surface).map(fetched).map_err(|(mut e, hints)| {

@@ -401,11 +401,16 @@ fn cache_options(value: &JsValue) -> Result<Option<CacheOptions>, Error> {
     }
     if let Some(store) = field(value, "store")? {
         let has = |name: &str| Reflect::get(&store, &JsValue::from_str(name)).is_ok_and(|f| f.is_function());
-        let add_ok = Reflect::get(&store, &JsValue::from_str("add")).is_ok_and(|f| f.is_undefined() || f.is_function());
-        if !(store.is_object() && has("get") && has("set") && has("delete") && add_ok) {
+        if !(store.is_object() && has("get") && has("set") && has("delete")) {
             return Err(Error::invalid_argument(
-                "Option `cache.store` must be an object with get(key), set(key, value) and delete(key) methods, and optionally \
-                 add(key, value) (set if absent, resolving to true or false); each may return a promise.",
+                "Option `cache.store` must be an object with get(key), set(key, value) and delete(key) methods (each may return a promise).",
+            ));
+        }
+        // The proxy's claim uses an optional add(key, value); the browser entries never call it.
+        #[cfg(feature = "proxy")]
+        if !Reflect::get(&store, &JsValue::from_str("add")).is_ok_and(|f| f.is_undefined() || f.is_function()) {
+            return Err(Error::invalid_argument(
+                "Option `cache.store`'s add(key, value) must be a function (set if absent, resolving to true or false).",
             ));
         }
         o = o.store(Rc::new(JsStore(store)));

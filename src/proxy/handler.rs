@@ -155,7 +155,7 @@ impl Proxy {
             }
         }
         let answer = match client.lookup_stored(id, &RequestOptions::default()).await {
-            Ok(l) => success(&l.item, l.fresh_until_ms, js_sys::Date::now(), l.request_id.as_deref(), l.rate_limit, l.from_cache),
+            Ok(f) => success(&f.item, f.meta.fresh_until_ms, js_sys::Date::now(), f.meta.request_id.as_deref(), f.meta.rate_limit, f.from_cache),
             Err(e) => failure(&e, secret.as_deref()),
         };
         log.write(LogLevel::Debug, || format!("proxy: post item {id}: answered {}", answer.status));

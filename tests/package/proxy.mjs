@@ -460,7 +460,7 @@ console.log(JSON.stringify({ port: server.port }));
     installLocked(); // the client the README uses
     const redis = await startRedis(dir);
     const api = await ctx.startDevServer({ port: 0 });
-    const spec = { redis: true, mounts: { '/pp': { allowAnonymous: true, cache: true, maxRetries: 0 } } };
+    const spec = { redis: true, mounts: { '/pp': { allowAnonymous: true, cache: true, maxRetries: 0, logLevel: process.env.PP_PROXY_LOG ?? 'warn' } } };
     const env = { ...process.env, PROXY_SPEC: JSON.stringify(spec), REDIS_URL: redis.url, POWERPOST_API_KEY: api.apiKey,
       POWERPOST_WORKSPACE_ID: api.workspaceId, POWERPOST_BASE_URL: api.url };
     const started = [];
@@ -502,7 +502,7 @@ console.log(JSON.stringify({ port: server.port }));
       assert.deepEqual([...a, ...b].filter((o) => o !== 'ok'), [], 'every lookup succeeded');
       assert.equal(a.length + b.length, 400);
       const seen = (await (await fetch(`${run.api.url}/__dev/requests`)).json()).requests.filter((r) => r.path.startsWith('/api/'));
-      assert.equal(seen.length, 20, `upstream requests: ${seen.map((r) => r.id).sort().join(', ')}`);
+      assert.equal(seen.length, 20, `upstream requests: ${seen.map((r) => r.id).sort().join(', ')}\n${run.hosts.map((h) => h.output()).join('\n')}`);
       assert.equal(new Set(seen.map((r) => r.id)).size, 20, 'one per id');
       for (const h of run.hosts) assert.doesNotMatch(h.output(), /cache store failed/, 'the store never failed');
     } finally {
