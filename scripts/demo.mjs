@@ -34,7 +34,13 @@ const site = http.createServer((req, res) => {
     return res.end(JSON.stringify({ baseUrl: BASE_PATH, items: info.items }));
   }
   const [dir, rel] = pathname.startsWith('/pkg/') ? [pkg, pathname.slice(4)] : [path.join(root, 'www'), pathname === '/' ? '/index.html' : pathname];
-  const file = path.resolve(dir, `.${decodeURIComponent(rel)}`);
+  let file;
+  try {
+    file = path.resolve(dir, `.${decodeURIComponent(rel)}`);
+  } catch {
+    res.writeHead(400);
+    return res.end();
+  }
   if (!file.startsWith(dir + path.sep)) { res.writeHead(403); return res.end(); }
   fs.readFile(file, (err, body) => {
     if (err) { res.writeHead(404, { 'content-type': 'text/plain' }); return res.end('not found'); }

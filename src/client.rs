@@ -379,18 +379,20 @@ impl Client {
     async fn fetch_across(&self, cache: &Cache, key: &str, id: &str, options: &RequestOptions) -> Result<(Fetched, Option<Entry>), Error> {
         use crate::store::Claim;
         let config = &self.inner.config;
-        // A claim outlives the claimant's longest request, so a crashed instance blocks no one for long.
+        // A claim covers the claimant's attempts, but at most 30 s: a crashed instance holds the
+        // others back no longer than a browser waits (the client's default timeout). Past that,
+        // waiting instances fetch for themselves.
         let hold_ms = (config.timeout_ms as f64 * f64::from(config.max_retries + 1) + 1000.0).min(30_000.0);
         let claim = cache.claim(key, hold_ms).await;
         let stored = match &claim {
             Claim::Theirs => cache.wait_for_entry(key, id, hold_ms).await,
             // Another instance may have stored the entry and ended its claim just before ours.
-            Claim::Mine(_) => cache.read(key, id, now_ms(), None).await,
+            Claim::Mine(..) => cache.read(key, id, now_ms(), None).await,
             Claim::Unknown => None,
         };
         if let Some(entry) = stored {
-            if let Claim::Mine(lock) = claim {
-                cache.release(&lock).await;
+            if let Claim::Mine(lock, token) = claim {
+                cache.release(&lock, &token).await;
             }
             config.log.write(LogLevel::Debug, || format!("post item {id}: served from the entry another instance stored"));
             return Ok((Fetched { item: entry.item.clone(), request_id: None, rate_limit: None }, Some(entry)));
@@ -399,8 +401,8 @@ impl Client {
         if let Ok(f) = &result {
             cache.write_now(key, Entry::new(f.item.clone(), now_ms(), &cache.options)).await;
         }
-        if let Claim::Mine(lock) = claim {
-            cache.release(&lock).await;
+        if let Claim::Mine(lock, token) = claim {
+            cache.release(&lock, &token).await;
         }
         result.map(|f| (f, None))
     }

@@ -35,8 +35,13 @@ const STORE_RETRY_MS: u64 = 5000;
 
 /// `op`, or `None` if it takes longer than [`STORE_TIMEOUT_MS`] or `signal` fires first.
 pub(crate) async fn bounded<T>(op: Pin<Box<dyn Future<Output = T>>>, signal: Option<&AbortSignal>) -> Option<T> {
+    within(STORE_TIMEOUT_MS, op, signal).await
+}
+
+/// `op`, or `None` if it takes longer than `ms` or `signal` fires first.
+pub(crate) async fn within<T>(ms: u64, op: Pin<Box<dyn Future<Output = T>>>, signal: Option<&AbortSignal>) -> Option<T> {
     let mut op = op;
-    let mut timer = Box::pin(crate::transport::sleep(STORE_TIMEOUT_MS, signal));
+    let mut timer = Box::pin(crate::transport::sleep(ms, signal));
     std::future::poll_fn(|cx| {
         if let Poll::Ready(v) = op.as_mut().poll(cx) {
             return Poll::Ready(Some(v));
@@ -154,7 +159,7 @@ impl Cache {
                 return self.memory.borrow_mut().get(key, now);
             }
         };
-        match stored_entry(&text, id, &self.options) {
+        match stored_entry(&text, id, &self.options, now) {
             Some(e) if e.is_fresh(now) => Some(e),
             _ => {
                 // Stale or unreadable: removed in the background.
@@ -234,9 +239,17 @@ impl Cache {
 /// after), another one does, or the store cannot say.
 #[cfg(feature = "proxy")]
 pub(crate) enum Claim {
-    Mine(String),
+    /// The claim's key and this instance's token in it.
+    Mine(String, String),
     Theirs,
     Unknown,
+}
+
+/// Where the claim on entry `key` is kept: a key no entry can have (entries' keys all start with
+/// the partition's `powerpost-analytics/v1`, whatever the id).
+#[cfg(feature = "proxy")]
+fn claim_key(key: &str) -> String {
+    format!("powerpost-analytics/claim {key}")
 }
 
 /// How long a claimant waits after writing its claim before reading it back: any instance that
@@ -257,7 +270,7 @@ impl Cache {
     pub(crate) async fn claim(&self, key: &str, hold_ms: f64) -> Claim {
         let now = js_sys::Date::now();
         let Some(store) = self.store(now) else { return Claim::Unknown };
-        let lock = format!("{key} claim");
+        let lock = claim_key(key);
         let token = format!("{:x}", (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64);
         let record = js_sys::Object::new();
         let _ = Reflect::set(&record, &JsValue::from_str("claim"), &JsValue::from_str(&token));
@@ -267,7 +280,7 @@ impl Cache {
         // instance is "theirs" here, and `wait_for_entry` sees that it expired.)
         if let Some(adding) = store.add(&lock, text.clone()) {
             return match attempt(adding, None).await {
-                Ok(true) => Claim::Mine(lock),
+                Ok(true) => Claim::Mine(lock, token),
                 Ok(false) => Claim::Theirs,
                 Err(why) => {
                     self.health.report("add", Err(why));
@@ -290,7 +303,7 @@ impl Cache {
         let _ = crate::transport::sleep(CLAIM_SETTLE_MS, None).await;
         match attempt(store.get(&lock), None).await {
             Ok(Some(text)) if claim_of(&text).is_some_and(|(t, _)| t != token) => Claim::Theirs,
-            Ok(_) => Claim::Mine(lock),
+            Ok(_) => Claim::Mine(lock, token),
             Err(why) => {
                 self.health.report("get", Err(why));
                 Claim::Unknown
@@ -301,7 +314,7 @@ impl Cache {
     /// Waits for the entry of `key` that another instance is fetching; `None` when its claim
     /// ends (released or expired) without one, or after `hold_ms`.
     pub(crate) async fn wait_for_entry(&self, key: &str, id: &str, hold_ms: f64) -> Option<Entry> {
-        let lock = format!("{key} claim");
+        let lock = claim_key(key);
         let deadline = js_sys::Date::now() + hold_ms;
         loop {
             let _ = crate::transport::sleep(CLAIM_POLL_MS, None).await;
@@ -321,11 +334,18 @@ impl Cache {
         }
     }
 
-    /// Ends this instance's claim.
-    pub(crate) async fn release(&self, lock: &str) {
-        if let Some(store) = self.store(js_sys::Date::now()) {
-            let outcome = attempt(store.delete(lock), None).await;
-            self.health.report("delete", outcome);
+    /// Ends this instance's claim, if the claim is still its own (one that outlived its hold may
+    /// be another instance's by now). Tried even while the store rests after a failure: a claim
+    /// left behind would hold the others back until it expires.
+    pub(crate) async fn release(&self, lock: &str, token: &str) {
+        let Some(store) = &self.options.store else { return };
+        match attempt(store.get(lock), None).await {
+            Ok(Some(text)) if claim_of(&text).is_some_and(|(t, _)| t == token) => {
+                let outcome = attempt(store.delete(lock), None).await;
+                self.health.report("delete", outcome);
+            }
+            Ok(_) => {}
+            Err(why) => self.health.report("get", Err(why)),
         }
     }
 }
@@ -338,14 +358,19 @@ fn claim_of(text: &str) -> Option<(String, f64)> {
     Some((get("claim")?.as_string()?, get("until")?.as_f64()?))
 }
 
+/// How far ahead of this clock another writer's may be: an entry stored by a host whose clock
+/// runs ahead by up to this much counts as stored now, not as one from the future.
+const CLOCK_SKEW_MS: f64 = 300_000.0;
+
 /// An entry read back from a store: its item goes through the validator again (a store is
 /// outside data too), and its life is computed again from the time it was stored (a stored
 /// expiry could be anything).
-fn stored_entry(text: &str, id: &str, options: &CacheOptions) -> Option<Entry> {
+fn stored_entry(text: &str, id: &str, options: &CacheOptions, now: f64) -> Option<Entry> {
     let record = js_sys::JSON::parse(text).ok()?;
     let get = |name: &str| Reflect::get(&record, &JsValue::from_str(name)).ok();
     let doc = crate::validate::from_js(get("item")?).ok()?;
     let item = crate::validate::validate(doc, Some(id)).ok()?;
     let stored_at = get("storedAt")?.as_f64().filter(|t| t.is_finite())?;
+    let stored_at = if stored_at > now && stored_at - now <= CLOCK_SKEW_MS { now } else { stored_at };
     Some(Entry::new(item, stored_at, options))
 }

@@ -19,7 +19,8 @@ export function makeProxyApi(load, ProxyHandler) {
 /**
  * `(req, res) => void` for `http.createServer` or Express: builds a `Request` from the method,
  * the raw URL and the headers (repeated ones kept), with a signal that fires when the client goes
- * away, calls `handler`, and writes the `Response` back, streamed. The `Host` header is used only
+ * away (the proxy then stops waiting for `authorize`), calls `handler`, and writes the `Response`
+ * back, streamed. The `Host` header is used only
  * to build the URL; the handler does not trust it for anything else.
  */
 export function toNodeListener(handler) {
@@ -74,7 +75,8 @@ function toRequest(req, signal) {
       // A header value the Fetch API refuses is dropped; the handler reads only a few headers.
     }
   }
-  return new Request(new URL(`${scheme}://${host}${target.startsWith('//') ? target.replace(/^\/+/, '/') : target}`), {
+  // Appended, not resolved: a target starting `//` keeps its empty segment, as in every Fetch runtime.
+  return new Request(new URL(`${scheme}://${host}${target}`), {
     method: req.method,
     headers,
     signal,
@@ -101,7 +103,9 @@ async function write(res, response, head) {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!res.write(value)) await new Promise((resolve) => res.once('drain', resolve));
+      if (res.destroyed) break;
+      // Backpressure; a connection closed meanwhile ends the wait too.
+      if (!res.write(value)) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
     }
     res.end();
   } catch {

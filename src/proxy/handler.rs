@@ -14,6 +14,9 @@ use crate::config::{ClientOptions, Config, Env, Runtime};
 use crate::error::{redact, Error};
 use crate::log::LogLevel;
 
+/// How long `authorize` may take before the request is answered 500.
+const AUTHORIZE_TIMEOUT_MS: u64 = 10_000;
+
 /// Who may call the proxy, as [`ProxyOptions::authorize`] keeps it: given the incoming request
 /// (its cookies, its `Authorization` header), `Ok(true)` lets it through, `Ok(false)` answers
 /// 401, and `Err(why)` answers 500 (`why` is logged, never sent).
@@ -142,7 +145,17 @@ impl Proxy {
         let config = client.config();
         let (log, secret) = (&config.log, config.api_key.clone());
         if let Some(authorize) = &self.authorize {
-            match authorize(request).await {
+            // Bounded, and given up when the client goes away: a callback that never settles
+            // must not hold the request forever.
+            let signal = request.signal();
+            let outcome = crate::store::within(AUTHORIZE_TIMEOUT_MS, authorize(request), Some(&signal)).await.unwrap_or_else(|| {
+                Err(if signal.aborted() {
+                    "the client went away first".to_owned()
+                } else {
+                    format!("it did not answer within {} s", AUTHORIZE_TIMEOUT_MS / 1000)
+                })
+            });
+            match outcome {
                 Ok(true) => {}
                 Ok(false) => {
                     log.write(LogLevel::Debug, || format!("proxy: post item {id}: refused by authorize (401)"));

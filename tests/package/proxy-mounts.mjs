@@ -2,10 +2,11 @@
 // worker: `spec.mounts` maps a base path to options; `authorize: true` uses the app check below,
 // and `cache: true` the given store (the README's Redis store) when there is one.
 
-/** The app's own check: a session header; `boom` makes it throw (the text must never reach a browser). */
+/** The app's own check: a session header; `boom` makes it throw (the text must never reach a browser), `hang` never answers. */
 export function authorize(request) {
   const session = request.headers.get('x-app-session');
   if (session === 'boom') throw new Error('authorize exploded: SECRET-THROW-TEXT');
+  if (session === 'hang') return new Promise(() => {}); // never settles
   return session === 'ok';
 }
 

@@ -78,6 +78,7 @@ function table(tag) {
     '/pp/api/v1/post-items/%252Fx/analytics', '/pp/api/v1/post-items/x%2500/analytics', '/pp/api/v1/post-items/x%00/analytics',
     '/pp/api/v1/post-items/x%0D%0AX-Injected:%201/analytics', '/pp/api/v1/post-items/%zz/analytics', '/pp/api/v1/post-items/%ff%fe/analytics',
     `/pp/api/v1/post-items/${'a'.repeat(257)}/analytics`, '/pp//api/v1/post-items/x/analytics', '/pp/api/v1/post-items//analytics',
+    '//pp/api/v1/post-items/x/analytics',
   ];
   for (const p of paths) rows.push([`404 for ${p.length > 60 ? `${p.slice(0, 57)}…` : p}`, 'GET', p, SESSION_OK, notFound]);
   rows.push(
@@ -393,6 +394,23 @@ ${check}`);
     }
   });
 
+  test('proxy: an authorize that never answers gets 500 after its 10 s, nothing forwarded', async () => {
+    await setUp();
+    const h = await host(ctx.NODES[20], ['proxy-host.mjs'], { mounts: { '/pp': { authorize: true } } }, 'Node host');
+    try {
+      await fetch(`${upstream.url}/__dev/reset`);
+      const res = await rawRequest(h.url, 'GET', analytics('/pp', 'gen-hang'), { 'x-app-session': 'hang' });
+      assert.equal(res.status, 500, res.body);
+      assert.equal(JSON.parse(res.body).error.code, 'INTERNAL_ERROR');
+      const seen = (await (await fetch(`${upstream.url}/__dev/requests`)).json()).requests.filter((r) => r.path.startsWith('/api/'));
+      assert.equal(seen.length, 0);
+      await h.stop();
+      assert.match(h.output(), /authorize\(\) failed.*did not answer within 10 s/);
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('proxy: 20 concurrent requests for one id make one upstream request', async () => {
     await setUp();
     const h = await host(ctx.NODES[20], ['proxy-host.mjs'], { mounts: { '/open': { allowAnonymous: true } } }, 'Node host');
@@ -498,10 +516,12 @@ console.log(JSON.stringify({ port: server.port }));
     const run = await redisSetUp(2, dir);
     try {
       const ids = Array.from({ length: 20 }, (_, i) => `gen-shared-${i}`);
+      // An id that spells an entry's key plus " claim" must not collide with that entry's claim.
+      assert.deepEqual(await lookups(run.PowerPost, `${run.hosts[0].url}/pp`, ['gen-shared-3 claim'], 1, 1), ['ok']);
       const [a, b] = await Promise.all(run.hosts.map((h) => lookups(run.PowerPost, `${h.url}/pp`, ids, 200, 8)));
       assert.deepEqual([...a, ...b].filter((o) => o !== 'ok'), [], 'every lookup succeeded');
       assert.equal(a.length + b.length, 400);
-      const seen = (await (await fetch(`${run.api.url}/__dev/requests`)).json()).requests.filter((r) => r.path.startsWith('/api/'));
+      const seen = (await (await fetch(`${run.api.url}/__dev/requests`)).json()).requests.filter((r) => ids.includes(r.id));
       assert.equal(seen.length, 20, `upstream requests: ${seen.map((r) => r.id).sort().join(', ')}\n${run.hosts.map((h) => h.output()).join('\n')}`);
       assert.equal(new Set(seen.map((r) => r.id)).size, 20, 'one per id');
       for (const h of run.hosts) assert.doesNotMatch(h.output(), /cache store failed/, 'the store never failed');
