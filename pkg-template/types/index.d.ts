@@ -45,11 +45,17 @@ export interface CacheConfig {
   store?: CacheStore;
 }
 
-/** Each method may return a value or a promise. */
+/** Each method may return a value or a promise; one that throws or rejects only costs the cache. */
 export interface CacheStore {
   get(key: string): string | undefined | null | Promise<string | undefined | null>;
   set(key: string, value: string): unknown;
   delete(key: string): unknown;
+  /**
+   * Optional, used by `powerpost-analytics/proxy`: store `value` only if `key` is absent,
+   * atomically (Redis `SET NX`), saying whether it did. With it, of several proxy instances
+   * missing one item at once exactly one asks PowerPost.
+   */
+  add?(key: string, value: string): boolean | Promise<boolean>;
 }
 
 export type LogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug';

@@ -186,7 +186,11 @@ test('TypeScript: strict type tests under node16 (ESM and CommonJS) and bundler 
   fs.writeFileSync(path.join(project, 'src', 'types-test.mts'), source);
   fs.writeFileSync(path.join(project, 'src', 'types-test.ts'), source);
   fs.writeFileSync(path.join(project, 'src', 'types-cjs.cts'), source.replace(/^import \{ init \} from 'powerpost-analytics\/slim';$/m, 'const init = (): Promise<void> => Promise.resolve();'));
-  for (const [mod, res, files] of [['node16', 'node16', ['src/types-test.mts', 'src/types-cjs.cts']], ['esnext', 'bundler', ['src/types-test.ts']]]) {
+  // The proxy entry: ESM, CommonJS (.d.cts) and bundler.
+  const proxy = fs.readFileSync(path.join(here, 'types-proxy.ts'), 'utf8');
+  for (const ext of ['mts', 'cts', 'ts']) fs.writeFileSync(path.join(project, 'src', `types-proxy.${ext}`), proxy);
+  for (const [mod, res, files] of [['node16', 'node16', ['src/types-test.mts', 'src/types-cjs.cts', 'src/types-proxy.mts', 'src/types-proxy.cts']],
+    ['esnext', 'bundler', ['src/types-test.ts', 'src/types-proxy.ts']]]) {
     const tsconfig = path.join(project, `tsconfig.${res}.json`);
     fs.writeFileSync(tsconfig, JSON.stringify({
       compilerOptions: { strict: true, noEmit: true, module: mod, moduleResolution: res, target: 'es2022', lib: ['es2022', 'dom'], types: [], skipLibCheck: false },
