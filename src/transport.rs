@@ -51,7 +51,6 @@ fn abort_with(controller: &AbortController, reason: &JsValue) -> Function {
 /// future), it aborts the request too, as dropping a future cancels it.
 struct Attempt {
     controller: AbortController,
-    timeout_reason: JsValue,
     timer: JsValue,
     link: Option<(AbortSignal, Function)>,
     finished: bool,
@@ -60,25 +59,36 @@ struct Attempt {
 impl Attempt {
     fn start(timeout_ms: u64, signal: Option<&AbortSignal>) -> Result<Attempt, JsValue> {
         let controller = AbortController::new()?;
-        // Aborting with an Error (not a string or a DOMException) gives fetch a rejection with
-        // a name and message; identity tells a timeout from the caller's abort.
-        let timeout_reason: JsValue = js_sys::Error::new("timed out").into();
         // The listener first: if adding it throws, no timer is left behind.
         let link = match signal {
             Some(s) => {
-                let on_abort = abort_with(&controller, &js_sys::Error::new("aborted by the caller").into());
+                let on_abort = abort_with(&controller, s);
                 s.add_event_listener_with_callback("abort", &on_abort)?;
                 Some((s.clone(), on_abort))
             }
             None => None,
         };
-        let timer = set_timeout(&abort_with(&controller, &timeout_reason), timer_ms(timeout_ms));
-        Ok(Attempt { controller, timeout_reason, timer, link, finished: false })
+        let timer = set_timeout(&abort_with(&controller, &controller), timer_ms(timeout_ms));
+        Ok(Attempt { controller, timer, link, finished: false })
     }
 
     fn timed_out(&self) -> bool {
         let signal = self.controller.signal();
-        signal.aborted() && Object::is(&signal.reason(), &self.timeout_reason)
+        signal.aborted() && Object::is(&signal.reason(), &self.controller)
+    }
+
+    /// The value an error keeps as its cause. The timer aborts with the controller itself and
+    /// the caller's signal is relayed with the signal: markers, not `Error`s, as creating an
+    /// `Error` captures a stack (tens of µs through wasm frames); the `Error` they stand for is
+    /// made here, only when one fired.
+    fn shown(&self, value: JsValue) -> JsValue {
+        if Object::is(&value, &self.controller) {
+            js_sys::Error::new("timed out").into()
+        } else if self.link.as_ref().is_some_and(|(s, _)| Object::is(&value, s)) {
+            js_sys::Error::new("aborted by the caller").into()
+        } else {
+            value
+        }
     }
 }
 
@@ -206,7 +216,7 @@ async fn exchange(
         let mut e = if signal.is_some_and(AbortSignal::aborted) {
             let reason = signal.map(AbortSignal::reason).filter(|r| !r.is_undefined());
             let mut e = aborted_error();
-            with_js_cause(&mut e, reason.unwrap_or(value), secret);
+            with_js_cause(&mut e, attempt.shown(reason.unwrap_or(value)), secret);
             return e;
         } else if attempt.timed_out() {
             let mut e = Error::new(
@@ -222,7 +232,7 @@ async fn exchange(
             let cause = redact(&js_error_text(&value), secret);
             connection_error(&format!("Could not reach the PowerPost API{during}"), cause, config.surface.name(Opt::BaseUrl))
         };
-        with_js_cause(&mut e, value, secret);
+        with_js_cause(&mut e, attempt.shown(value), secret);
         e
     };
 
