@@ -24,8 +24,10 @@ extern "C" {
     // message of a rejection (the value's `cause` is what says why: ECONNREFUSED, a TLS error, a
     // mock that matched nothing), and it panics if a runtime rejects with a non-Error value.
     // The response is still read through gloo-net's `Response`.
+    // `fetch(url, init)`, not `fetch(new Request(url, init))`: undici builds a second Request
+    // from a first and makes its signal follow ours.
     #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with_request(request: &web_sys::Request) -> Promise;
+    fn fetch_with_str_and_init(url: &str, init: &RequestInit) -> Promise;
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
@@ -145,8 +147,8 @@ pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), E
     result.map(|_| ()).map_err(|_| aborted_error())
 }
 
-/// The request headers for `config`: built once per client and reused (the `Request`
-/// constructor copies them).
+/// The request headers for `config`: built once per client and reused (`fetch` copies them
+/// into the request it builds).
 pub(crate) fn request_headers(config: &Config) -> Result<Headers, Error> {
     let names = config.surface.name(Opt::BaseUrl);
     let headers = Headers::new().map_err(|e| connection_error("Headers is unavailable", js_error_text(&e), names))?;
@@ -182,21 +184,12 @@ pub(crate) async fn send(
     let mut attempt = Attempt::start(timeout_ms, signal)
         .map_err(|e| connection_error("The request could not be started", js_error_text(&e), base_url))?;
     let init = RequestInit::new();
-    init.set_method("GET");
+    // GET is fetch's default method.
     init.set_headers(headers);
     init.set_signal(Some(&attempt.controller.signal()));
     // Redirects are surfaced as errors rather than followed with the key attached.
     init.set_redirect(RequestRedirect::Manual);
-    // gloo-net's builder would parse the URL twice more; a built `web_sys::Request` is the
-    // cheapest way into its `send`.
-    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| {
-        Error::invalid_argument(format!(
-            "The request to {} could not be built: {}",
-            crate::error::describe_str(url),
-            js_error_text(&e)
-        ))
-    })?;
-    let result = exchange(config, &attempt, &request, timeout_ms, signal).await;
+    let result = exchange(config, &attempt, url, &init, timeout_ms, signal).await;
     attempt.finished = true;
     result
 }
@@ -205,7 +198,8 @@ pub(crate) async fn send(
 async fn exchange(
     config: &Config,
     attempt: &Attempt,
-    request: &web_sys::Request,
+    url: &str,
+    init: &RequestInit,
     timeout_ms: u64,
     signal: Option<&AbortSignal>,
 ) -> Result<Exchange, Error> {
@@ -236,12 +230,23 @@ async fn exchange(
         e
     };
 
-    let response = match JsFuture::from(fetch_with_request(request)).await {
+    let response = match JsFuture::from(fetch_with_str_and_init(url, init)).await {
         Ok(value) => match value.dyn_into::<web_sys::Response>() {
             Ok(raw) => gloo_net::http::Response::from(raw),
             Err(other) => return Err(classify(other, " (fetch resolved with something that is not a Response)")),
         },
-        Err(rejection) => return Err(classify(rejection, "")),
+        Err(rejection) => {
+            // A URL or init that fetch refuses is the caller's mistake, not a network failure:
+            // told apart as before fetch took the URL, by the Request constructor's verdict.
+            if let Err(e) = web_sys::Request::new_with_str_and_init(url, init) {
+                return Err(Error::invalid_argument(format!(
+                    "The request to {} could not be built: {}",
+                    crate::error::describe_str(url),
+                    js_error_text(&e)
+                )));
+            }
+            return Err(classify(rejection, ""));
+        }
     };
     let status = response.status();
     let headers = response.headers();
