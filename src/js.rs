@@ -498,13 +498,28 @@ fn string_array(v: &JsValue) -> Result<Vec<String>, Error> {
 /// the rules read (never every property of a hostile object), of other containers only their
 /// kind; each scalar read by serde-wasm-bindgen, as the body path reads `JSON.parse`'s.
 fn read_document(v: &JsValue) -> Result<Document, Error> {
-    let ignored = |_: &JsValue| Ok(serde::de::IgnoredAny);
-    read(v.clone()).map_err(|what| validate::refused_at("$", what))?.field(|top| {
+    // The first refusal, at its path; after it nothing more is read (no later getter runs).
+    let refusal: std::cell::RefCell<Option<Error>> = std::cell::RefCell::new(None);
+    let member = |obj: &JsValue, parent: &str, key: &'static str| {
+        if refusal.borrow().is_some() {
+            return Read::Missing;
+        }
+        member(obj, key).unwrap_or_else(|what| {
+            *refusal.borrow_mut() = Some(validate::refused_at(&format!("{parent}{key}"), what));
+            Read::Missing
+        })
+    };
+    let ignored = |_: JsValue| serde::de::IgnoredAny;
+    let doc = read(v.clone()).map_err(|what| validate::refused_at("$", what))?.field(|top| {
         Wire::read(
-            |key| member(top, "", key)?.field(ignored),
-            |key| member(top, "", key)?.field(|m| WireMetrics::read(|k| member(m, "metrics.", k)?.field(ignored))),
+            |key| member(&top, "", key).field(ignored),
+            |key| member(&top, "", key).field(|m| WireMetrics::read(|k| member(&m, "metrics.", k).field(ignored))),
         )
-    })
+    });
+    match refusal.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(doc),
+    }
 }
 
 /// A value as far as the validator may look at it; see [`read`].
@@ -516,12 +531,12 @@ enum Read {
 }
 
 impl Read {
-    fn field<T>(self, object: impl FnOnce(&JsValue) -> Result<T, Error>) -> Result<Field<T>, Error> {
-        Ok(match self {
+    fn field<T>(self, object: impl FnOnce(JsValue) -> T) -> Field<T> {
+        match self {
             Read::Missing => Field::Missing,
             Read::Value(seen) => Field::Value(seen),
-            Read::Object(v) => Field::Object(object(&v)?),
-        })
+            Read::Object(v) => Field::Object(object(v)),
+        }
     }
 }
 
@@ -530,23 +545,23 @@ thread_local! {
     static KEYS: std::cell::RefCell<Vec<(&'static str, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// `obj[key]` (missing when undefined), refused at `{parent}{key}` when it cannot be read.
-fn member(obj: &JsValue, parent: &str, key: &'static str) -> Result<Read, Error> {
+/// `obj[key]` (missing when undefined), or why it cannot be read.
+fn member(obj: &JsValue, key: &'static str) -> Result<Read, &'static str> {
     let name = KEYS.with(|keys| {
         let mut keys = keys.borrow_mut();
-        if let Some((_, name)) = keys.iter().find(|(k, _)| *k == key) {
+        // By address: each key is one literal in `Wire::read`.
+        if let Some((_, name)) = keys.iter().find(|(k, _)| std::ptr::eq(*k, key)) {
             return name.clone();
         }
         let name = JsValue::from_str(key);
         keys.push((key, name.clone()));
         name
     });
-    let read = match Reflect::get(obj, &name) {
+    match Reflect::get(obj, &name) {
         Err(_) => Err("a property whose getter throws"),
         Ok(v) if v.is_undefined() => Ok(Read::Missing),
         Ok(v) => read(v),
-    };
-    read.map_err(|what| validate::refused_at(&format!("{parent}{key}"), what))
+    }
 }
 
 /// What the validator may see of `v`, or why not: serde-wasm-bindgen must not be handed a

@@ -165,25 +165,22 @@ pub(crate) type Document = Field<Wire>;
 /// a caller's object: exactly these keys, never every property of a hostile object).
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
 impl Wire {
-    pub(crate) fn read<E>(
-        mut field: impl FnMut(&'static str) -> Result<Field, E>,
-        metrics: impl FnOnce(&'static str) -> Result<Field<WireMetrics>, E>,
-    ) -> Result<Wire, E> {
-        Ok(Wire {
-            post_item_id: field("post_item_id")?,
-            post_type: field("post_type")?,
-            platform: field("platform")?,
-            status: field("status")?,
-            metrics: metrics("metrics")?,
-        })
+    pub(crate) fn read(mut field: impl FnMut(&'static str) -> Field, metrics: impl FnOnce(&'static str) -> Field<WireMetrics>) -> Wire {
+        Wire {
+            post_item_id: field("post_item_id"),
+            post_type: field("post_type"),
+            platform: field("platform"),
+            status: field("status"),
+            metrics: metrics("metrics"),
+        }
     }
 }
 
 /// See [`Wire::read`].
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
 impl WireMetrics {
-    pub(crate) fn read<E>(mut field: impl FnMut(&'static str) -> Result<Field, E>) -> Result<WireMetrics, E> {
-        Ok(WireMetrics { views: field("views")?, likes: field("likes")?, comments: field("comments")?, fetched_at: field("fetched_at")? })
+    pub(crate) fn read(mut field: impl FnMut(&'static str) -> Field) -> WireMetrics {
+        WireMetrics { views: field("views"), likes: field("likes"), comments: field("comments"), fetched_at: field("fetched_at") }
     }
 }
 
