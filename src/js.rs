@@ -16,7 +16,7 @@ use crate::config::{check_count, check_ms, ClientOptions, Surface, DEFAULT_CONCU
 use crate::cache::{CacheMode, CacheOptions, CacheStore, StoreFuture};
 use crate::error::Error;
 use crate::log::{LogLevel, Logger};
-use crate::validate::{self, to_js, METRICS_KEYS, RESPONSE_KEYS};
+use crate::validate::{self, to_js, Document, Field, Seen, Wire, WireMetrics};
 
 #[cfg(feature = "proxy")]
 mod proxy;
@@ -183,9 +183,7 @@ pub fn parse_post_item_analytics(value: JsValue, expected_post_item_id: JsValue)
     } else {
         Some(id_string(&expected_post_item_id, "expectedPostItemId").map_err(to_js_error)?)
     };
-    let doc = plain_copy(&value, "$", &RESPONSE_KEYS)
-        .and_then(|copy| validate::from_js(copy).map_err(|e| validate::refused_at("$", &e.to_string())));
-    doc.and_then(|doc| validate::validate(doc, expected.as_deref())).map(|a| to_js(&a)).map_err(to_js_error)
+    read_document(&value).and_then(|doc| validate::validate(doc, expected.as_deref())).map(|a| to_js(&a)).map_err(to_js_error)
 }
 
 fn get(client: Client, post_item_id: JsValue, options: JsValue, allowed: &[&[&str]]) -> Promise {
@@ -522,46 +520,102 @@ fn string_array(v: &JsValue) -> Result<Vec<String>, Error> {
         .collect()
 }
 
-/// A plain-data copy of a caller's value for the validator: of an object only the keys the
-/// rules read (never every property of a hostile object), of other containers only their kind.
-/// What serde-wasm-bindgen must not be handed is refused here, at its path: a throwing getter
-/// or proxy trap, a function, symbol or bigint, and a string too long to copy into wasm memory
-/// (no field of a valid response can be longer than the 1 MiB body limit).
-fn plain_copy(v: &JsValue, path: &str, keys: &[&str]) -> Result<JsValue, Error> {
-    let refuse = |what: &str| Err(validate::refused_at(path, what));
-    if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
-        return if s.length() as usize > crate::MAX_BODY_BYTES { refuse("a string longer than 1 MiB") } else { Ok(v.clone()) };
-    }
-    if v.is_null() || v.is_undefined() || v.as_bool().is_some() || v.as_f64().is_some() {
-        return Ok(v.clone());
-    }
-    if Array::is_array(v) {
-        return Ok(Array::new().into());
-    }
-    if v.is_function() {
-        return refuse("a function");
-    }
-    if v.is_symbol() {
-        return refuse("a symbol");
-    }
-    if v.is_bigint() {
-        return refuse("a bigint");
-    }
-    let copy = Object::new();
-    if !v.is_object() {
-        return refuse("an unsupported value");
-    }
-    for &key in keys {
-        let at = if path == "$" { key.to_owned() } else { format!("{path}.{key}") };
-        let value = Reflect::get(v, &JsValue::from_str(key))
-            .map_err(|_| validate::refused_at(&at, "a property whose getter throws"))?;
-        if value.is_undefined() {
-            continue;
+/// A caller's value read for the validator, in place (no copy): of an object only the keys
+/// the rules read (never every property of a hostile object), of other containers only their
+/// kind; each scalar read by serde-wasm-bindgen, as the body path reads `JSON.parse`'s.
+fn read_document(v: &JsValue) -> Result<Document, Error> {
+    // The first refusal, at its path; after it nothing more is read (no later getter runs).
+    let refusal: std::cell::RefCell<Option<Error>> = std::cell::RefCell::new(None);
+    let member = |obj: &JsValue, parent: &str, key: &'static str| {
+        if refusal.borrow().is_some() {
+            return Read::Missing;
         }
-        let nested: &[&str] = if path == "$" && key == "metrics" { &METRICS_KEYS } else { &[] };
-        set(&copy, key, &plain_copy(&value, &at, nested)?);
+        member(obj, key).unwrap_or_else(|what| {
+            *refusal.borrow_mut() = Some(validate::refused_at(&format!("{parent}{key}"), what));
+            Read::Missing
+        })
+    };
+    let ignored = |_: JsValue| serde::de::IgnoredAny;
+    let doc = read(v.clone()).map_err(|what| validate::refused_at("$", what))?.field(|top| {
+        Wire::read(
+            |key| member(&top, "", key).field(ignored),
+            |key| member(&top, "", key).field(|m| WireMetrics::read(|k| member(&m, "metrics.", k).field(ignored))),
+        )
+    });
+    match refusal.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(doc),
     }
-    Ok(copy.into())
+}
+
+/// A value as far as the validator may look at it; see [`read`].
+enum Read {
+    Missing,
+    Value(Seen),
+    /// An object, whose fields only the callers that want them read.
+    Object(JsValue),
+}
+
+impl Read {
+    fn field<T>(self, object: impl FnOnce(JsValue) -> T) -> Field<T> {
+        match self {
+            Read::Missing => Field::Missing,
+            Read::Value(seen) => Field::Value(seen),
+            Read::Object(v) => Field::Object(object(v)),
+        }
+    }
+}
+
+thread_local! {
+    /// The rules' keys as JS strings, made once: a `&str` handed to JS is decoded on every call.
+    static KEYS: std::cell::RefCell<Vec<(&'static str, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `obj[key]` (missing when undefined), or why it cannot be read.
+fn member(obj: &JsValue, key: &'static str) -> Result<Read, &'static str> {
+    let name = KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        // By address: each key is one literal in `Wire::read`.
+        if let Some((_, name)) = keys.iter().find(|(k, _)| std::ptr::eq(*k, key)) {
+            return name.clone();
+        }
+        let name = JsValue::from_str(key);
+        keys.push((key, name.clone()));
+        name
+    });
+    match Reflect::get(obj, &name) {
+        Err(_) => Err("a property whose getter throws"),
+        Ok(v) if v.is_undefined() => Ok(Read::Missing),
+        Ok(v) => read(v),
+    }
+}
+
+/// What the validator may see of `v`, or why not: serde-wasm-bindgen must not be handed a
+/// function, symbol or bigint, nor a string too long to copy into wasm memory (no field of a
+/// valid response can be longer than the 1 MiB body limit).
+fn read(v: JsValue) -> Result<Read, &'static str> {
+    if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
+        if s.length() as usize > crate::MAX_BODY_BYTES {
+            return Err("a string longer than 1 MiB");
+        }
+    } else if Array::is_array(&v) {
+        return Ok(Read::Value(Seen::Array));
+    } else if v.is_function() {
+        return Err("a function");
+    } else if v.is_symbol() {
+        return Err("a symbol");
+    } else if v.is_bigint() {
+        return Err("a bigint");
+    } else if v.is_object() {
+        return Ok(Read::Object(v));
+    } else if !(v.is_null() || v.is_undefined() || v.as_bool().is_some() || v.as_f64().is_some()) {
+        return Err("an unsupported value");
+    }
+    // Through the body path's own code: a document that is a scalar is that scalar.
+    match validate::from_js::<Document>(v) {
+        Ok(Field::Value(seen)) => Ok(Read::Value(seen)),
+        _ => Err("an unsupported value"),
+    }
 }
 
 // ---- Rust → JS -------------------------------------------------------------------------

@@ -24,8 +24,10 @@ extern "C" {
     // message of a rejection (the value's `cause` is what says why: ECONNREFUSED, a TLS error, a
     // mock that matched nothing), and it panics if a runtime rejects with a non-Error value.
     // The response is still read through gloo-net's `Response`.
+    // `fetch(url, init)`, not `fetch(new Request(url, init))`: undici builds a second Request
+    // from a first and makes its signal follow ours.
     #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with_request(request: &web_sys::Request) -> Promise;
+    fn fetch_with_str_and_init(url: &str, init: &RequestInit) -> Promise;
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
@@ -51,7 +53,6 @@ fn abort_with(controller: &AbortController, reason: &JsValue) -> Function {
 /// future), it aborts the request too, as dropping a future cancels it.
 struct Attempt {
     controller: AbortController,
-    timeout_reason: JsValue,
     timer: JsValue,
     link: Option<(AbortSignal, Function)>,
     finished: bool,
@@ -60,25 +61,36 @@ struct Attempt {
 impl Attempt {
     fn start(timeout_ms: u64, signal: Option<&AbortSignal>) -> Result<Attempt, JsValue> {
         let controller = AbortController::new()?;
-        // Aborting with an Error (not a string or a DOMException) gives fetch a rejection with
-        // a name and message; identity tells a timeout from the caller's abort.
-        let timeout_reason: JsValue = js_sys::Error::new("timed out").into();
         // The listener first: if adding it throws, no timer is left behind.
         let link = match signal {
             Some(s) => {
-                let on_abort = abort_with(&controller, &js_sys::Error::new("aborted by the caller").into());
+                let on_abort = abort_with(&controller, s);
                 s.add_event_listener_with_callback("abort", &on_abort)?;
                 Some((s.clone(), on_abort))
             }
             None => None,
         };
-        let timer = set_timeout(&abort_with(&controller, &timeout_reason), timer_ms(timeout_ms));
-        Ok(Attempt { controller, timeout_reason, timer, link, finished: false })
+        let timer = set_timeout(&abort_with(&controller, &controller), timer_ms(timeout_ms));
+        Ok(Attempt { controller, timer, link, finished: false })
     }
 
     fn timed_out(&self) -> bool {
         let signal = self.controller.signal();
-        signal.aborted() && Object::is(&signal.reason(), &self.timeout_reason)
+        signal.aborted() && Object::is(&signal.reason(), &self.controller)
+    }
+
+    /// The value an error keeps as its cause. The timer aborts with the controller itself and
+    /// the caller's signal is relayed with the signal: markers, not `Error`s, as creating an
+    /// `Error` captures a stack (tens of µs through wasm frames); the `Error` they stand for is
+    /// made here, only when one fired.
+    fn shown(&self, value: JsValue) -> JsValue {
+        if Object::is(&value, &self.controller) {
+            js_sys::Error::new("timed out").into()
+        } else if self.link.as_ref().is_some_and(|(s, _)| Object::is(&value, s)) {
+            js_sys::Error::new("aborted by the caller").into()
+        } else {
+            value
+        }
     }
 }
 
@@ -135,8 +147,8 @@ pub(crate) async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), E
     result.map(|_| ()).map_err(|_| aborted_error())
 }
 
-/// The request headers for `config`: built once per client and reused (the `Request`
-/// constructor copies them).
+/// The request headers for `config`: built once per client and reused (`fetch` copies them
+/// into the request it builds).
 pub(crate) fn request_headers(config: &Config) -> Result<Headers, Error> {
     let names = config.surface.name(Opt::BaseUrl);
     let headers = Headers::new().map_err(|e| connection_error("Headers is unavailable", js_error_text(&e), names))?;
@@ -172,21 +184,12 @@ pub(crate) async fn send(
     let mut attempt = Attempt::start(timeout_ms, signal)
         .map_err(|e| connection_error("The request could not be started", js_error_text(&e), base_url))?;
     let init = RequestInit::new();
-    init.set_method("GET");
+    // GET is fetch's default method.
     init.set_headers(headers);
     init.set_signal(Some(&attempt.controller.signal()));
     // Redirects are surfaced as errors rather than followed with the key attached.
     init.set_redirect(RequestRedirect::Manual);
-    // gloo-net's builder would parse the URL twice more; a built `web_sys::Request` is the
-    // cheapest way into its `send`.
-    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| {
-        Error::invalid_argument(format!(
-            "The request to {} could not be built: {}",
-            crate::error::describe_str(url),
-            js_error_text(&e)
-        ))
-    })?;
-    let result = exchange(config, &attempt, &request, timeout_ms, signal).await;
+    let result = exchange(config, &attempt, url, &init, timeout_ms, signal).await;
     attempt.finished = true;
     result
 }
@@ -195,7 +198,8 @@ pub(crate) async fn send(
 async fn exchange(
     config: &Config,
     attempt: &Attempt,
-    request: &web_sys::Request,
+    url: &str,
+    init: &RequestInit,
     timeout_ms: u64,
     signal: Option<&AbortSignal>,
 ) -> Result<Exchange, Error> {
@@ -206,7 +210,7 @@ async fn exchange(
         let mut e = if signal.is_some_and(AbortSignal::aborted) {
             let reason = signal.map(AbortSignal::reason).filter(|r| !r.is_undefined());
             let mut e = aborted_error();
-            with_js_cause(&mut e, reason.unwrap_or(value), secret);
+            with_js_cause(&mut e, attempt.shown(reason.unwrap_or(value)), secret);
             return e;
         } else if attempt.timed_out() {
             let mut e = Error::new(
@@ -222,16 +226,27 @@ async fn exchange(
             let cause = redact(&js_error_text(&value), secret);
             connection_error(&format!("Could not reach the PowerPost API{during}"), cause, config.surface.name(Opt::BaseUrl))
         };
-        with_js_cause(&mut e, value, secret);
+        with_js_cause(&mut e, attempt.shown(value), secret);
         e
     };
 
-    let response = match JsFuture::from(fetch_with_request(request)).await {
+    let response = match JsFuture::from(fetch_with_str_and_init(url, init)).await {
         Ok(value) => match value.dyn_into::<web_sys::Response>() {
             Ok(raw) => gloo_net::http::Response::from(raw),
             Err(other) => return Err(classify(other, " (fetch resolved with something that is not a Response)")),
         },
-        Err(rejection) => return Err(classify(rejection, "")),
+        Err(rejection) => {
+            // A URL or init that fetch refuses is the caller's mistake, not a network failure:
+            // told apart as before fetch took the URL, by the Request constructor's verdict.
+            if let Err(e) = web_sys::Request::new_with_str_and_init(url, init) {
+                return Err(Error::invalid_argument(format!(
+                    "The request to {} could not be built: {}",
+                    crate::error::describe_str(url),
+                    js_error_text(&e)
+                )));
+            }
+            return Err(classify(rejection, ""));
+        }
     };
     let status = response.status();
     let headers = response.headers();

@@ -161,12 +161,28 @@ pub(crate) struct WireMetrics {
 pub(crate) type Document = Field<Wire>;
 
 /// Where the validator looks, in the order it reports: the keys of a response and of its
-/// `metrics`. (The JavaScript surface reads exactly these from a caller's object.)
-#[cfg_attr(not(feature = "js"), allow(dead_code))]
-pub(crate) const RESPONSE_KEYS: [&str; 5] = ["post_item_id", "post_type", "platform", "status", "metrics"];
-/// See [`RESPONSE_KEYS`].
-#[cfg_attr(not(feature = "js"), allow(dead_code))]
-pub(crate) const METRICS_KEYS: [&str; 4] = ["views", "likes", "comments", "fetched_at"];
+/// `metrics`, read one by one by a caller that reads each itself (the JavaScript surface, on
+/// a caller's object: exactly these keys, never every property of a hostile object).
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
+impl Wire {
+    pub(crate) fn read(mut field: impl FnMut(&'static str) -> Field, metrics: impl FnOnce(&'static str) -> Field<WireMetrics>) -> Wire {
+        Wire {
+            post_item_id: field("post_item_id"),
+            post_type: field("post_type"),
+            platform: field("platform"),
+            status: field("status"),
+            metrics: metrics("metrics"),
+        }
+    }
+}
+
+/// See [`Wire::read`].
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
+impl WireMetrics {
+    pub(crate) fn read(mut field: impl FnMut(&'static str) -> Field) -> WireMetrics {
+        WireMetrics { views: field("views"), likes: field("likes"), comments: field("comments"), fetched_at: field("fetched_at") }
+    }
+}
 
 const MISSING: &str = "nothing (the field is missing)";
 const NON_EMPTY: &str = "a non-empty string";

@@ -171,6 +171,20 @@ async fn connection_failures_are_connection_errors() {
     assert!(e.is_retryable());
 }
 
+/// A URL the runtime's URL parser refuses (an empty punycode label) but the options' checks
+/// let through: a mistake to fix, not a network failure to retry. Engines whose parser takes it
+/// fail to connect instead.
+#[wasm_bindgen_test]
+async fn a_url_fetch_refuses_is_an_invalid_argument() {
+    let c = Client::new(options().base_url("https://xn--").max_retries(2)).unwrap();
+    let e = c.get_post_item_analytics(SAMPLE).await.unwrap_err();
+    let in_node = !js_sys::Reflect::get(&js_sys::global(), &"process".into()).unwrap().is_undefined();
+    if in_node || e.kind() != ErrorKind::Connection {
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        assert!(e.message().contains("could not be built") && !e.is_retryable() && e.attempts() == 1, "{e}");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn timeouts_cover_headers_and_body() {
     let c = Client::new(options().timeout_ms(300).max_retries(0)).unwrap();
