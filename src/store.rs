@@ -7,7 +7,9 @@
 //! are kept in memory instead (the first failure is logged once at warn level, the recovery at
 //! info).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
+#[cfg(feature = "proxy")]
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -63,22 +65,28 @@ pub(crate) struct Cache {
     /// Store keys written by this client, for `clear` (a store cannot be listed).
     written: RefCell<Vec<String>>,
     /// Health of the store (shared with background writes): when it last failed.
-    health: Rc<Health>,
+    health: Reporter,
 }
 
 /// When the store last failed, and the log that says so.
+#[cfg(feature = "proxy")]
 struct Health {
     failed_at: Cell<Option<f64>>,
     log: Log,
 }
 
+#[cfg(feature = "proxy")]
+type Reporter = Rc<Health>;
+
 // The browser entries keep today's behaviour (a failed operation is a miss, nothing logged)
 // and their size; the proxy, where a shared store is the point, reports and rests it.
 #[cfg(not(feature = "proxy"))]
-impl Health {
-    fn report(&self, _op: &str, _outcome: Result<(), String>) {
-        let _ = (&self.failed_at, &self.log);
-    }
+#[derive(Clone)]
+struct Reporter;
+
+#[cfg(not(feature = "proxy"))]
+impl Reporter {
+    fn report(&self, _op: &str, _outcome: Result<(), String>) {}
 
     fn resting(&self, _now: f64) -> bool {
         false
@@ -134,7 +142,13 @@ impl Cache {
             options,
             partition,
             written: RefCell::new(Vec::new()),
+            #[cfg(feature = "proxy")]
             health: Rc::new(Health { failed_at: Cell::new(None), log }),
+            #[cfg(not(feature = "proxy"))]
+            health: {
+                let _ = log;
+                Reporter
+            },
         }
     }
 
@@ -163,7 +177,7 @@ impl Cache {
             Some(e) if e.is_fresh(now) => Some(e),
             _ => {
                 // Stale or unreadable: removed in the background.
-                let (store, key, health) = (Rc::clone(store), key.to_owned(), Rc::clone(&self.health));
+                let (store, key, health) = (Rc::clone(store), key.to_owned(), self.health.clone());
                 wasm_bindgen_futures::spawn_local(async move {
                     let outcome = attempt(store.delete(&key), None).await;
                     health.report("delete", outcome);
@@ -177,7 +191,7 @@ impl Cache {
     /// store must not hold it.
     pub(crate) fn write(&self, key: &str, entry: Entry) {
         if let Some(pending) = self.start_write(key, entry) {
-            let health = Rc::clone(&self.health);
+            let health = self.health.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 health.report("set", attempt(pending, None).await);
             });
