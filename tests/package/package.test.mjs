@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IDS_NEEDING_ENCODING } from './hostile.mjs';
 import { registerLoadingTests } from './loading.mjs';
 import { registerProxyTests } from './proxy.mjs';
+import { buildWorker } from './workerd.mjs';
 import { ENGINES, LABELS, engine, closeBrowsers, once } from './browsers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -679,8 +680,10 @@ test('Deno runs the package by name from node_modules (no --allow-env needed)', 
 
 test('Cloudflare Workers (workerd): the `workerd` condition imports the .wasm as a module', async () => {
   const dir = path.join(project, 'worker');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'src.mjs'), `
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  await buildWorker({
+    dir, port,
+    source: `
     import * as pp from 'powerpost-analytics';
     import { runMini } from '../src/mini.mjs';
     export default {
@@ -688,30 +691,9 @@ test('Cloudflare Workers (workerd): the `workerd` condition imports the .wasm as
         const api = new URL(request.url).searchParams.get('api');
         return Response.json(await runMini(pp, { baseUrl: api }));
       },
-    };`);
-  // Bundle as wrangler does: workerd/worker/browser conditions, .wasm imports kept as modules.
-  const esbuild = await import('esbuild');
-  await esbuild.build({ entryPoints: [path.join(dir, 'src.mjs')], bundle: true, format: 'esm', platform: 'neutral', outfile: path.join(dir, 'worker.mjs'),
-    conditions: ['workerd', 'worker', 'browser'], external: ['*.wasm'], logLevel: 'error' });
-  fs.copyFileSync(path.join(project, 'node_modules', 'powerpost-analytics', 'dist', 'powerpost_analytics_bg.wasm'), path.join(dir, 'powerpost_analytics_bg.wasm'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  fs.writeFileSync(path.join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .worker),
-    (name = "loopback", network = (allow = ["public", "private", "local"])),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker", esModule = embed "worker.mjs"),
-    (name = "./powerpost_analytics_bg.wasm", wasm = embed "powerpost_analytics_bg.wasm"),
-  ],
-  compatibilityDate = "2026-11-01",
-  globalOutbound = "loopback",
-);
-`);
+    };`,
+    wasmFrom: path.join(project, 'node_modules', 'powerpost-analytics', 'dist', 'powerpost_analytics_bg.wasm'),
+  });
   const child = spawn(bin('workerd'), ['serve', 'config.capnp'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));

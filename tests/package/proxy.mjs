@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { buildWorker } from './workerd.mjs';
 
 const SESSION_OK = { 'x-app-session': 'ok' };
 // What a browser (or an attacker) sends along; none of it may reach PowerPost.
@@ -314,36 +315,17 @@ export function registerProxyTests(test, browserTest, ctx) {
   test('proxy in Cloudflare Workers (workerd, export default { fetch: handler }, the key from env bindings): the same table', async () => {
     await setUp();
     const dir = path.join(ctx.project, 'proxy-worker');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'src.mjs'), `
+    const port = await freePort();
+    await buildWorker({
+      dir, port,
+      source: `
       import { createProxyHandler } from 'powerpost-analytics/proxy';
       import { mountProxies } from '../proxy-mounts.mjs';
       // No key at start-up: a Worker gets its variables with each request (env).
-      export default { fetch: mountProxies(createProxyHandler, ${JSON.stringify({ mounts: MOUNTS })}) };`);
-    const esbuild = await import('esbuild');
-    await esbuild.build({ entryPoints: [path.join(dir, 'src.mjs')], bundle: true, format: 'esm', platform: 'neutral', outfile: path.join(dir, 'worker.mjs'),
-      conditions: ['workerd', 'worker', 'browser'], external: ['*.wasm'], logLevel: 'error' });
-    fs.copyFileSync(path.join(ctx.project, 'node_modules', 'powerpost-analytics', 'dist', 'powerpost_analytics_proxy_bg.wasm'), path.join(dir, 'powerpost_analytics_proxy_bg.wasm'));
-    const port = await freePort();
-    const text = (name, value) => `(name = "${name}", text = ${JSON.stringify(value)})`;
-    fs.writeFileSync(path.join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .worker),
-    (name = "loopback", network = (allow = ["public", "private", "local"])),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker", esModule = embed "worker.mjs"),
-    (name = "./powerpost_analytics_proxy_bg.wasm", wasm = embed "powerpost_analytics_proxy_bg.wasm"),
-  ],
-  bindings = [ ${[text('POWERPOST_API_KEY', upstream.apiKey), text('POWERPOST_WORKSPACE_ID', upstream.workspaceId), text('POWERPOST_BASE_URL', upstream.url)].join(', ')} ],
-  compatibilityDate = "2026-11-01",
-  globalOutbound = "loopback",
-);
-`);
+      export default { fetch: mountProxies(createProxyHandler, ${JSON.stringify({ mounts: MOUNTS })}) };`,
+      wasmFrom: path.join(ctx.project, 'node_modules', 'powerpost-analytics', 'dist', 'powerpost_analytics_proxy_bg.wasm'),
+      bindings: { POWERPOST_API_KEY: upstream.apiKey, POWERPOST_WORKSPACE_ID: upstream.workspaceId, POWERPOST_BASE_URL: upstream.url },
+    });
     const child = spawn(ctx.bin('workerd'), ['serve', 'config.capnp'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     child.stdout.on('data', (d) => (log += d));
