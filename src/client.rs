@@ -13,7 +13,7 @@ use web_sys::AbortSignal;
 
 use crate::config::{
     check_concurrency, check_max_retries, ClientOptions, Config, Env, Opt, Runtime, UnreadEnv, ENV_API_KEY,
-    ENV_BASE_URL, ENV_LOG, ENV_WORKSPACE_ID,
+    ENV_BASE_URL, ENV_WORKSPACE_ID,
 };
 use crate::error::{Error, ErrorKind};
 use crate::response::{self, fmt_wait};
@@ -64,17 +64,7 @@ pub(crate) fn global_defined(name: &str) -> bool {
 
 /// The `POWERPOST_*` variables of `process.env`, where the runtime has one.
 pub(crate) fn process_env() -> Env {
-    Env {
-        api_key: read_env(ENV_API_KEY),
-        workspace_id: read_env(ENV_WORKSPACE_ID),
-        base_url: read_env(ENV_BASE_URL),
-        log_level: read_env(ENV_LOG),
-    }
-}
-
-/// A `POWERPOST_*` variable from `process.env`, where there is one.
-fn read_env(name: &str) -> Option<String> {
-    global_path(&["process", "env", name]).as_string().filter(|v| !v.is_empty())
+    Env::read(|name| global_path(&["process", "env", name]).as_string())
 }
 
 /// Per-call options.
@@ -390,21 +380,23 @@ impl Client {
             Claim::Mine(..) => cache.read(key, id, now_ms(), None).await,
             Claim::Unknown => None,
         };
-        if let Some(entry) = stored {
-            if let Claim::Mine(lock, token) = claim {
-                cache.release(&lock, &token).await;
+        let result = match stored {
+            Some(entry) => {
+                config.log.write(LogLevel::Debug, || format!("post item {id}: served from the entry another instance stored"));
+                Ok((Fetched { item: entry.item.clone(), request_id: None, rate_limit: None }, Some(entry)))
             }
-            config.log.write(LogLevel::Debug, || format!("post item {id}: served from the entry another instance stored"));
-            return Ok((Fetched { item: entry.item.clone(), request_id: None, rate_limit: None }, Some(entry)));
-        }
-        let result = self.fetch(id, options, None).await;
-        if let Ok(f) = &result {
-            cache.write_now(key, Entry::new(f.item.clone(), now_ms(), &cache.options)).await;
-        }
+            None => {
+                let result = self.fetch(id, options, None).await;
+                if let Ok(f) = &result {
+                    cache.write_now(key, Entry::new(f.item.clone(), now_ms(), &cache.options)).await;
+                }
+                result.map(|f| (f, None))
+            }
+        };
         if let Claim::Mine(lock, token) = claim {
             cache.release(&lock, &token).await;
         }
-        result.map(|f| (f, None))
+        result
     }
 
     /// Looks up many items with at most `concurrency` requests in flight. Results come in

@@ -231,6 +231,16 @@ pub struct Env {
     pub log_level: Option<String>,
 }
 
+impl Env {
+    /// The `POWERPOST_*` variables as `lookup` finds them (`process.env`, a Worker's bindings);
+    /// an empty value counts as unset.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn read(lookup: impl Fn(&str) -> Option<String>) -> Env {
+        let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        Env { api_key: get(ENV_API_KEY), workspace_id: get(ENV_WORKSPACE_ID), base_url: get(ENV_BASE_URL), log_level: get(ENV_LOG) }
+    }
+}
+
 impl fmt::Debug for Env {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Env")

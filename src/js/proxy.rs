@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::{check_options_object, client_options, field, string_opt, to_js_error, type_name, CLIENT_OPTIONS};
-use crate::config::{Env, ENV_API_KEY, ENV_BASE_URL, ENV_LOG, ENV_WORKSPACE_ID};
+use crate::config::Env;
 use crate::error::Error;
 use crate::proxy::{Authorize, Proxy, ProxyOptions};
 
@@ -117,7 +117,6 @@ fn worker_env(env: &JsValue) -> Option<Env> {
     if !env.is_object() {
         return None;
     }
-    let read = |name: &str| string_opt(env, name).ok().flatten().filter(|v| !v.is_empty());
-    let e = Env { api_key: read(ENV_API_KEY), workspace_id: read(ENV_WORKSPACE_ID), base_url: read(ENV_BASE_URL), log_level: read(ENV_LOG) };
-    (e.api_key.is_some() || e.workspace_id.is_some() || e.base_url.is_some() || e.log_level.is_some()).then_some(e)
+    let e = Env::read(|name| string_opt(env, name).ok().flatten());
+    (e != Env::default()).then_some(e)
 }
