@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use web_sys::{Request, Response, ResponseInit};
 
-use super::{failure, internal_error, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
+use super::{failure, history_answer, internal_error, no_history, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
 use crate::client::{browser_reason, global_defined, process_env, Client, RequestOptions};
 use crate::config::{ClientOptions, Config, Env, Runtime};
 use crate::error::{redact, Error};
@@ -105,8 +105,8 @@ impl Proxy {
         };
         let (answer, head, secret) = match self.rules.plan(&method, &url, &seen) {
             Plan::Answer(a) => (a, method == "HEAD", self.secret()),
-            Plan::Forward { id, head } => {
-                let (answer, secret) = self.forward(request, &id, env).await;
+            Plan::Forward { id, head, history } => {
+                let (answer, secret) = self.forward(request, &id, history, env).await;
                 (self.rules.finish(answer, seen.origin), head, secret)
             }
         };
@@ -134,7 +134,7 @@ impl Proxy {
         Ok(made)
     }
 
-    async fn forward(&self, request: &Request, id: &str, env: Option<&Env>) -> (Answer, Option<String>) {
+    async fn forward(&self, request: &Request, id: &str, history: bool, env: Option<&Env>) -> (Answer, Option<String>) {
         let client = match self.client(env) {
             Ok(c) => c,
             Err(e) => {
@@ -166,6 +166,20 @@ impl Proxy {
                     return (internal_error("Authorization failed"), secret);
                 }
             }
+        }
+        if history {
+            // From the proxy's own store, never upstream (a proxy without history has none).
+            let answer = match client.history_options() {
+                None => no_history(),
+                Some(_) => match client.post_item_history(id).await {
+                    Ok(h) => history_answer(&h),
+                    Err(e) => {
+                        log.write(LogLevel::Error, || format!("proxy: post item {id}: history unavailable: {}", e.message()));
+                        Answer::error(503, "HISTORY_UNAVAILABLE", "The proxy's history store did not answer; try again shortly.", Some(5))
+                    }
+                },
+            };
+            return (answer, secret);
         }
         let answer = match client.lookup_stored(id, &RequestOptions::default()).await {
             Ok(f) => success(&f.item, f.meta.fresh_until_ms, js_sys::Date::now(), f.meta.request_id.as_deref(), f.meta.rate_limit, f.from_cache),
