@@ -507,8 +507,11 @@ impl Client {
         }
         let secret = config.api_key.as_deref();
         if (200..300).contains(&x.meta.status) {
+            // The proxy's interval (the gaps are derived with it); PowerPost's daily one if unsaid.
+            let interval = x.headers.get(crate::history::INTERVAL_HEADER).and_then(|v| v.trim().parse::<u64>().ok()).filter(|v| *v > 0);
+            let interval = interval.unwrap_or(crate::DEFAULT_SNAPSHOT_INTERVAL_MS);
             return match &x.body {
-                crate::response::Body::Complete(bytes) => crate::history::parse_history(bytes, id),
+                crate::response::Body::Complete(bytes) => crate::history::parse_history(bytes, id, interval),
                 crate::response::Body::TooLarge { bytes_seen } => Err(Error::invalid_response(
                     "$",
                     "a JSON document of at most 1 MiB",
@@ -547,50 +550,52 @@ impl Client {
         if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
             return Err(batch_aborted());
         }
-        let (unique, _) = crate::batch::dedup(post_item_ids);
-        let interval = history.options.snapshot_interval_ms;
-        let now = now_ms();
-        // Which items are due: by their series and last check (an unreadable store: due, and
-        // the snapshot waits in memory for it).
-        let due = pool(&unique, concurrency, |id| async move {
-            let h = history.history(id).await.ok();
-            let checked = history.checked_at(id).await.ok().flatten();
-            let (last, complete) = h.map_or((None, false), |h| (h.last_at_ms(), h.complete));
-            crate::history::next_check_ms(last, checked, complete, interval) <= now
-        })
-        .await;
-        let mut summary = RecordSummary::default();
-        let mut looked_up: Vec<&str> = Vec::new();
-        for (id, due) in unique.iter().zip(due) {
-            if due.unwrap_or(true) {
-                looked_up.push(id);
-            } else {
-                summary.skipped.push((*id).to_owned());
+        // Once each, in input order.
+        let mut unique: Vec<&str> = Vec::with_capacity(post_item_ids.len());
+        for id in post_item_ids {
+            if !unique.contains(&id.as_str()) {
+                unique.push(id);
             }
         }
+        let interval = history.options.snapshot_interval_ms;
+        let now = now_ms();
         let gate = Gate::default();
         let fresh = RequestOptions { cache: CacheMode::NoStore, ..options.clone() };
-        let results = pool(&looked_up, concurrency, |id| {
+        let results = pool(&unique, concurrency, |id| {
             let (fresh, gate) = (&fresh, &gate);
             async move {
+                // Due by its series and last check (an unreadable store: due, and the snapshot
+                // waits in memory for it).
+                let h = history.history(id).await.ok();
+                let checked = history.checked_at(id).await.ok().flatten();
+                let (last, complete) = h.map_or((None, false), |h| (h.last_at_ms(), h.complete));
+                if crate::history::next_check_ms(last, checked, complete, interval) > now {
+                    return Ok(None);
+                }
                 let fetched = self.request(id, fresh, Some(gate)).await.map_err(|e| e.with_post_item_id(id))?;
                 let recorded = history.record(id, &fetched.item).await;
                 history.mark_checked(id, now_ms()).await;
-                Ok::<Recorded, Error>(recorded)
+                Ok::<_, Error>(Some(recorded))
             }
         })
         .await;
-        for (id, result) in looked_up.iter().zip(results) {
+        let mut summary = RecordSummary::default();
+        for (id, result) in unique.iter().map(|id| (*id).to_owned()).zip(results) {
             match result {
-                Some(Ok(Recorded::Added)) => summary.recorded += 1,
-                Some(Ok(_)) => {}
+                Some(Ok(None)) => summary.skipped.push(id),
+                Some(Ok(Some(recorded))) => {
+                    summary.recorded += u32::from(recorded == Recorded::Added);
+                    summary.looked_up.push(id);
+                }
                 Some(Err(e)) if e.kind() == ErrorKind::Aborted => return Err(batch_aborted()),
-                Some(Err(e)) => summary.errors.push(((*id).to_owned(), e)),
-                None => summary.errors.push(((*id).to_owned(), Error::invalid_argument("internal: the item was not looked up"))),
+                Some(Err(e)) => {
+                    summary.looked_up.push(id.clone());
+                    summary.errors.push((id, e));
+                }
+                None => summary.errors.push((id, Error::invalid_argument("internal: the item was not looked up"))),
             }
         }
         history.flush().await;
-        summary.looked_up = looked_up.into_iter().map(str::to_owned).collect();
         summary.pending = history.pending() as u32;
         Ok(summary)
     }

@@ -19,7 +19,7 @@
 //! and a complete series is asked again once a week ([`COMPLETE_RECHECK_INTERVALS`]).
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,8 @@ pub const STALL_INTERVALS: u32 = 3;
 pub const COMPLETE_RECHECK_INTERVALS: u32 = 7;
 /// Snapshots waiting in memory for a failing store, by default.
 pub const DEFAULT_MAX_PENDING: usize = 10_000;
+/// The header a proxy's history answer carries its snapshot interval in (milliseconds).
+pub const INTERVAL_HEADER: &str = "x-powerpost-snapshot-interval-ms";
 /// At most this many gaps are reported between two snapshots (a hostile store could claim
 /// years between them).
 const MAX_GAPS: usize = 90;
@@ -141,46 +143,43 @@ impl History {
         checked_at_ms: Option<f64>,
         interval_ms: u64,
     ) -> History {
-        let mut by_time: BTreeMap<i64, Snapshot> = BTreeMap::new();
-        for s in snapshots {
-            if let Some(at) = s.at_ms() {
-                by_time.entry(at).or_insert(s);
-            }
-        }
+        // (instant, arrival, snapshot): sorted by both, so of two at one instant the first given
+        // comes first and is the one kept.
+        let mut timed: Vec<(i64, usize, Snapshot)> =
+            snapshots.into_iter().enumerate().filter_map(|(i, s)| s.at_ms().map(|at| (at, i, s))).collect();
+        timed.sort_unstable_by_key(|(at, i, _)| (*at, *i));
+        timed.dedup_by_key(|(at, _, _)| *at);
         let interval = interval_ms.max(1) as i64;
-        let mut gains = Vec::with_capacity(by_time.len().saturating_sub(1));
+        let mut gains = Vec::with_capacity(timed.len().saturating_sub(1));
         let mut gaps = Vec::new();
-        let mut prev: Option<(i64, &Snapshot)> = None;
-        for (&at, s) in &by_time {
-            if let Some((p_at, p)) = prev {
-                let diff = |a: u64, b: u64| (a as i128 - b as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-                gains.push(Gain {
-                    fetched_at: s.fetched_at.clone(),
-                    since: p.fetched_at.clone(),
-                    views: diff(s.views, p.views),
-                    likes: diff(s.likes, p.likes),
-                    comments: diff(s.comments, p.comments),
-                });
-                // Snapshots n intervals apart (rounded: PowerPost's poll time drifts) miss n - 1.
-                let steps = (at - p_at + interval / 2) / interval;
-                for k in 1..steps {
-                    if gaps.len() >= MAX_GAPS {
-                        break;
-                    }
-                    gaps.push(Gap { expected_at: iso_ms(p_at + k * interval), after: p.fetched_at.clone(), before: s.fetched_at.clone() });
+        for pair in timed.windows(2) {
+            let [(p_at, _, p), (at, _, s)] = pair else { continue };
+            let diff = |a: u64, b: u64| (a as i128 - b as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+            gains.push(Gain {
+                fetched_at: s.fetched_at.clone(),
+                since: p.fetched_at.clone(),
+                views: diff(s.views, p.views),
+                likes: diff(s.likes, p.likes),
+                comments: diff(s.comments, p.comments),
+            });
+            // Snapshots n intervals apart (rounded: PowerPost's poll time drifts) miss n - 1.
+            let steps = (at - p_at + interval / 2) / interval;
+            for k in 1..steps {
+                if gaps.len() >= MAX_GAPS {
+                    break;
                 }
+                gaps.push(Gap { expected_at: iso_ms(p_at + k * interval), after: p.fetched_at.clone(), before: s.fetched_at.clone() });
             }
-            prev = Some((at, s));
         }
-        let complete = match (by_time.keys().next(), by_time.keys().next_back()) {
-            (Some(&first), Some(&last)) => {
+        let complete = match (timed.first(), timed.last()) {
+            (Some((first, ..)), Some((last, ..))) => {
                 let spans_window = last - first >= i64::from(WINDOW_INTERVALS - 1) * interval;
-                let stalled = checked_at_ms.is_some_and(|c| c - last as f64 >= f64::from(STALL_INTERVALS) * interval as f64);
+                let stalled = checked_at_ms.is_some_and(|c| c - *last as f64 >= f64::from(STALL_INTERVALS) * interval as f64);
                 spans_window || stalled
             }
             _ => false,
         };
-        History { post_item_id: post_item_id.into(), snapshots: by_time.into_values().collect(), gains, gaps, complete }
+        History { post_item_id: post_item_id.into(), snapshots: timed.into_iter().map(|(_, _, s)| s).collect(), gains, gaps, complete }
     }
 
     /// The newest snapshot's time, in epoch ms.
@@ -214,32 +213,39 @@ pub fn snapshot_of(item: &PostItemAnalytics, now_ms: f64) -> Result<(i64, Snapsh
 /// What a history body (the proxy's `GET …/analytics/history`) must be, for messages.
 const HISTORY_SHAPE: &str = "a history { post_item_id, snapshots, gains, gaps, complete }";
 
+/// The parts of a proxy's history that are facts (the rest is derived from them again here).
+#[derive(Deserialize)]
+struct WireHistory {
+    post_item_id: String,
+    snapshots: Vec<Snapshot>,
+    complete: bool,
+}
+
 /// Reads a history answered by a proxy: the documented shape, about `post_item_id`, every
-/// `fetched_at` RFC 3339. Pure, so every shape is tested natively.
-pub fn parse_history(body: &[u8], post_item_id: &str) -> Result<History, crate::Error> {
+/// snapshot's `fetched_at` RFC 3339. Gains and gaps are derived again from the snapshots with
+/// `interval_ms` (the proxy's, from its `x-powerpost-snapshot-interval-ms` header), so a proxy
+/// cannot hand over numbers its own snapshots do not give. Pure, so every shape is tested natively.
+pub fn parse_history(body: &[u8], post_item_id: &str, interval_ms: u64) -> Result<History, crate::Error> {
     use crate::Error;
-    let history: History = crate::validate::parse_body(body).map_err(|e| {
+    let wire: WireHistory = crate::validate::parse_body(body).map_err(|e| {
         // JSON of another shape is told apart from a body that is not JSON.
         match crate::validate::normalized_json(body) {
             Some(_) => Error::invalid_response("$", HISTORY_SHAPE, "JSON of another shape"),
             None => e,
         }
     })?;
-    if history.post_item_id != post_item_id {
+    if wire.post_item_id != post_item_id {
         return Err(Error::invalid_response(
             "post_item_id",
             &format!("the id that was asked for ({})", crate::error::describe_str(post_item_id)),
-            &crate::error::describe_str(&history.post_item_id),
+            &crate::error::describe_str(&wire.post_item_id),
         ));
     }
-    let times = history.snapshots.iter().map(|s| ("snapshots", &s.fetched_at));
-    let times = times.chain(history.gains.iter().flat_map(|g| [("gains", &g.fetched_at), ("gains", &g.since)]));
-    let times = times.chain(history.gaps.iter().flat_map(|g| [("gaps", &g.expected_at), ("gaps", &g.after), ("gaps", &g.before)]));
-    for (list, t) in times {
-        if rfc3339_ms(t).is_none() {
-            return Err(Error::invalid_response(list, "RFC 3339 timestamps", &crate::error::describe_str(t)));
-        }
+    if let Some(bad) = wire.snapshots.iter().find(|s| s.at_ms().is_none()) {
+        return Err(Error::invalid_response("snapshots", "RFC 3339 timestamps", &crate::error::describe_str(&bad.fetched_at)));
     }
+    let mut history = History::build(post_item_id, wire.snapshots, None, interval_ms);
+    history.complete = wire.complete;
     Ok(history)
 }
 
@@ -343,29 +349,38 @@ pub trait HistoryStore {
 /// The in-memory [`HistoryStore`] (`history: true`): kept for the client's life.
 #[derive(Debug, Default)]
 pub struct MemoryHistoryStore {
-    series: RefCell<HashMap<String, BTreeMap<i64, String>>>,
-    records: RefCell<HashMap<String, String>>,
+    /// Series and records by key: each series' snapshots ascending by instant.
+    keys: RefCell<HashMap<String, Kept>>,
+}
+
+#[derive(Debug, Default)]
+struct Kept {
+    series: Vec<(i64, String)>,
+    record: Option<String>,
 }
 
 impl HistoryStore for MemoryHistoryStore {
     fn append(&self, key: &str, at_ms: i64, snapshot: String) -> StoreFuture<bool> {
-        let mut series = self.series.borrow_mut();
-        let entries = series.entry(key.to_owned()).or_default();
-        let added = !entries.contains_key(&at_ms);
-        if added {
-            entries.insert(at_ms, snapshot);
-        }
+        let mut keys = self.keys.borrow_mut();
+        let series = &mut keys.entry(key.to_owned()).or_default().series;
+        let added = match series.binary_search_by_key(&at_ms, |(at, _)| *at) {
+            Ok(_) => false,
+            Err(i) => {
+                series.insert(i, (at_ms, snapshot));
+                true
+            }
+        };
         Box::pin(std::future::ready(Ok(added)))
     }
     fn list(&self, key: &str) -> StoreFuture<Vec<String>> {
-        let all = self.series.borrow().get(key).map(|s| s.values().cloned().collect()).unwrap_or_default();
+        let all = self.keys.borrow().get(key).map(|k| k.series.iter().map(|(_, s)| s.clone()).collect()).unwrap_or_default();
         Box::pin(std::future::ready(Ok(all)))
     }
     fn get(&self, key: &str) -> StoreFuture<Option<String>> {
-        Box::pin(std::future::ready(Ok(self.records.borrow().get(key).cloned())))
+        Box::pin(std::future::ready(Ok(self.keys.borrow().get(key).and_then(|k| k.record.clone()))))
     }
     fn set(&self, key: &str, value: String) -> StoreFuture<()> {
-        self.records.borrow_mut().insert(key.to_owned(), value);
+        self.keys.borrow_mut().entry(key.to_owned()).or_default().record = Some(value);
         Box::pin(std::future::ready(Ok(())))
     }
 }
@@ -578,16 +593,22 @@ mod tests {
     fn a_proxys_history_body_is_checked() {
         let h = History::build("p1", vec![snap("2026-04-01T09:00:00Z", 1), snap("2026-04-03T09:00:00Z", 5)], None, DAY);
         let body = serde_json::to_vec(&h).unwrap();
-        assert_eq!(parse_history(&body, "p1").unwrap(), h);
-        assert_eq!(parse_history(&body, "p2").unwrap_err().path(), Some("post_item_id"));
-        assert_eq!(parse_history(b"<html>", "p1").unwrap_err().path(), Some("$"));
-        let e = parse_history(br#"{"post_item_id":"p1","snapshots":"no"}"#, "p1").unwrap_err();
+        assert_eq!(parse_history(&body, "p1", DAY).unwrap(), h);
+        // Gains and gaps come from the snapshots, whatever the body says.
+        let mut lying = serde_json::to_value(&h).unwrap();
+        lying["gains"][0]["views"] = 1_000_000.into();
+        lying["gaps"] = serde_json::json!([]);
+        assert_eq!(parse_history(&serde_json::to_vec(&lying).unwrap(), "p1", DAY).unwrap(), h);
+        assert_eq!(parse_history(&body, "p1", 2 * DAY).unwrap().gaps, [], "with the proxy's interval");
+        assert_eq!(parse_history(&body, "p2", DAY).unwrap_err().path(), Some("post_item_id"));
+        assert_eq!(parse_history(b"<html>", "p1", DAY).unwrap_err().path(), Some("$"));
+        let e = parse_history(br#"{"post_item_id":"p1","snapshots":"no"}"#, "p1", DAY).unwrap_err();
         assert!(e.is_invalid_response() && e.received() == Some("JSON of another shape"), "{e}");
         let mut bad = h.clone();
         bad.snapshots[1].fetched_at = "yesterday".into();
-        let e = parse_history(&serde_json::to_vec(&bad).unwrap(), "p1").unwrap_err();
+        let e = parse_history(&serde_json::to_vec(&bad).unwrap(), "p1", DAY).unwrap_err();
         assert_eq!((e.path(), e.received()), (Some("snapshots"), Some(r#""yesterday""#)));
-        let e = parse_history(br#"{"post_item_id":"p1","snapshots":[{"fetched_at":"2026-04-01T09:00:00Z","views":-1,"likes":0,"comments":0}],"gains":[],"gaps":[],"complete":false}"#, "p1").unwrap_err();
+        let e = parse_history(br#"{"post_item_id":"p1","snapshots":[{"fetched_at":"2026-04-01T09:00:00Z","views":-1,"likes":0,"comments":0}],"gains":[],"gaps":[],"complete":false}"#, "p1", DAY).unwrap_err();
         assert!(e.is_invalid_response(), "a negative count");
     }
 

@@ -8,7 +8,6 @@
 //! fail, with a `StoreError`, when the store cannot be read.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
@@ -22,8 +21,6 @@ use crate::types::PostItemAnalytics;
 /// After a store failure, writes wait this long before the store is tried again, so an outage
 /// costs one bounded wait, not one per lookup.
 const STORE_REST_MS: f64 = 5000.0;
-/// Series whose newest recorded instant is remembered, to skip writing what is known (bounded).
-const KNOWN_MAX: usize = 10_000;
 
 /// What recording one result did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,9 +42,6 @@ pub(crate) struct Recorder {
     base_url: String,
     workspace_id: Option<String>,
     backlog: RefCell<Backlog>,
-    /// Newest instant written per series key, so a lookup that brings a known snapshot costs
-    /// no store write.
-    known: RefCell<HashMap<String, i64>>,
     /// When the store last failed (`None`: it answers).
     failed_at: Cell<Option<f64>>,
     log: Log,
@@ -77,7 +71,6 @@ impl Recorder {
             store,
             base_url: base_url.to_owned(),
             workspace_id: workspace_id.map(str::to_owned),
-            known: RefCell::new(HashMap::new()),
             failed_at: Cell::new(None),
             log,
         }
@@ -99,7 +92,10 @@ impl Recorder {
         });
     }
 
-    /// Records the snapshot `item` carries, unless it is known; see [`Recorded`].
+    /// Records the snapshot `item` carries; see [`Recorded`]. (A snapshot the store holds
+    /// already costs one idempotent write: results come from the API once per snapshot when a
+    /// cache or the recorder's schedule is in front, and a store write is cheaper than the
+    /// request that brought it.)
     pub(crate) async fn record(&self, id: &str, item: &PostItemAnalytics) -> Recorded {
         let (at, snapshot) = match history::snapshot_of(item, now_ms()) {
             Ok(found) => found,
@@ -117,9 +113,6 @@ impl Recorder {
             }
         };
         let key = self.keys(id).0;
-        if self.known.borrow().get(&key).is_some_and(|&t| t >= at) {
-            return Recorded::Known;
-        }
         self.flush().await;
         self.write(Pending { key, post_item_id: id.to_owned(), at_ms: at, snapshot }).await
     }
@@ -162,7 +155,6 @@ impl Recorder {
         match within(self.store.append(&p.key, p.at_ms, text)).await {
             Ok(added) => {
                 self.report("append", Ok(()));
-                self.remember(&p.key, p.at_ms);
                 if added {
                     Recorded::Added
                 } else {
@@ -175,15 +167,6 @@ impl Recorder {
                 Recorded::Waiting
             }
         }
-    }
-
-    fn remember(&self, key: &str, at: i64) {
-        let mut known = self.known.borrow_mut();
-        if known.len() >= KNOWN_MAX && !known.contains_key(key) {
-            known.clear();
-        }
-        let newest = known.entry(key.to_owned()).or_insert(at);
-        *newest = (*newest).max(at);
     }
 
     /// Puts `p` in the backlog; warns about a snapshot dropped to make room.
@@ -222,7 +205,8 @@ impl Recorder {
     /// When the API was last asked about `id` (the recorder's record), if the store says.
     pub(crate) async fn checked_at(&self, id: &str) -> Result<Option<f64>, Error> {
         let text = within(self.store.get(&self.keys(id).1)).await.map_err(|why| store_error("get", &why))?;
-        Ok(text.and_then(|t| t.trim().parse::<f64>().ok()).filter(|t| t.is_finite()))
+        // Whole milliseconds (integer parsing: float parsing's tables are 10 KB of the module).
+        Ok(text.and_then(|t| t.trim().parse::<i64>().ok()).map(|t| t as f64))
     }
 
     /// Notes that the API was asked about `id` at `at` (best effort: a failure costs at most

@@ -67,7 +67,7 @@ pub use cache::{
 };
 pub use error::{Error, ErrorKind};
 pub use history::{
-    parse_history,
+    parse_history, INTERVAL_HEADER,
     iso_ms, late_check_ms, next_check_ms, snapshot_of, Gain, Gap, History, HistoryOptions, HistoryStore, MemoryHistoryStore,
     Snapshot, Unrecorded, CLOCK_SKEW_MS, COMPLETE_RECHECK_INTERVALS, DEFAULT_MAX_PENDING, STALL_INTERVALS, WINDOW_INTERVALS,
 };

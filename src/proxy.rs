@@ -294,7 +294,7 @@ impl Rules {
                     answer.headers.extend(cors_headers(o));
                     answer.headers.push((
                         "access-control-expose-headers",
-                        "x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after".into(),
+                        "x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after, x-powerpost-snapshot-interval-ms".into(),
                     ));
                 }
             }
@@ -364,9 +364,10 @@ pub(crate) fn internal_error(what: &str) -> Answer {
 
 /// The answer for a history: never cached by browsers or shared caches (it grows with each
 /// snapshot and is private to whoever the app authorised).
-pub(crate) fn history_answer(history: &crate::history::History) -> Answer {
+pub(crate) fn history_answer(history: &crate::history::History, interval_ms: u64) -> Answer {
     let mut headers = json_headers();
     headers.push(("cache-control", "private, no-cache".into()));
+    headers.push((crate::history::INTERVAL_HEADER, interval_ms.to_string()));
     match serde_json::to_string(history) {
         Ok(body) => Answer { status: 200, headers, body: Some(body) },
         Err(_) => internal_error("The proxy could not write the history as JSON"),

@@ -169,10 +169,10 @@ impl Proxy {
         }
         if history {
             // From the proxy's own store, never upstream (a proxy without history has none).
-            let answer = match client.history_options() {
+            let answer = match client.history_options().map(|o| o.snapshot_interval_ms) {
                 None => no_history(),
-                Some(_) => match client.post_item_history(id).await {
-                    Ok(h) => history_answer(&h),
+                Some(interval) => match client.post_item_history(id).await {
+                    Ok(h) => history_answer(&h, interval),
                     Err(e) => {
                         log.write(LogLevel::Error, || format!("proxy: post item {id}: history unavailable: {}", e.message()));
                         Answer::error(503, "HISTORY_UNAVAILABLE", "The proxy's history store did not answer; try again shortly.", Some(5))
