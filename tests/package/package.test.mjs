@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IDS_NEEDING_ENCODING } from './hostile.mjs';
 import { registerLoadingTests } from './loading.mjs';
 import { registerProxyTests } from './proxy.mjs';
+import { registerHistoryStoreTests } from './history-stores.mjs';
 import { buildWorker } from './workerd.mjs';
 import { ENGINES, LABELS, engine, closeBrowsers, once } from './browsers.mjs';
 
@@ -918,6 +919,12 @@ const loading = registerLoadingTests(test, browserTest, {
 const proxy = registerProxyTests(test, browserTest, {
   get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; }, get pages() { return pages; },
   here, root, bin, sh, run, NODES, runScript, assertAllPassed, runtimeVersion, engine,
+});
+
+// History stores (powerpost-analytics/stores) with SQLite and a real Redis; the dev server's simulated days.
+registerHistoryStoreTests(test, {
+  get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; },
+  root, sh, run, NODES, runScript, assertAllPassed,
 });
 
 // Last: the browser tests of every engine, one engine after another (see browserTest).

@@ -227,9 +227,9 @@ function stop(child) {
   });
 }
 
-/** Starts Debian's redis-server on a free loopback port, without persistence. */
-export async function startRedis(dir) {
-  const port = await freePort();
+/** Starts Debian's redis-server on a loopback port (a free one unless given), without persistence. */
+export async function startRedis(dir, port) {
+  port ??= await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -263,6 +263,17 @@ export function readmeRedisStore(root) {
  * here, root, bin, NODES, work, startDevServer (getters where set in before()), pages (the page
  * server), runScript, assertAllPassed, runtimeVersion.
  */
+/**
+ * Installs the servers' packages (the root's locked dev tools) into the consumer project, all
+ * at once: a later `npm install --no-save` would prune the earlier ones.
+ */
+export function installLockedPackages(ctx) {
+  const missing = ['express', 'hono', 'redis'].filter((n) => !fs.existsSync(path.join(ctx.project, 'node_modules', n)));
+  if (!missing.length) return;
+  const version = (n) => JSON.parse(fs.readFileSync(path.join(ctx.root, 'node_modules', n, 'package.json'), 'utf8')).version;
+  ctx.sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...missing.map((n) => `${n}@${version(n)}`)], { cwd: ctx.project });
+}
+
 export function registerProxyTests(test, browserTest, ctx) {
   let upstream;
   const hosts = [];
@@ -408,16 +419,7 @@ ${check}`);
     }
   });
 
-  /**
-   * Installs the servers' packages (the root's locked dev tools) into the consumer project, all
-   * at once: a later `npm install --no-save` would prune the earlier ones.
-   */
-  const installLocked = () => {
-    const missing = ['express', 'hono', 'redis'].filter((n) => !fs.existsSync(path.join(ctx.project, 'node_modules', n)));
-    if (!missing.length) return;
-    const version = (n) => JSON.parse(fs.readFileSync(path.join(ctx.root, 'node_modules', n, 'package.json'), 'utf8')).version;
-    ctx.sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...missing.map((n) => `${n}@${version(n)}`)], { cwd: ctx.project });
-  };
+  const installLocked = () => installLockedPackages(ctx);
 
   test('proxy: the README\'s Express (Node) and Hono (Bun) setups serve the browser client and refuse the rest', async () => {
     await setUp();
