@@ -161,7 +161,7 @@ export async function runRecord(argv, fail) {
       }
       status = s.errors.length || s.pending ? 1 : 0;
       if (!o.every || stopping) break;
-      await new Promise((resolve) => { wake = resolve; setTimeout(resolve, o.every).unref?.(); });
+      await new Promise((resolve) => { wake = resolve; setTimeout(resolve, o.every); });
       if (stopping) break;
     }
   } finally {
