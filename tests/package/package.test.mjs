@@ -15,6 +15,7 @@ import { IDS_NEEDING_ENCODING } from './hostile.mjs';
 import { registerLoadingTests } from './loading.mjs';
 import { registerProxyTests } from './proxy.mjs';
 import { registerHistoryStoreTests } from './history-stores.mjs';
+import { registerHistoryTests } from './history.mjs';
 import { buildWorker } from './workerd.mjs';
 import { ENGINES, LABELS, engine, closeBrowsers, once } from './browsers.mjs';
 
@@ -535,7 +536,8 @@ test('make demo: on a set-up machine with a built package, its URL answers withi
 });
 
 test('make demo: prints a real lookup through the package and the CLI, and the page URL', async () => {
-  const out = await runScript(process.execPath, path.join(root, 'scripts', 'demo.mjs'), { cwd: root, env: { PORT: '0', DEMO_EXIT_AFTER_LOOKUP: '1' } });
+  // Real days: the sample numbers as at start-up (simulated days would move them within seconds).
+  const out = await runScript(process.execPath, path.join(root, 'scripts', 'demo.mjs'), { cwd: root, env: { PORT: '0', DEMO_EXIT_AFTER_LOOKUP: '1', DEMO_DAY_MS: '86400000' } });
   assert.match(out, /"views": 12450/);
   assert.match(out, /550e8400-e29b-41d4-a716-446655440000\s+instagram\s+posted\s+12,450/);
   assert.match(out, /Demo page: http:\/\/127\.0\.0\.1:\d+\//);
@@ -923,6 +925,12 @@ const proxy = registerProxyTests(test, browserTest, {
 
 // History stores (powerpost-analytics/stores) with SQLite and a real Redis; the dev server's simulated days.
 registerHistoryStoreTests(test, {
+  get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; },
+  root, sh, run, NODES, runScript, assertAllPassed,
+});
+
+// Snapshot history end to end: the recorder's cost, Redis shared and killed, the CLI killed, the proxy route.
+registerHistoryTests(test, {
   get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; },
   root, sh, run, NODES, runScript, assertAllPassed,
 });

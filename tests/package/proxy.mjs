@@ -632,7 +632,8 @@ console.log(JSON.stringify({ port: server.port }));
   });
 
   browserTest('make demo: the demo page through the proxy holds no key, and every request it makes goes to its own origin', async ({ engineName }) => {
-    const child = spawn(process.execPath, [path.join(ctx.root, 'scripts', 'demo.mjs')], { cwd: ctx.root, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // One simulated day a second: the reel's missing day and the tiktok's correction come within seconds.
+    const child = spawn(process.execPath, [path.join(ctx.root, 'scripts', 'demo.mjs')], { cwd: ctx.root, env: { ...process.env, PORT: '0', DEMO_DAY_MS: '1000' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -654,7 +655,20 @@ console.log(JSON.stringify({ port: server.port }));
       assert.equal(await page.evaluate(() => document.getElementById('apiKey').value), '');
       await page.click('#submit');
       await page.waitForSelector('[data-metric="views"]', { timeoutMs: 60_000 });
-      assert.match(await page.text('[data-metric="views"]'), /12,?450/);
+      // 12,450 at start-up, growing a little every simulated day since.
+      const views = Number((await page.text('[data-metric="views"]')).replace(/[^0-9]/g, ''));
+      assert.ok(views >= 12450 && views < 30000, `views: ${views}`);
+      // Snapshot history: each posted item's curves grow a point per simulated day; the reel's
+      // missing day is marked, and the tiktok's correction downwards.
+      const reel = '[data-history="550e8400-e29b-41d4-a716-446655440000"]';
+      await page.waitFor((sel) => {
+        const card = document.querySelector(sel);
+        return !!card && Number(card.dataset.snapshots) >= 5 && Number(card.dataset.gapCount) >= 1
+          && !!document.querySelector('[data-history="6f1c2b7e-8a43-4d2c-9e15-3b7d0c9a1f22"] [data-correction]');
+      }, reel, { timeoutMs: 60_000, what: 'the curves with a missing day and a correction' });
+      const curves = await page.evaluate((sel) => [...document.querySelectorAll(`${sel} svg[data-curve]`)].map((s) => [s.dataset.curve, Number(s.dataset.points), Number(s.dataset.gaps)]), reel);
+      assert.deepEqual(curves.map((c) => c[0]), ['views', 'likes', 'comments']);
+      assert.ok(curves.every(([, points, gaps]) => points >= 5 && gaps >= 1), JSON.stringify(curves));
       const seen = await page.evaluate(() => ({
         html: document.documentElement.outerHTML,
         stored: JSON.stringify(localStorage),
@@ -664,6 +678,7 @@ console.log(JSON.stringify({ port: server.port }));
       assert.ok(!seen.html.includes(apiKey) && !seen.stored.includes(apiKey), 'no key in the page or its storage');
       assert.deepEqual(seen.origins, [new URL(url).origin], 'every request went to the page\'s own server');
       assert.ok(seen.names.some((n) => n.startsWith('/api/powerpost/api/v1/post-items/')), `the lookup went to the proxy: ${seen.names}`);
+      assert.ok(seen.names.some((n) => /\/analytics\/history$/.test(n)), 'the curves were read from the proxy\'s history route');
       assert.deepEqual((await page.problems()).pageErrors, []);
     } finally {
       await page.close();
