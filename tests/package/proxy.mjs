@@ -82,6 +82,19 @@ function table(tag) {
     '//pp/api/v1/post-items/x/analytics',
   ];
   for (const p of paths) rows.push([`404 for ${p.length > 60 ? `${p.slice(0, 57)}…` : p}`, 'GET', p, SESSION_OK, notFound]);
+  // The history route (#28): the lookup's rules, and never upstream; these proxies keep no history.
+  const history = (base, id) => `${analytics(base, id)}/history`;
+  rows.push(
+    ['history on a proxy without history: a 404 envelope, nothing forwarded', 'GET', history('/pp', gen('hist')), SESSION_OK,
+      { ...notFound, message: /keeps no snapshot history/ }],
+    ['history, authorize false: 401, nothing forwarded', 'GET', history('/pp', gen('hist')), {}, { status: 401, code: 'UNAUTHORIZED', forwarded: 0 }],
+    ['history, POST: 405 with Allow, nothing forwarded', 'POST', history('/pp', gen('hist')), SESSION_OK, { status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'GET, HEAD', forwarded: 0 }],
+    ['history, a cross-site GET from another origin: 403, nothing forwarded', 'GET', history('/cors', gen('hist')),
+      { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { status: 403, code: 'ORIGIN_NOT_ALLOWED', forwarded: 0, noCors: true }],
+  );
+  for (const id of ['a%2Fb', '%2e%2e', 'x%00', '%zz', 'a'.repeat(257)]) {
+    rows.push([`404 for the history of ${id.length > 20 ? `${id.slice(0, 17)}…` : id}`, 'GET', history('/pp', id), SESSION_OK, notFound]);
+  }
   rows.push(
     ['an id of 256 characters is an id', 'GET', analytics('/open', `gen-${'b'.repeat(252)}`), {}, { status: 200, forwarded: 1 }],
     ['an encoded space and non-ASCII id is one segment upstream', 'GET', analytics('/open', 'gen-%C3%A9t%C3%A9%20x'), {}, { status: 200, forwarded: 1, upstreamId: 'gen-été x' }],
