@@ -237,7 +237,7 @@ openHistoryStore('sqlite:' + process.env.DB).then((s) => {
       }
       for (const w of writers) assert.equal(w.stderr(), '', `writer ${w.name}: nothing on stderr`);
     } finally {
-      process.kill(redis.pid, 'SIGKILL');
+      redis.child.kill('SIGKILL');
     }
   });
 
@@ -285,7 +285,7 @@ openHistoryStore('sqlite:' + process.env.DB).then((s) => {
       assert.ok(!out.includes(SECRET));
     } finally {
       child.kill('SIGKILL');
-      process.kill(redis.pid, 'SIGKILL');
+      redis.child.kill('SIGKILL'); // no-op when the test already stopped it
     }
   });
 
@@ -331,7 +331,8 @@ openHistoryStore('sqlite:' + process.env.DB).then((s) => {
     const body = `const s: HistoryStore = memoryHistoryStore();
 const sync: boolean = memoryHistoryStore().append('k', 1, '{}');
 async function f(): Promise<void> {
-  const sq = await sqliteHistoryStore('h.db');
+  const opening: Promise<SqliteHistoryStore> = sqliteHistoryStore('h.db');
+  const sq = await opening;
   const listed: string[] = sq.list('k');
   const r = await redisHistoryStore('redis://127.0.0.1:6379', { timeoutMs: 1000 });
   const added: boolean = await r.append('k', 1, '{}');
@@ -343,8 +344,8 @@ async function f(): Promise<void> {
 }
 void f;
 `;
-    write('stores-types.mts', `import { memoryHistoryStore, sqliteHistoryStore, redisHistoryStore, openHistoryStore, type HistoryStore } from 'powerpost-analytics/stores';\n${body}`);
-    write('stores-types.cts', `import { memoryHistoryStore, sqliteHistoryStore, redisHistoryStore, openHistoryStore, type HistoryStore } from 'powerpost-analytics/stores';\n${body}`);
+    write('stores-types.mts', `import { memoryHistoryStore, sqliteHistoryStore, redisHistoryStore, openHistoryStore, type HistoryStore, type SqliteHistoryStore } from 'powerpost-analytics/stores';\n${body}`);
+    write('stores-types.cts', `import { memoryHistoryStore, sqliteHistoryStore, redisHistoryStore, openHistoryStore, type HistoryStore, type SqliteHistoryStore } from 'powerpost-analytics/stores';\n${body}`);
     const tsconfig = write('tsconfig.stores.json', JSON.stringify({
       compilerOptions: { strict: true, noEmit: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', lib: ['es2022'], types: [], skipLibCheck: false },
       files: ['stores-types.mts', 'stores-types.cts'],
