@@ -66,7 +66,7 @@ s.close();
 /** One of two writers of the same snapshots: waits for "go" on stdin, then appends all at once. */
 const WRITER_SCRIPT = `import { openHistoryStore } from 'powerpost-analytics/stores';
 const KEYS = ${JSON.stringify(KEYS)};
-const s = await openHistoryStore(process.env.REDIS_URL);
+const s = await openHistoryStore(process.env.STORE);
 process.stdout.write('ready\\n');
 await new Promise((r) => process.stdin.once('data', r));
 const added = [];
@@ -74,6 +74,15 @@ await Promise.all(KEYS.flatMap((key, k) => Array.from({ length: 30 }, async (_, 
   if (await s.append(key, at, JSON.stringify({ at, writer: process.env.WRITER }))) added.push([k, at]);
 })));
 process.stdout.write(JSON.stringify({ added }) + '\\n');
+await s.close();
+`;
+
+/** Prints every series of KEYS in the store. */
+const READER_SCRIPT = `import { openHistoryStore } from 'powerpost-analytics/stores';
+const s = await openHistoryStore(process.env.STORE);
+const lists = [];
+for (const key of ${JSON.stringify(KEYS)}) lists.push(await s.list(key));
+process.stdout.write(JSON.stringify(lists));
 await s.close();
 `;
 
@@ -187,46 +196,61 @@ openHistoryStore('sqlite:' + process.env.DB).then((s) => {
     assert.equal(have.size, stored.length, 'each at once');
   });
 
-  test('history stores: Redis: two processes appending the same snapshots concurrently store each once', async () => {
+  /**
+   * Two processes (Node `runtimes`) append the same snapshots to the store `spec` at once (11
+   * keys × 30 ats, released together); each must be added by exactly one of them, and the text
+   * kept must be that writer's.
+   */
+  const sameSnapshotsTwice = async (spec, runtimes) => {
+    const script = write('hist-writer.mjs', WRITER_SCRIPT);
+    const writers = runtimes.map((version, i) => {
+      const name = `writer ${i + 1} (Node ${version})`;
+      const child = spawn(ctx.NODES[version], [script], { cwd: ctx.project, env: env({ STORE: spec, WRITER: name }), stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      const line = (n) => new Promise((resolve, reject) => {
+        const look = () => { const lines = out.split('\n'); if (lines.length > n) resolve(lines[n - 1]); };
+        child.stdout.on('data', (d) => { out += d; look(); });
+        child.once('exit', (code) => reject(new Error(`${name} exited ${code}\n${out}\n${err}`)));
+        look();
+      });
+      return { name, child, line, stderr: () => err };
+    });
+    const ready = await Promise.all(writers.map((w) => w.line(1)));
+    assert.deepEqual(ready, ['ready', 'ready']);
+    const done = writers.map((w) => w.line(2));
+    for (const w of writers) w.child.stdin.end('go\n');
+    const winner = new Map();
+    for (const [i, l] of (await Promise.all(done)).entries()) {
+      for (const [k, at] of JSON.parse(l).added) {
+        const id = `${k}/${at}`;
+        assert.ok(!winner.has(id), `(${JSON.stringify(KEYS[k]).slice(0, 40)}, ${at}) added by both writers`);
+        winner.set(id, writers[i].name);
+      }
+    }
+    assert.equal(winner.size, KEYS.length * 30, 'every snapshot added by exactly one writer');
+    const lists = JSON.parse(await ctx.runScript(ctx.NODES[runtimes[0]], write('hist-reader.mjs', READER_SCRIPT), { env: { STORE: spec } }));
+    for (const [k, texts] of lists.entries()) {
+      const listed = texts.map((t) => JSON.parse(t));
+      assert.deepEqual(listed.map((x) => x.at).sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => i), `series ${k}: each at once`);
+      for (const x of listed) assert.equal(x.writer, winner.get(`${k}/${x.at}`), 'the stored snapshot is the one whose append said true');
+    }
+    for (const w of writers) assert.equal(w.stderr(), '', `${w.name}: nothing on stderr`);
+  };
+
+  test('history stores: SQLite: two processes (Node 22 and 24) appending the same snapshots to one file store each once', async () => {
+    await sameSnapshotsTwice(`sqlite:${path.join(tmp('sqlite-shared'), 'history.db')}`, [22, 24]);
+  });
+
+  test('history stores: Redis: two processes appending the same snapshots concurrently store each once; records', async () => {
     installLockedPackages(ctx);
     const redis = await startRedis(tmp('redis'));
     try {
-      const script = write('hist-writer.mjs', WRITER_SCRIPT);
-      const writers = ['one', 'two'].map((name) => {
-        const child = spawn(ctx.NODES[20], [script], { cwd: ctx.project, env: env({ REDIS_URL: redis.url, WRITER: name }), stdio: ['pipe', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stderr.on('data', (d) => (err += d));
-        const line = (n) => new Promise((resolve, reject) => {
-          const look = () => { const lines = out.split('\n'); if (lines.length > n) resolve(lines[n - 1]); };
-          child.stdout.on('data', (d) => { out += d; look(); });
-          child.once('exit', (code) => reject(new Error(`writer ${name} exited ${code}\n${out}\n${err}`)));
-          look();
-        });
-        return { name, child, line, stderr: () => err };
-      });
-      const ready = await Promise.all(writers.map((w) => w.line(1)));
-      assert.deepEqual(ready, ['ready', 'ready']);
-      const done = writers.map((w) => w.line(2));
-      for (const w of writers) w.child.stdin.end('go\n');
-      const [a, b] = (await Promise.all(done)).map((l) => JSON.parse(l).added);
-      const winner = new Map();
-      for (const [name, added] of [['one', a], ['two', b]]) {
-        for (const [k, at] of added) {
-          const id = `${k}/${at}`;
-          assert.ok(!winner.has(id), `(${JSON.stringify(KEYS[k]).slice(0, 40)}, ${at}) added by both writers`);
-          winner.set(id, name);
-        }
-      }
-      assert.equal(winner.size, KEYS.length * 30, 'every snapshot added by exactly one writer');
+      await sameSnapshotsTwice(redis.url, [20, 20]);
       const { openHistoryStore } = await stores();
       const store = await openHistoryStore(redis.url);
       try {
-        for (const [k, key] of KEYS.entries()) {
-          const listed = (await store.list(key)).map((t) => JSON.parse(t));
-          assert.deepEqual(listed.map((s) => s.at).sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => i), `series ${k}: each at once`);
-          for (const s of listed) assert.equal(s.writer, winner.get(`${k}/${s.at}`), 'the stored snapshot is the one whose append said true');
-        }
         assert.equal(await store.get('nothing'), null);
         await store.set(KEYS[1], 'r1');
         await store.set(KEYS[1], 'r2');
@@ -235,9 +259,8 @@ openHistoryStore('sqlite:' + process.env.DB).then((s) => {
       } finally {
         await store.close();
       }
-      for (const w of writers) assert.equal(w.stderr(), '', `writer ${w.name}: nothing on stderr`);
     } finally {
-      process.kill(redis.pid, 'SIGKILL');
+      redis.child.kill('SIGKILL');
     }
   });
 
@@ -285,7 +308,7 @@ openHistoryStore('sqlite:' + process.env.DB).then((s) => {
       assert.ok(!out.includes(SECRET));
     } finally {
       child.kill('SIGKILL');
-      process.kill(redis.pid, 'SIGKILL');
+      redis.child.kill('SIGKILL'); // no-op when the test already stopped it
     }
   });
 
@@ -331,7 +354,8 @@ openHistoryStore('sqlite:' + process.env.DB).then((s) => {
     const body = `const s: HistoryStore = memoryHistoryStore();
 const sync: boolean = memoryHistoryStore().append('k', 1, '{}');
 async function f(): Promise<void> {
-  const sq = await sqliteHistoryStore('h.db');
+  const opening: Promise<SqliteHistoryStore> = sqliteHistoryStore('h.db');
+  const sq = await opening;
   const listed: string[] = sq.list('k');
   const r = await redisHistoryStore('redis://127.0.0.1:6379', { timeoutMs: 1000 });
   const added: boolean = await r.append('k', 1, '{}');
@@ -343,8 +367,8 @@ async function f(): Promise<void> {
 }
 void f;
 `;
-    write('stores-types.mts', `import { memoryHistoryStore, sqliteHistoryStore, redisHistoryStore, openHistoryStore, type HistoryStore } from 'powerpost-analytics/stores';\n${body}`);
-    write('stores-types.cts', `import { memoryHistoryStore, sqliteHistoryStore, redisHistoryStore, openHistoryStore, type HistoryStore } from 'powerpost-analytics/stores';\n${body}`);
+    write('stores-types.mts', `import { memoryHistoryStore, sqliteHistoryStore, redisHistoryStore, openHistoryStore, type HistoryStore, type SqliteHistoryStore } from 'powerpost-analytics/stores';\n${body}`);
+    write('stores-types.cts', `import { memoryHistoryStore, sqliteHistoryStore, redisHistoryStore, openHistoryStore, type HistoryStore, type SqliteHistoryStore } from 'powerpost-analytics/stores';\n${body}`);
     const tsconfig = write('tsconfig.stores.json', JSON.stringify({
       compilerOptions: { strict: true, noEmit: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', lib: ['es2022'], types: [], skipLibCheck: false },
       files: ['stores-types.mts', 'stores-types.cts'],
