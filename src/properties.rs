@@ -304,6 +304,21 @@ fn stamps_cover_the_edges() {
     assert!(century_feb29 >= 4 && big_offset >= 4, "Feb 29 of 1900/2100 (otherwise valid): {century_feb29}, offsets 24/99: {big_offset}");
 }
 
+/// The timestamp property on a fixed seed as well as proptest's random one: the edges the
+/// guard above counts (Feb 29 of 1900/2100, offsets of 24 and 99 hours) are then checked on
+/// every run, whatever the random seed draws.
+#[test]
+fn timestamps_agree_with_the_rfc_on_a_fixed_seed() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = stamp();
+    for _ in 0..2000 {
+        let s = strategy.new_tree(&mut runner).unwrap().current();
+        assert_eq!(crate::validate::is_rfc3339(&s), oracle_rfc3339(&s), "{s:?}");
+    }
+}
+
 /// The oracle's own timestamp check against hand-picked cases, so that the validator property
 /// compares two independent readings of the RFC.
 #[test]
