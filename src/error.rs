@@ -479,6 +479,12 @@ mod tests {
         assert!(Error::new(ErrorKind::Timeout, "t").is_retryable());
         assert!(!Error::new(ErrorKind::InvalidResponse, "t").is_retryable());
         assert!(!Error::new(ErrorKind::NotFound, "t").is_retryable());
+        // The client asks the error, not the status table: the two must agree on every status.
+        for status in 100..600 {
+            let mut e = Error::new(ErrorKind::from_status(status), "x");
+            e.inner.status = Some(status);
+            assert_eq!(e.is_retryable(), crate::retry::is_retryable_status(status), "HTTP {status}");
+        }
     }
 
     #[test]
