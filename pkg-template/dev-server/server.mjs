@@ -160,6 +160,8 @@ export const FAULTS = {
   'fault-length-long': 'Content-Length says 20 bytes, a longer body is sent',
   'fault-429': '429 with Retry-After: 1 and body retryAfter, every time',
   'fault-429-long': '429 with Retry-After: 3600',
+  'fault-429-disagree': '429 whose Retry-After header (1) and body retryAfter (3600) disagree, every time',
+  'fault-set-cookie-<status>': '<status> (200 with an item, or the JSON error envelope) that also sets two cookies (Set-Cookie)',
   'fault-404-html': '404 with an HTML body',
   'flaky-<status>-<n>-<tag>': 'the first <n> requests for this id answer <status> (JSON envelope; 429 adds Retry-After: 1), later ones succeed',
   'flaky-reset-<n>-<tag>': 'the first <n> requests for this id reset the connection, later ones succeed',
@@ -168,7 +170,7 @@ export const FAULTS = {
     + 'with the key in the body (the error message and code, or post_item_id for 200), in x-request-id, www-authenticate and '
     + 'x-echo-api-key, and for 3xx in the Location; accepts any key',
   'gen-<tag>': 'a generated posted item (any tag), for batches and benchmarks',
-  '<fault>--<tag>': 'any fault-… id with a --<tag> suffix (letters and digits) behaves as <fault> with its own request counter',
+  '<fault>--<tag>': 'any fault-… id with a --<tag> suffix (letters, digits and spaces) behaves as <fault> with its own request counter',
 };
 
 const CODES = { 400: 'VALIDATION_ERROR', 401: 'INVALID_API_KEY', 402: 'INSUFFICIENT_CREDITS', 403: 'FORBIDDEN', 404: 'NOT_FOUND',
@@ -273,7 +275,7 @@ export function startDevServer(options = {}) {
     if (!m || req.method !== 'GET') return fail(404, `No route for ${req.method} ${url.pathname}`, 'NOT_FOUND');
     if (id === undefined || id === '') return fail(400, 'post_item_id is not a valid path segment', 'VALIDATION_ERROR');
     // `fault-x--tag` is `fault-x` with a counter of its own (counters are per id).
-    const fault = id.startsWith('fault-') ? id.replace(/--[A-Za-z0-9]+$/, '') : id;
+    const fault = id.startsWith('fault-') ? id.replace(/--[A-Za-z0-9 ]+$/, '') : id;
     const echo = /^fault-echo-key-(\d{3})$/.exec(fault);
     if (echo) return echoKey(res, Number(echo[1]), headerKey ?? '', rate(), id, now);
     if (headerKey === undefined) return fail(401, 'Missing API key: send the x-api-key header', 'INVALID_API_KEY');
@@ -393,6 +395,14 @@ export function startDevServer(options = {}) {
       }
       case 'fault-429': return fail(429, 'Rate limit exceeded', 'RATE_LIMIT_EXCEEDED', { 'retry-after': '1' }, { retryAfter: 1 });
       case 'fault-429-long': return fail(429, 'Rate limit exceeded', 'RATE_LIMIT_EXCEEDED', { 'retry-after': '3600' }, { retryAfter: 3600 });
+      case 'fault-429-disagree': return fail(429, 'Rate limit exceeded', 'RATE_LIMIT_EXCEEDED', { 'retry-after': '1' }, { retryAfter: 3600 });
+    }
+    const cookie = /^fault-set-cookie-(\d{3})$/.exec(fault);
+    if (cookie) {
+      // A server (or a load balancer in front of it) that sets cookies: a proxy must not pass them on.
+      const status = Number(cookie[1]);
+      const cookies = { 'set-cookie': ['upstream_session=SET-COOKIE-CANARY; Path=/; HttpOnly', 'lb=SET-COOKIE-CANARY-2; Path=/'] };
+      return status === 200 ? json(200, generated(id, now), cookies) : fail(status, `Simulated ${status}`, CODES[status], cookies);
     }
     const item = items.get(id);
     if (!item || (item.workspace_id ?? DEFAULT_WORKSPACE_ID) !== ws) return fail(404, 'Post item not found', 'NOT_FOUND');
