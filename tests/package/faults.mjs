@@ -7,7 +7,16 @@
 const KEY = 'pp_test_sk_local_dev';
 const WS = 'ws_local_dev';
 
+/** Statuses a retry cannot change: each is answered once, never asked again. */
+export const NON_RETRYABLE = [[400, 'BadRequestError'], [401, 'AuthenticationError'], [402, 'ApiError'], [403, 'PermissionDeniedError'],
+  [404, 'NotFoundError'], [409, 'ApiError'], [422, 'ApiError'], [501, 'ServerError']];
+
+/** How many rows the matrix has: every one must run, every time (none may go missing silently). */
+export const FAULT_ROW_COUNT = 16 + NON_RETRYABLE.length;
+
 export async function runFaultMatrix(pp, { baseUrl, limitedUrl, browser = false }) {
+  // The batch-of-50 row needs the rate-limited server: without it the matrix fails, not shrinks.
+  if (!baseUrl || !limitedUrl) throw new Error(`runFaultMatrix needs baseUrl and limitedUrl (got ${baseUrl}, ${limitedUrl})`);
   const results = [];
   const tag = () => Math.random().toString(36).slice(2, 10);
   const opts = (extra = {}) => ({ baseUrl, apiKey: KEY, workspaceId: WS, dangerouslyAllowBrowser: browser, ...extra });
@@ -102,6 +111,28 @@ export async function runFaultMatrix(pp, { baseUrl, limitedUrl, browser = false 
     want(problems, elapsed >= 900 && elapsed < 5000, `waited Retry-After: 1 (${elapsed} ms)`);
   });
 
+  // The header and the body disagree (1 s and 3600 s): the header wins, so the client waits 1 s
+  // and asks again. Reading only the body would throw at once (3600 s is over maxRetryWaitMs).
+  const disagree = `fault-429-disagree--${tag()}`;
+  await row('429 whose Retry-After header and body retryAfter disagree: the header wins', { id: disagree, options: opts({ maxRetries: 1, maxRetryWaitMs: 5000 }) },
+    ({ error, requests, elapsed, problems }) => {
+      errorIs(problems, error, pp.RateLimitError, 'rate_limit');
+      want(problems, error && error.attempts === 2 && requests === 2, `attempts ${error && error.attempts}, server saw ${requests}: the 1 s of the header was not waited out`);
+      want(problems, error && error.retryAfterMs === 1000, `retryAfterMs ${error && error.retryAfterMs}, want the header's 1000 (the body says 3 600 000)`);
+      want(problems, elapsed >= 900 && elapsed < 5000, `waited the header's 1 s (${elapsed} ms)`);
+    });
+
+  // A status a retry cannot change is answered once: one attempt, retryable false, one request
+  // at the server, although maxRetries allows two more (and the id would succeed next time).
+  for (const [status, cls] of NON_RETRYABLE) {
+    const id = `flaky-${status}-1-${tag()}`;
+    await row(`${status}: not retried`, { id, options: opts({ maxRetries: 2, maxRetryWaitMs: 50 }) }, ({ error, requests, problems }) => {
+      want(problems, error instanceof pp[cls] && error.name === cls && error.status === status, `expected ${cls} ${status}, got ${error ? `${error.name} ${error.status}` : 'success'}`);
+      want(problems, error && error.attempts === 1 && error.retryable === false, `attempts ${error && error.attempts}, retryable ${error && error.retryable}`);
+      want(problems, requests === 1, `server saw ${requests} requests`);
+    });
+  }
+
   const long = 'fault-429-long';
   const longBefore = await count(long);
   await row('429 with a wait over maxRetryWaitMs: thrown at once', { call: () => pp.getPostItemAnalytics(long, opts({ maxRetryWaitMs: 1000 })) },
@@ -180,7 +211,7 @@ export async function runFaultMatrix(pp, { baseUrl, limitedUrl, browser = false 
     });
   }
 
-  if (limitedUrl) {
+  {
     await fetch(`${limitedUrl}/__dev/reset`);
     const t = tag();
     const ids = [];
