@@ -45,28 +45,62 @@ export async function runErrors(pp, { baseUrl, closedUrl, tlsUrl, undici, inspec
   const settled = await Promise.race([failure(pending), new Promise((r) => setTimeout(() => r('hung'), 5000))]);
   check('an abort reason whose getters throw: the call still settles as RequestAbortedError', settled instanceof pp.RequestAbortedError, settled);
 
-  // undici's MockAgent quotes the request headers, key included, when no mock matches: the
-  // chain must say why, and carry no key. The caller passes undici and util.inspect (this runs
-  // in Node only); without them these checks would not run, so that is a failure.
-  check('the caller passed undici and util.inspect', undici && typeof undici.MockAgent === 'function' && typeof inspect === 'function',
+  // The key in the runtime's cause chain: a fetch that rejects quoting the request's headers,
+  // as a careless dispatcher or outbound proxy agent might (the request reaches the dev server,
+  // then fails as its response starts), and an abort reason that names the key. The raw chain
+  // is checked to hold the key first, so "nowhere" can fail; then every surface of the error.
+  // The caller passes undici (Node's fetch uses its global dispatcher) and util.inspect (this
+  // runs in Node only); without them these checks would not run, so that is a failure.
+  check('the caller passed undici and util.inspect', undici && typeof undici.Agent === 'function' && typeof inspect === 'function',
     `undici: ${typeof undici}, inspect: ${typeof inspect}`);
   if (undici && typeof inspect === 'function') {
-    const agent = new undici.MockAgent();
-    agent.disableNetConnect();
+    const shown = (x) => { try { return typeof x === 'string' ? x : `${inspect(x, { depth: 10, showHidden: true })} ${JSON.stringify(x)}`; } catch (e) { return `(threw ${e})`; } };
+    // Everything the error shows: text, stack, inspect, JSON, each own property and each link of the chain.
+    const surfaces = (e) => [String(e), e.stack, shown(e), ...Object.getOwnPropertyNames(e).map((n) => shown(e[n])),
+      ...chain(e).flatMap((c) => [String(c), c.stack, c.code, shown(c)])].join('\n');
+    const key = 'pp_live_sk_CAUSECANARY_0123456789';
+    const careless = new undici.Agent().compose((dispatch) => (options, handler) => {
+      let failed = false;
+      return dispatch(options, {
+        onRequestStart: (c, context) => handler.onRequestStart?.(c, context),
+        onResponseStart: (c) => {
+          failed = true;
+          c.abort(new Error(`refused by the outbound policy: ${options.method} ${options.path} sent headers ${JSON.stringify(options.headers)}`,
+            { cause: Object.assign(new Error('the policy forbids x-api-key'), { code: `E_POLICY ${key}` }) }));
+        },
+        onResponseData: (c, chunk) => { if (!failed) handler.onResponseData?.(c, chunk); },
+        onResponseEnd: (c, trailers) => { if (!failed) handler.onResponseEnd?.(c, trailers); },
+        onResponseError: (c, e) => handler.onResponseError?.(c, e),
+      });
+    });
     const previous = undici.getGlobalDispatcher();
-    undici.setGlobalDispatcher(agent);
-    const key = 'pp_live_sk_MOCKCANARY_0123456789';
-    let mocked;
+    undici.setGlobalDispatcher(careless);
+    let raw;
+    let quoted;
     try {
-      mocked = await failure(new pp.PowerPost({ baseUrl: 'https://powerpost.ai', apiKey: key, workspaceId: 'ws_1', maxRetries: 0 }).getPostItemAnalytics('abc'));
+      raw = await failure(fetch(`${baseUrl}/api/v1/post-items/gen-x/analytics`, { headers: { 'x-api-key': key } }));
+      quoted = await failure(new pp.PowerPost({ ...opts, apiKey: key }).getPostItemAnalytics('gen-x'));
     } finally {
       undici.setGlobalDispatcher(previous);
-      await agent.close();
+      await careless.close();
     }
-    const shown = `${inspect(mocked, { depth: 10, showHidden: true })} ${JSON.stringify(chain(mocked).map((c) => [String(c), c.code]))}`;
-    check('MockAgent with no match: ConnectionError whose cause chain names the mock error', mocked instanceof pp.ConnectionError &&
-      chain(mocked).some((c) => /MockNotMatched|mock|Mock/.test(String(c.message) + String(c.code))), shown.slice(0, 400));
-    check('… and the key is nowhere in it', !shown.includes('MOCKCANARY'), shown.slice(0, 400));
+    check('the raw chain of a fetch through that dispatcher holds the key (in a message and a code)',
+      chain(raw).some((c) => String(c.message).includes(key)) && chain(raw).some((c) => String(c.code).includes(key)), shown(raw).slice(0, 400));
+    check('… the lookup fails as a ConnectionError whose chain still says why, redacted', quoted instanceof pp.ConnectionError &&
+      chain(quoted).some((c) => /outbound policy/.test(c.message) && c.message.includes('[redacted]')) &&
+      chain(quoted).some((c) => c.code === 'E_POLICY [redacted]'), shown(quoted).slice(0, 600));
+    check('… and the key is nowhere in it', !surfaces(quoted).includes(key), surfaces(quoted).slice(0, 600));
+
+    const byReason = new AbortController();
+    const reasonWithKey = new Error(`signed out: the session held ${opts.apiKey}`, { cause: Object.assign(new Error('session store'), { code: `E_SESSION ${opts.apiKey}` }) });
+    const pendingAbort = new pp.PowerPost(opts).getPostItemAnalytics('fault-hang', { signal: byReason.signal });
+    setTimeout(() => byReason.abort(reasonWithKey), 50);
+    const abortedWithKey = await failure(pendingAbort);
+    check('an abort reason that names the key: its raw chain holds it', shown(reasonWithKey).includes(opts.apiKey) && chain(reasonWithKey).some((c) => String(c.code).includes(opts.apiKey)));
+    check('… RequestAbortedError whose cause is a redacted copy of the reason', abortedWithKey instanceof pp.RequestAbortedError &&
+      abortedWithKey.cause !== reasonWithKey && /signed out: the session held \[redacted\]/.test(String(abortedWithKey.cause && abortedWithKey.cause.message)) &&
+      chain(abortedWithKey).some((c) => c.code === 'E_SESSION [redacted]'), shown(abortedWithKey).slice(0, 600));
+    check('… and the key is nowhere in it', !surfaces(abortedWithKey).includes(opts.apiKey), surfaces(abortedWithKey).slice(0, 600));
   }
 
   // --- The response on the error ----------------------------------------------------------
