@@ -99,6 +99,17 @@ export async function runCache(pp, { baseUrl, store }) {
     snapEarly < WINDOW - 200 ? `requests: ${snapFirst} for the two lookups inside the window, ${snapLater} after it`
       : `cannot tell: the first two lookups took ${snapEarly} ms, longer than the ${WINDOW} ms window (less 200 ms of margin)`);
 
+  // The age rule again, with the entries in a store: read back from it, an entry's age is
+  // computed again, and a stale one is a miss there too.
+  const byAgeStored = new pp.PowerPost({ ...auth, cache: { maxAgeMs: 150, snapshotIntervalMs: 0, store: store() } });
+  const storedAgeId = `gen-${tag}-age-store`;
+  const lookedUp = [];
+  n = await counting(async () => { for (let i = 0; i < 2; i++) lookedUp.push(await byAgeStored.getPostItemAnalytics(storedAgeId)); });
+  await sleep(250);
+  n += await counting(async () => { lookedUp.push(await byAgeStored.getPostItemAnalytics(storedAgeId)); });
+  check('expiry by maxAgeMs with cache: { store }: served from the store, then asked again after maxAgeMs',
+    n === 2 && lookedUp.map((r) => r.cached).join() === ',true,', `${n} requests; cached: ${lookedUp.map((r) => r.cached).join()}`);
+
   // --- In flight, batches, clearCache ----------------------------------------------------------
   const flightId = `gen-${tag}-flight`;
   let views;
