@@ -12,6 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { buildWorker } from './workerd.mjs';
+import { mendRows, checkClaims } from './proxy-mends.mjs';
 
 const SESSION_OK = { 'x-app-session': 'ok' };
 // What a browser (or an attacker) sends along; none of it may reach PowerPost.
@@ -121,6 +122,7 @@ function table(tag) {
   for (const status of [200, 301, 401, 404, 429, 500]) {
     rows.push([`a key-echoing upstream (${status}) leaks no key`, 'GET', analytics('/open', `fault-echo-key-${status}--${tag}`), {}, { forwarded: 1, echo: true }]);
   }
+  rows.push(...mendRows(tag));
   return rows;
 }
 
@@ -336,7 +338,7 @@ export function registerProxyTests(test, browserTest, ctx) {
     await checkHost('Deno', h);
   });
 
-  test('proxy in Cloudflare Workers (workerd, export default { fetch: handler }, the key from env bindings): the same table', async () => {
+  test('proxy in Cloudflare Workers (workerd, export default { fetch: handler }, the key from env bindings only): the same table', async () => {
     await setUp();
     const dir = path.join(ctx.project, 'proxy-worker');
     const port = await freePort();
@@ -346,9 +348,15 @@ export function registerProxyTests(test, browserTest, ctx) {
       import { createProxyHandler } from 'powerpost-analytics/proxy';
       import { mountProxies } from '../proxy-mounts.mjs';
       // No key at start-up: a Worker gets its variables with each request (env).
-      export default { fetch: mountProxies(createProxyHandler, ${JSON.stringify({ mounts: MOUNTS })}) };`,
+      const handler = mountProxies(createProxyHandler, ${JSON.stringify({ mounts: MOUNTS })});
+      export default { fetch: (request, env) => new URL(request.url).pathname === '/__process-env'
+        ? Response.json({ processEnvKey: globalThis.process?.env?.POWERPOST_API_KEY ?? null, envKey: typeof env.POWERPOST_API_KEY })
+        : handler(request, env) };`,
       wasmFrom: path.join(ctx.project, 'node_modules', 'powerpost-analytics', 'dist', 'powerpost_analytics_proxy_bg.wasm'),
       bindings: { POWERPOST_API_KEY: upstream.apiKey, POWERPOST_WORKSPACE_ID: upstream.workspaceId, POWERPOST_BASE_URL: upstream.url },
+      // The bindings only as `env`: workerd would also copy them into process.env, where the
+      // proxy finds the key without ever reading the handler's second argument.
+      compatibilityFlags: ['nodejs_compat_do_not_populate_process_env'],
     });
     const child = spawn(ctx.bin('workerd'), ['serve', 'config.capnp'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
@@ -360,6 +368,8 @@ export function registerProxyTests(test, browserTest, ctx) {
       if (await new Promise((resolve) => { const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); }); s.on('error', () => resolve(false)); })) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    const seen = await (await fetch(`${h.url}/__process-env`)).json();
+    assert.deepEqual(seen, { processEnvKey: null, envKey: 'string' }, 'the key reaches the Worker only as env, its second argument');
     await checkHost(`workerd ${ctx.runtimeVersion(ctx.bin('workerd'), ['--version'])}`, h);
   });
 
@@ -521,6 +531,7 @@ console.log(JSON.stringify({ port: server.port }));
       const seen = (await (await fetch(`${run.api.url}/__dev/requests`)).json()).requests.filter((r) => ids.includes(r.id));
       assert.equal(seen.length, 20, `upstream requests: ${seen.map((r) => r.id).sort().join(', ')}\n${run.hosts.map((h) => h.output()).join('\n')}`);
       assert.equal(new Set(seen.map((r) => r.id)).size, 20, 'one per id');
+      await checkClaims({ hosts: run.hosts, api: run.api, redisUrl: run.redis.url, rawRequest, tag: Date.now().toString(36) });
       for (const h of run.hosts) assert.doesNotMatch(h.output(), /cache store failed/, 'the store never failed');
     } finally {
       await tearDown(run);

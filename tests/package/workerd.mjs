@@ -1,11 +1,11 @@
 // A Cloudflare Worker for workerd, set up as wrangler would: `source` (an ES module) bundled with
 // the workerd/worker/browser conditions and `.wasm` imports kept as modules, the package's
-// `wasm` file beside it as a wasm module, text `bindings` as the Worker's `env`, and a socket on
+// `wasm` file beside it as a wasm module, text `bindings` as the Worker's `env`, `compatibilityFlags`, and a socket on
 // 127.0.0.1:`port` whose outbound network reaches loopback. Run `workerd serve config.capnp` in `dir`.
 import fs from 'node:fs';
 import path from 'node:path';
 
-export async function buildWorker({ dir, source, wasmFrom, port, bindings = {} }) {
+export async function buildWorker({ dir, source, wasmFrom, port, bindings = {}, compatibilityFlags = [] }) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'src.mjs'), source);
   const esbuild = await import('esbuild');
@@ -29,6 +29,7 @@ const worker :Workerd.Worker = (
   ],
   bindings = [ ${texts.join(', ')} ],
   compatibilityDate = "2026-11-01",
+  compatibilityFlags = [ ${compatibilityFlags.map((f) => JSON.stringify(f)).join(', ')} ],
   globalOutbound = "loopback",
 );
 `);
