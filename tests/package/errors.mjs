@@ -58,6 +58,8 @@ export async function runErrors(pp, { baseUrl, closedUrl, tlsUrl, undici, inspec
     // Everything the error shows: text, stack, inspect, JSON, each own property and each link of the chain.
     const surfaces = (e) => [String(e), e.stack, shown(e), ...Object.getOwnPropertyNames(e).map((n) => shown(e[n])),
       ...chain(e).flatMap((c) => [String(c), c.stack, c.code, shown(c)])].join('\n');
+    // Where `needle` shows in `text` (the start of the text if nowhere).
+    const around = (text, needle) => { const i = text.indexOf(needle); return i < 0 ? text.slice(0, 300) : `…${text.slice(Math.max(0, i - 250), i + needle.length + 60)}…`; };
     const key = 'pp_live_sk_CAUSECANARY_0123456789';
     const careless = new undici.Agent().compose((dispatch) => (options, handler) => {
       let failed = false;
@@ -88,8 +90,8 @@ export async function runErrors(pp, { baseUrl, closedUrl, tlsUrl, undici, inspec
       chain(raw).some((c) => String(c.message).includes(key)) && chain(raw).some((c) => String(c.code).includes(key)), shown(raw).slice(0, 400));
     check('… the lookup fails as a ConnectionError whose chain still says why, redacted', quoted instanceof pp.ConnectionError &&
       chain(quoted).some((c) => /outbound policy/.test(c.message) && c.message.includes('[redacted]')) &&
-      chain(quoted).some((c) => c.code === 'E_POLICY [redacted]'), shown(quoted).slice(0, 600));
-    check('… and the key is nowhere in it', !surfaces(quoted).includes(key), surfaces(quoted).slice(0, 600));
+      chain(quoted).some((c) => c.code === 'E_POLICY [redacted]'), around(shown(quoted), '[cause]'));
+    check('… and the key is nowhere in it', !surfaces(quoted).includes(key), around(surfaces(quoted), key));
 
     const byReason = new AbortController();
     const reasonWithKey = new Error(`signed out: the session held ${opts.apiKey}`, { cause: Object.assign(new Error('session store'), { code: `E_SESSION ${opts.apiKey}` }) });
@@ -99,8 +101,8 @@ export async function runErrors(pp, { baseUrl, closedUrl, tlsUrl, undici, inspec
     check('an abort reason that names the key: its raw chain holds it', shown(reasonWithKey).includes(opts.apiKey) && chain(reasonWithKey).some((c) => String(c.code).includes(opts.apiKey)));
     check('… RequestAbortedError whose cause is a redacted copy of the reason', abortedWithKey instanceof pp.RequestAbortedError &&
       abortedWithKey.cause !== reasonWithKey && /signed out: the session held \[redacted\]/.test(String(abortedWithKey.cause && abortedWithKey.cause.message)) &&
-      chain(abortedWithKey).some((c) => c.code === 'E_SESSION [redacted]'), shown(abortedWithKey).slice(0, 600));
-    check('… and the key is nowhere in it', !surfaces(abortedWithKey).includes(opts.apiKey), surfaces(abortedWithKey).slice(0, 600));
+      chain(abortedWithKey).some((c) => c.code === 'E_SESSION [redacted]'), around(shown(abortedWithKey), '[cause]'));
+    check('… and the key is nowhere in it', !surfaces(abortedWithKey).includes(opts.apiKey), around(surfaces(abortedWithKey), opts.apiKey));
   }
 
   // --- The response on the error ----------------------------------------------------------
