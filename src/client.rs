@@ -746,27 +746,51 @@ fn finish(mut e: Error, attempts: u32) -> Error {
 }
 
 /// Runs `work` for each of `ids` with at most `concurrency` running at once; results in input
-/// order (`None` only if a worker never reached an id).
+/// order (`None` only if a worker never reached an id). Each item's work is boxed so that the
+/// workers and their polling ([`run_pool`]) are compiled once for the batch and the recorder.
 async fn pool<'a, T, F, Fut>(ids: &'a [&'a str], concurrency: u32, work: F) -> Vec<Option<T>>
 where
     F: Fn(&'a str) -> Fut,
     Fut: Future<Output = T>,
 {
     let results: Vec<Cell<Option<T>>> = ids.iter().map(|_| Cell::new(None)).collect();
+    fill(ids, &results, &work, concurrency).await;
+    results.into_iter().map(Cell::into_inner).collect()
+}
+
+/// [`pool`]'s work: each result in its slot.
+async fn fill<'a, 'b, T: 'b, F, Fut>(ids: &'b [&'a str], results: &'b [Cell<Option<T>>], work: &'b F, concurrency: u32)
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: Future<Output = T> + 'b,
+{
+    let item = |i: usize| -> PoolItem<'b> {
+        Box::pin(async move {
+            if let (Some(id), Some(slot)) = (ids.get(i), results.get(i)) {
+                slot.set(Some(work(id).await));
+            }
+        })
+    };
+    run_pool(ids.len(), concurrency, &item).await;
+}
+
+/// One item's work in [`pool`].
+type PoolItem<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+/// The workers of [`pool`]: each takes the next index until there is none.
+async fn run_pool<'b>(count: usize, concurrency: u32, item: &dyn Fn(usize) -> PoolItem<'b>) {
     let next = Cell::new(0usize);
-    let workers = (0..concurrency.min(ids.len() as u32)).map(|_| async {
+    let workers = (0..concurrency.min(count as u32)).map(|_| async {
         loop {
             let i = next.get();
-            let Some(id) = ids.get(i) else { return };
-            next.set(i + 1);
-            let r = work(id).await;
-            if let Some(slot) = results.get(i) {
-                slot.set(Some(r));
+            if i >= count {
+                return;
             }
+            next.set(i + 1);
+            item(i).await;
         }
     });
     join_all(workers.collect()).await;
-    results.into_iter().map(Cell::into_inner).collect()
 }
 
 /// Polls all futures until every one is done (no executor or extra crate needed).
