@@ -500,8 +500,7 @@ impl Client {
     async fn remote_history(&self, id: &str) -> Result<History, Error> {
         let config = &self.inner.config;
         let url = format!("{}/history", config.analytics_url(id)?);
-        let headers = transport::request_headers(config)?;
-        let x = transport::send(config, &headers, &url, config.timeout_ms, None).await?;
+        let x = transport::send(config, self.headers()?, &url, config.timeout_ms, None).await?;
         if x.meta.rate_limit.is_some() {
             self.inner.rate_limit.set(x.meta.rate_limit);
         }
@@ -605,6 +604,17 @@ impl Client {
         self.inner.history.as_ref().map(|h| &h.options)
     }
 
+    /// The request headers, built once per client (lookups and a proxy's history send the same).
+    fn headers(&self) -> Result<&JsValue, Error> {
+        match self.inner.headers.get() {
+            Some(h) => Ok(h),
+            None => {
+                let h = transport::request_headers(&self.inner.config)?;
+                Ok(self.inner.headers.get_or_init(|| h))
+            }
+        }
+    }
+
     async fn request(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>) -> Result<Fetched, Error> {
         let config = &self.inner.config;
         let url = config.analytics_url(id)?;
@@ -612,13 +622,7 @@ impl Client {
         let max_retries = check_max_retries(options.max_retries.unwrap_or(config.max_retries), config.surface)?;
         let max_wait = config.max_retry_wait_ms;
         let signal = options.signal.as_ref();
-        let headers = match self.inner.headers.get() {
-            Some(h) => h,
-            None => {
-                let h = transport::request_headers(config)?;
-                self.inner.headers.get_or_init(|| h)
-            }
-        };
+        let headers = self.headers()?;
         let log = &config.log;
         // The path only: the origin adds nothing a reader needs, and the key is never in a URL.
         let path = url.find("/api/v1/").and_then(|i| url.get(i..)).unwrap_or(&url);
