@@ -500,8 +500,7 @@ impl Client {
     async fn remote_history(&self, id: &str) -> Result<History, Error> {
         let config = &self.inner.config;
         let url = format!("{}/history", config.analytics_url(id)?);
-        let headers = transport::request_headers(config)?;
-        let x = transport::send(config, &headers, &url, config.timeout_ms, None).await?;
+        let x = transport::send(config, self.headers()?, &url, config.timeout_ms, None).await?;
         if x.meta.rate_limit.is_some() {
             self.inner.rate_limit.set(x.meta.rate_limit);
         }
@@ -605,6 +604,17 @@ impl Client {
         self.inner.history.as_ref().map(|h| &h.options)
     }
 
+    /// The request headers, built once per client (lookups and a proxy's history send the same).
+    fn headers(&self) -> Result<&JsValue, Error> {
+        match self.inner.headers.get() {
+            Some(h) => Ok(h),
+            None => {
+                let h = transport::request_headers(&self.inner.config)?;
+                Ok(self.inner.headers.get_or_init(|| h))
+            }
+        }
+    }
+
     async fn request(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>) -> Result<Fetched, Error> {
         let config = &self.inner.config;
         let url = config.analytics_url(id)?;
@@ -612,13 +622,7 @@ impl Client {
         let max_retries = check_max_retries(options.max_retries.unwrap_or(config.max_retries), config.surface)?;
         let max_wait = config.max_retry_wait_ms;
         let signal = options.signal.as_ref();
-        let headers = match self.inner.headers.get() {
-            Some(h) => h,
-            None => {
-                let h = transport::request_headers(config)?;
-                self.inner.headers.get_or_init(|| h)
-            }
-        };
+        let headers = self.headers()?;
         let log = &config.log;
         // The path only: the origin adds nothing a reader needs, and the key is never in a URL.
         let path = url.find("/api/v1/").and_then(|i| url.get(i..)).unwrap_or(&url);
@@ -746,27 +750,51 @@ fn finish(mut e: Error, attempts: u32) -> Error {
 }
 
 /// Runs `work` for each of `ids` with at most `concurrency` running at once; results in input
-/// order (`None` only if a worker never reached an id).
+/// order (`None` only if a worker never reached an id). Each item's work is boxed so that the
+/// workers and their polling ([`run_pool`]) are compiled once for the batch and the recorder.
 async fn pool<'a, T, F, Fut>(ids: &'a [&'a str], concurrency: u32, work: F) -> Vec<Option<T>>
 where
     F: Fn(&'a str) -> Fut,
     Fut: Future<Output = T>,
 {
     let results: Vec<Cell<Option<T>>> = ids.iter().map(|_| Cell::new(None)).collect();
+    fill(ids, &results, &work, concurrency).await;
+    results.into_iter().map(Cell::into_inner).collect()
+}
+
+/// [`pool`]'s work: each result in its slot.
+async fn fill<'a, 'b, T: 'b, F, Fut>(ids: &'b [&'a str], results: &'b [Cell<Option<T>>], work: &'b F, concurrency: u32)
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: Future<Output = T> + 'b,
+{
+    let item = |i: usize| -> PoolItem<'b> {
+        Box::pin(async move {
+            if let (Some(id), Some(slot)) = (ids.get(i), results.get(i)) {
+                slot.set(Some(work(id).await));
+            }
+        })
+    };
+    run_pool(ids.len(), concurrency, &item).await;
+}
+
+/// One item's work in [`pool`].
+type PoolItem<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+/// The workers of [`pool`]: each takes the next index until there is none.
+async fn run_pool<'b>(count: usize, concurrency: u32, item: &dyn Fn(usize) -> PoolItem<'b>) {
     let next = Cell::new(0usize);
-    let workers = (0..concurrency.min(ids.len() as u32)).map(|_| async {
+    let workers = (0..concurrency.min(count as u32)).map(|_| async {
         loop {
             let i = next.get();
-            let Some(id) = ids.get(i) else { return };
-            next.set(i + 1);
-            let r = work(id).await;
-            if let Some(slot) = results.get(i) {
-                slot.set(Some(r));
+            if i >= count {
+                return;
             }
+            next.set(i + 1);
+            item(i).await;
         }
     });
     join_all(workers.collect()).await;
-    results.into_iter().map(Cell::into_inner).collect()
 }
 
 /// Polls all futures until every one is done (no executor or extra crate needed).

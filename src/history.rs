@@ -19,7 +19,6 @@
 //! and a complete series is asked again once a week ([`COMPLETE_RECHECK_INTERVALS`]).
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -349,8 +348,32 @@ pub trait HistoryStore {
 /// The in-memory [`HistoryStore`] (`history: true`): kept for the client's life.
 #[derive(Debug, Default)]
 pub struct MemoryHistoryStore {
-    /// Series and records by key: each series' snapshots ascending by instant.
-    keys: RefCell<HashMap<String, Kept>>,
+    /// Series and records, ascending by key (a sorted `Vec` rather than a map: its code is
+    /// already in the module), each series' snapshots ascending by instant.
+    keys: RefCell<Vec<(String, Kept)>>,
+}
+
+impl MemoryHistoryStore {
+    /// `f` on the entry of `key`, made empty first if there is none.
+    fn with<T>(&self, key: &str, f: impl FnOnce(&mut Kept) -> T) -> T {
+        let mut keys = self.keys.borrow_mut();
+        let i = match keys.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+            Ok(i) => i,
+            Err(i) => {
+                keys.insert(i, (key.to_owned(), Kept::default()));
+                i
+            }
+        };
+        let mut empty = Kept::default();
+        f(keys.get_mut(i).map_or(&mut empty, |(_, kept)| kept))
+    }
+
+    /// `f` on the entry of `key`, if there is one.
+    fn read<T>(&self, key: &str, f: impl FnOnce(&Kept) -> T) -> Option<T> {
+        let keys = self.keys.borrow();
+        let i = keys.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
+        keys.get(i).map(|(_, kept)| f(kept))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -361,26 +384,24 @@ struct Kept {
 
 impl HistoryStore for MemoryHistoryStore {
     fn append(&self, key: &str, at_ms: i64, snapshot: String) -> StoreFuture<bool> {
-        let mut keys = self.keys.borrow_mut();
-        let series = &mut keys.entry(key.to_owned()).or_default().series;
-        let added = match series.binary_search_by_key(&at_ms, |(at, _)| *at) {
+        let added = self.with(key, |kept| match kept.series.binary_search_by_key(&at_ms, |(at, _)| *at) {
             Ok(_) => false,
             Err(i) => {
-                series.insert(i, (at_ms, snapshot));
+                kept.series.insert(i, (at_ms, snapshot));
                 true
             }
-        };
+        });
         Box::pin(std::future::ready(Ok(added)))
     }
     fn list(&self, key: &str) -> StoreFuture<Vec<String>> {
-        let all = self.keys.borrow().get(key).map(|k| k.series.iter().map(|(_, s)| s.clone()).collect()).unwrap_or_default();
+        let all = self.read(key, |k| k.series.iter().map(|(_, s)| s.clone()).collect()).unwrap_or_default();
         Box::pin(std::future::ready(Ok(all)))
     }
     fn get(&self, key: &str) -> StoreFuture<Option<String>> {
-        Box::pin(std::future::ready(Ok(self.keys.borrow().get(key).and_then(|k| k.record.clone()))))
+        Box::pin(std::future::ready(Ok(self.read(key, |k| k.record.clone()).flatten())))
     }
     fn set(&self, key: &str, value: String) -> StoreFuture<()> {
-        self.keys.borrow_mut().entry(key.to_owned()).or_default().record = Some(value);
+        self.with(key, |k| k.record = Some(value));
         Box::pin(std::future::ready(Ok(())))
     }
 }
@@ -394,11 +415,13 @@ pub(crate) fn keys(base_url: &str, workspace_id: Option<&str>, post_item_id: &st
 }
 
 /// Snapshots a failing store has not acknowledged, oldest first, bounded: when full the oldest
-/// is dropped (and the caller warns).
+/// is dropped (and the caller warns). A `Vec`, not a `VecDeque`: dropping the oldest shifts the
+/// rest, which only happens while a store has been failing for `max` snapshots, and the queue's
+/// own code would add to the browser module.
 #[derive(Debug, Default)]
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) struct Backlog {
-    items: VecDeque<Pending>,
+    items: Vec<Pending>,
     max: usize,
 }
 
@@ -414,7 +437,7 @@ pub(crate) struct Pending {
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 impl Backlog {
     pub(crate) fn new(max: usize) -> Backlog {
-        Backlog { items: VecDeque::new(), max: max.max(1) }
+        Backlog { items: Vec::new(), max: max.max(1) }
     }
 
     /// Queues `p` (unless the same snapshot waits already); returns the one dropped to make room.
@@ -422,9 +445,9 @@ impl Backlog {
         if self.items.iter().any(|q| q.key == p.key && q.at_ms == p.at_ms) {
             return None;
         }
-        self.items.push_back(p);
+        self.items.push(p);
         if self.items.len() > self.max {
-            self.items.pop_front()
+            Some(self.items.remove(0))
         } else {
             None
         }
@@ -432,7 +455,7 @@ impl Backlog {
 
     /// Takes every waiting snapshot (to be written; those that fail again are pushed back).
     pub(crate) fn take(&mut self) -> Vec<Pending> {
-        self.items.drain(..).collect()
+        std::mem::take(&mut self.items)
     }
 
     /// The snapshots waiting for series `key`.

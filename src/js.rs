@@ -434,19 +434,12 @@ fn request_options(options: &JsValue, allowed: &[&[&str]]) -> Result<RequestOpti
 
 /// The client's `cache` option: `true`, `false`, or `{ maxEntries, maxAgeMs, snapshotIntervalMs, store }`.
 fn cache_options(value: &JsValue) -> Result<Option<CacheOptions>, Error> {
-    if let Some(on) = value.as_bool() {
+    if let Some(on) = switch_or_object(value, "cache", "maxEntries, maxAgeMs, snapshotIntervalMs, store", CACHE_OPTIONS)? {
         return Ok(on.then(CacheOptions::new));
     }
-    if !value.is_object() || Array::is_array(value) {
-        return Err(Error::invalid_argument(format!(
-            "Option `cache` must be true or an object {{ maxEntries, maxAgeMs, snapshotIntervalMs, store }}, got {}.",
-            type_name(value)
-        )));
-    }
-    check_option_names(value, &[CACHE_OPTIONS])?;
     let mut o = CacheOptions::new();
-    if let Some(v) = field(value, "maxEntries")? {
-        o = o.max_entries(check_count("cache.maxEntries", number(&v, "cache.maxEntries")?, 1, 10_000_000)? as usize);
+    if let Some(n) = size_opt(value, "maxEntries", "cache.maxEntries")? {
+        o = o.max_entries(n);
     }
     if let Some(ms) = ms_opt(value, "maxAgeMs")? {
         o = o.max_age_ms(ms);
@@ -455,8 +448,7 @@ fn cache_options(value: &JsValue) -> Result<Option<CacheOptions>, Error> {
         o = o.snapshot_interval_ms(ms);
     }
     if let Some(store) = field(value, "store")? {
-        let has = |name: &str| Reflect::get(&store, &JsValue::from_str(name)).is_ok_and(|f| f.is_function());
-        if !(store.is_object() && has("get") && has("set") && has("delete")) {
+        if !has_methods(&store, &["get", "set", "delete"]) {
             return Err(Error::invalid_argument(
                 "Option `cache.store` must be an object with get(key), set(key, value) and delete(key) methods (each may return a promise).",
             ));
@@ -475,16 +467,9 @@ fn cache_options(value: &JsValue) -> Result<Option<CacheOptions>, Error> {
 
 /// The client's `history` option: `true`, `false`, or `{ store, snapshotIntervalMs, maxPending }`.
 fn history_options(value: &JsValue) -> Result<Option<HistoryOptions>, Error> {
-    if let Some(on) = value.as_bool() {
+    if let Some(on) = switch_or_object(value, "history", "store, snapshotIntervalMs, maxPending", HISTORY_OPTIONS)? {
         return Ok(on.then(HistoryOptions::new));
     }
-    if !value.is_object() || Array::is_array(value) {
-        return Err(Error::invalid_argument(format!(
-            "Option `history` must be true or an object {{ store, snapshotIntervalMs, maxPending }}, got {}.",
-            type_name(value)
-        )));
-    }
-    check_option_names(value, &[HISTORY_OPTIONS])?;
     let mut o = HistoryOptions::new();
     if let Some(ms) = ms_opt(value, "snapshotIntervalMs")? {
         if ms == 0 {
@@ -492,12 +477,11 @@ fn history_options(value: &JsValue) -> Result<Option<HistoryOptions>, Error> {
         }
         o = o.snapshot_interval_ms(ms);
     }
-    if let Some(v) = field(value, "maxPending")? {
-        o = o.max_pending(check_count("history.maxPending", number(&v, "history.maxPending")?, 1, 10_000_000)? as usize);
+    if let Some(n) = size_opt(value, "maxPending", "history.maxPending")? {
+        o = o.max_pending(n);
     }
     if let Some(store) = field(value, "store")? {
-        let has = |name: &str| Reflect::get(&store, &JsValue::from_str(name)).is_ok_and(|f| f.is_function());
-        if !(store.is_object() && ["append", "list", "get", "set"].into_iter().all(has)) {
+        if !has_methods(&store, &["append", "list", "get", "set"]) {
             return Err(Error::invalid_argument(
                 "Option `history.store` must be an object with append(key, at, snapshot), list(key), get(key) and set(key, value) \
                  methods (each may return a promise): sqliteHistoryStore or redisHistoryStore from powerpost-analytics/stores, or your own.",
@@ -506,6 +490,29 @@ fn history_options(value: &JsValue) -> Result<Option<HistoryOptions>, Error> {
         o = o.store(Rc::new(JsStore(store)));
     }
     Ok(Some(o))
+}
+
+/// The `cache` and `history` options: `Some(on)` for a boolean, `None` for an object whose keys
+/// are all `allowed`; anything else is refused, naming the object's `shape`.
+fn switch_or_object(value: &JsValue, name: &str, shape: &str, allowed: &[&str]) -> Result<Option<bool>, Error> {
+    if let Some(on) = value.as_bool() {
+        return Ok(Some(on));
+    }
+    if !value.is_object() || Array::is_array(value) {
+        return Err(Error::invalid_argument(format!("Option `{name}` must be true or an object {{ {shape} }}, got {}.", type_name(value))));
+    }
+    check_option_names(value, &[allowed])?;
+    Ok(None)
+}
+
+/// A count option of `cache` or `history` (`name` in messages): a whole number from 1 to 10 000 000.
+fn size_opt(value: &JsValue, key: &str, name: &str) -> Result<Option<usize>, Error> {
+    field(value, key)?.map(|v| Ok(check_count(name, number(&v, name)?, 1, 10_000_000)? as usize)).transpose()
+}
+
+/// Whether `store` is an object with each of `methods` a function (a store's shape).
+fn has_methods(store: &JsValue, methods: &[&str]) -> bool {
+    store.is_object() && methods.iter().all(|name| Reflect::get(store, &JsValue::from_str(name)).is_ok_and(|f| f.is_function()))
 }
 
 /// A caller's `{ get, set, delete }` object as a [`CacheStore`]. Each method may return a value

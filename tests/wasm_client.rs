@@ -635,3 +635,43 @@ fn the_shipped_reader_agrees_with_serde_json() {
     assert!(read >= 300 && valid >= 100 && refused >= 300 && grammar_only >= 30,
         "read {read} (valid {valid}), refused {refused}, grammar-only {grammar_only} of {CASES}");
 }
+
+/// A proxy's history body as the browser client reads it (`JSON.parse`, then serde-wasm-bindgen
+/// into the wire structs): counts are safe non-negative integers, members present and of their
+/// type, extra members ignored, snapshots an array; anything else is "JSON of another shape".
+/// Pins what the wasm build accepts, whatever reads it (the native tests see serde_json's).
+#[wasm_bindgen_test]
+fn a_proxys_history_body_is_read_strictly_under_json_parse() {
+    let day = 86_400_000;
+    let snap = |views: &str| format!(r#"{{"fetched_at":"2026-04-01T09:00:00Z","views":{views},"likes":2,"comments":3}}"#);
+    let body = |snapshots: &str, complete: &str| format!(r#"{{"post_item_id":"p","snapshots":{snapshots},"complete":{complete},"gains":[]}}"#);
+    let cases: Vec<(String, bool)> = vec![
+        (body(&format!("[{}]", snap("1")), "true"), true),
+        (body("[]", "false"), true),
+        (body("\"\"", "false"), false),
+        (body(&format!("[{}]", snap("9007199254740991")), "true"), true),
+        (body(r#"[{"fetched_at":"2026-04-01T09:00:00Z","views":1,"likes":2,"comments":3,"x":{}}]"#, "true"), true),
+        (body(&format!("[{}]", snap("9007199254740992")), "true"), false),
+        (body(&format!("[{}]", snap("1.5")), "true"), false),
+        (body(&format!("[{}]", snap("-1")), "true"), false),
+        (body(&format!("[{}]", snap("\"1\"")), "true"), false),
+        (body(&format!("[{}]", snap("null")), "true"), false),
+        (body(r#"[{"fetched_at":"2026-04-01T09:00:00Z","views":1,"likes":2}]"#, "true"), false),
+        (body(r#"[["2026-04-01T09:00:00Z",1,2,3]]"#, "true"), false),
+        (body(&format!("[{},null]", snap("1")), "true"), false),
+        (body("\"x\"", "true"), false),
+        (body("{}", "true"), false),
+        (body("[]", "1"), false),
+        (body("[]", "null"), false),
+        (r#"{"post_item_id":7,"snapshots":[],"complete":true}"#.to_owned(), false),
+        (r#"{"snapshots":[],"complete":true}"#.to_owned(), false),
+        ("[]".to_owned(), false),
+    ];
+    for (text, ok) in cases {
+        let result = powerpost_analytics::parse_history(text.as_bytes(), "p", day);
+        assert_eq!(result.is_ok(), ok, "{text}: {result:?}");
+        if let Err(e) = result {
+            assert_eq!(e.received(), Some("JSON of another shape"), "{text}");
+        }
+    }
+}
