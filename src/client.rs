@@ -510,7 +510,11 @@ impl Client {
             let interval = x.headers.get(crate::history::INTERVAL_HEADER).and_then(|v| v.trim().parse::<u64>().ok()).filter(|v| *v > 0);
             let interval = interval.unwrap_or(crate::DEFAULT_SNAPSHOT_INTERVAL_MS);
             return match &x.body {
-                crate::response::Body::Complete(bytes) => crate::history::parse_history(bytes, id, interval),
+                crate::response::Body::Complete(bytes) => {
+                    // A body carrying the key is read with it redacted, as a lookup's is: errors quote values.
+                    let scrubbed = response::scrubbed(bytes, secret);
+                    crate::history::parse_history(scrubbed.as_ref().map_or(bytes.as_slice(), |t| t.as_bytes()), id, interval)
+                }
                 crate::response::Body::TooLarge { bytes_seen } => Err(Error::invalid_response(
                     "$",
                     "a JSON document of at most 1 MiB",

@@ -96,7 +96,7 @@ pub(crate) fn interpret_for(
 
 /// The body with the key redacted when it carries the key, as written or (in JSON) spelt with
 /// `\u` escapes, which decoding would turn back into the key; `None` otherwise.
-fn scrubbed(bytes: &[u8], secret: Option<&str>) -> Option<String> {
+pub(crate) fn scrubbed(bytes: &[u8], secret: Option<&str>) -> Option<String> {
     let key = secret.filter(|k| !k.is_empty())?;
     let text = String::from_utf8_lossy(bytes);
     if text.contains(key) {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { installLockedPackages, freePort } from './proxy.mjs';
@@ -157,7 +158,7 @@ export function registerHistoryTests(test, ctx) {
       const reelGot = histories[REEL];
       const skippedWhileRunning = reel.taken.skipped.filter((s) => Date.parse(s.due) > start && Date.parse(s.due) < end);
       assert.equal(skippedWhileRunning.length, 1, `the dev server skipped one day of the reel while it ran: ${JSON.stringify(reel.taken.skipped)}`);
-      assert.deepEqual(reelGot.gaps.map((g) => g.expected_at), skippedWhileRunning.map((s) => s.due), 'the gap, at its expected time');
+      assert.deepEqual(reelGot.gaps.map((g) => Date.parse(g.expected_at)), skippedWhileRunning.map((s) => Date.parse(s.due)), 'the gap, at its expected time');
       const lateBound = reelGot.snapshots.length + Math.ceil(DAY / lateCheckMs) + 1;
       assert.ok(reel.count >= reelGot.snapshots.length && reel.count <= lateBound,
         `reel: ${reel.count} requests for ${reelGot.snapshots.length} snapshots (at most one more per ${lateCheckMs} ms while PowerPost was late: ${lateBound})`);
@@ -200,7 +201,8 @@ process.stdout.write(JSON.stringify(out));`), { env }).then(JSON.parse);
         assert.equal(new Set(times).size, times.length, `${id}: each snapshot stored once (${times.length} entries)`);
         assert.deepEqual(times.sort().filter((t) => Date.parse(t) <= end), want.map((s) => s.fetched_at), `${id}: every snapshot taken while they ran`);
         assert.deepEqual(ra.histories[id].snapshots.filter((s) => Date.parse(s.fetched_at) <= end), want);
-        assert.deepEqual(rb.histories[id].snapshots, ra.histories[id].snapshots, 'both see the same series');
+        const upTo = (h) => h.snapshots.filter((s) => Date.parse(s.fetched_at) <= end);
+        assert.deepEqual(upTo(rb.histories[id]), upTo(ra.histories[id]), 'both see the same series');
       }
     } finally {
       await killByPid(redis.child);
@@ -389,7 +391,6 @@ process.stdout.write(JSON.stringify(out));`), { env }).then(JSON.parse);
       assert.equal(await requests(), before, 'no history request, refused or answered, reached the upstream');
       // The browser client in proxy mode (no key) reads it through a real HTTP server.
       const { toNodeListener } = await dist('proxy.js');
-      const http = await import('node:http');
       const server = http.createServer(toNodeListener(handler));
       await new Promise((r) => server.listen(0, '127.0.0.1', r));
       try {
@@ -412,6 +413,26 @@ process.stdout.write(JSON.stringify(out));`), { env }).then(JSON.parse);
       } finally {
         server.closeAllConnections();
         server.close();
+      }
+      // A server that echoes the key into a history body: the error quotes the value, never the key.
+      const echo = http.createServer((req, res) => {
+        const key = req.headers['x-api-key'];
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(req.url.includes('echo-id')
+          ? JSON.stringify({ post_item_id: `id ${key}`, snapshots: [], gains: [], gaps: [], complete: false })
+          : `{"post_item_id":"${req.url.split('/')[4]}","snapshots":[{"fetched_at":"${key.replace(/p/g, '\\u0070')}","views":1,"likes":1,"comments":1}],"gains":[],"gaps":[],"complete":false}`);
+      });
+      await new Promise((r) => echo.listen(0, '127.0.0.1', r));
+      try {
+        const keyed = new PowerPost({ apiKey: 'pp_live_sk_ECHOCANARY_0123456789', baseUrl: `http://127.0.0.1:${echo.address().port}` });
+        for (const id of ['echo-id', 'echo-time']) {
+          const e = await keyed.getPostItemHistory(id).catch((x) => x);
+          assert.equal(e.name, 'InvalidResponseError', `${id}: ${e.message}`);
+          const surfaces = JSON.stringify([e.message, e.received, e.expected, e.path, String(e.body ?? ''), e.stack]);
+          assert.ok(!surfaces.includes('ECHOCANARY'), `${id}: the key is on the error: ${surfaces.slice(0, 300)}`);
+        }
+      } finally {
+        echo.close();
       }
       const stored = await store.list(`powerpost-analytics/history/v1 ${upstream.url} ${WS} gen-route`);
       assert.equal(stored.length, 2);
