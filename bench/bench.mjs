@@ -14,6 +14,7 @@ import zlib from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { buildWasm } from '../scripts/wasm-build.mjs';
+import { entrySizes } from '../scripts/sizes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = path.join(root, 'pkg');
@@ -229,8 +230,7 @@ async function memory() {
 }
 
 function sizes() {
-  const gz = (f) => zlib.gzipSync(fs.readFileSync(path.join(pkg, f)), { level: 9 }).length;
-  return { default: gz('dist/index.js'), slim: gz('dist/slim.js') + gz('dist/powerpost_analytics_bg.wasm'), slimWasm: gz('dist/powerpost_analytics_bg.wasm'),
+  return { ...entrySizes(pkg),
     zod: zlib.gzipSync(execFileSync(path.join(root, 'node_modules', '.bin', 'esbuild'), ['--bundle', '--minify', '--format=esm', '--log-level=error'],
       { cwd: root, input: "export { z } from 'zod';" })).length };
 }

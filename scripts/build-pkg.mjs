@@ -2,10 +2,10 @@
 // pkg-template/. Reproducible: the same sources give the same bytes.
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { buildWasm } from './wasm-build.mjs';
+import { entrySizes } from './sizes.mjs';
 import { decodeWasmText, encodeWasmText } from '../pkg-template/src/wasm-text.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,13 +93,13 @@ const manifest = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf
 manifest.version = version;
 fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
 
-// 5. What a browser downloads, gzipped.
-const gz = (file) => zlib.gzipSync(fs.readFileSync(path.join(pkg, file)), { level: 9 }).length;
+// 5. What a browser downloads, gzipped (scripts/sizes.mjs; tests/size holds each entry to a budget).
+const size = entrySizes(pkg);
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 console.log(`\npkg/ built (version ${version}). Gzipped bytes a browser downloads:`);
-console.log(`  default entry (dist/index.js, wasm embedded): ${kb(gz('dist/index.js'))}`);
-console.log(`  slim entry (dist/slim.js + .wasm):            ${kb(gz('dist/slim.js') + gz('dist/powerpost_analytics_bg.wasm'))} (${kb(gz('dist/slim.js'))} + ${kb(gz('dist/powerpost_analytics_bg.wasm'))})`);
-console.log(`  proxy entry, server side (dist/proxy.js, wasm embedded): ${kb(gz('dist/proxy.js'))}`);
+console.log(`  default entry (dist/index.js, wasm embedded): ${kb(size.default)} (${size.default} B)`);
+console.log(`  slim entry (dist/slim.js + .wasm):            ${kb(size.slim)} (${size.slim} B: ${kb(size.slimJs)} + ${kb(size.slimWasm)})`);
+console.log(`  proxy entry, server side (dist/proxy.js, wasm embedded): ${kb(size.proxy)} (${size.proxy} B)`);
 
 /** Puts `literal` (the wasm as a string) into a bundle in place of the placeholder. */
 function embedBytes(file, literal) {
