@@ -16,9 +16,10 @@ const tpl = path.join(root, 'pkg-template');
 // 1–2. Rust → wasm + wasm-bindgen glue, optimised (scripts/wasm-build.mjs). The `js` feature
 //    adds the package's JavaScript surface (src/js.rs, js/errors.js); Rust users of the crate do
 //    not get it. The proxy (`powerpost-analytics/proxy`) is a second build with the `proxy`
-//    feature, so the browser entries carry none of it.
-const main = buildWasm({ crateDir: root, outDir: out, outName: 'powerpost_analytics', features: ['js'] });
-const proxy = buildWasm({ crateDir: root, outDir: path.join(root, 'target', 'wasm-pack-out-proxy'), outName: 'powerpost_analytics_proxy', features: ['js', 'proxy'] });
+//    feature, so the browser entries carry none of it. Both use talc as the allocator
+//    (`package-allocator`: smaller than std's dlmalloc, no slower; Rust users' builds keep theirs).
+const main = buildWasm({ crateDir: root, outDir: out, outName: 'powerpost_analytics', features: ['js', 'package-allocator'] });
+const proxy = buildWasm({ crateDir: root, outDir: path.join(root, 'target', 'wasm-pack-out-proxy'), outName: 'powerpost_analytics_proxy', features: ['js', 'proxy', 'package-allocator'] });
 const { wasmBytes, optWasm } = main;
 
 // 3. Bundle the entries. `#glue` is wasm-bindgen's JS; its snippets resolve to js/ in the
