@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { memoryCheck } from './memory.mjs';
 
 const [dirA, dirB] = process.argv.slice(2, 4).map((d) => path.resolve(d));
 if (!dirA || !dirB) throw new Error('usage: node --expose-gc bench/ab.mjs <pkg A> <pkg B> [rounds]');
@@ -72,26 +73,10 @@ try {
   }
 
   // Memory, as make bench checks it: one side after the other (the heap is the process's).
-  const settle = async () => {
-    for (let i = 0; i < 4; i++) {
-      global.gc();
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
   const memory = {};
   for (const n of names) {
-    const { pp } = sides[n];
-    const mc = new pp.PowerPost({ baseUrl: base, apiKey: KEY, workspaceId: WS, maxRetries: 0 });
-    const ids = [ID, 'fault-wrong-shape', 'does-not-exist'];
-    const once = async (i) => { try { await mc.getPostItemAnalytics(ids[i % 3]); } catch { /* part of the mix */ } };
-    for (let i = 0; i < 3000; i++) await once(i);
-    await settle();
-    const heap0 = process.memoryUsage().heapUsed;
-    const wasm0 = pp.__wasmMemoryBytes();
-    let i = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => { while (i < MEMORY_CALLS) await once(i++); }));
-    await settle();
-    memory[n] = { heap: (process.memoryUsage().heapUsed - heap0) / 2 ** 20, wasm0, wasm1: pp.__wasmMemoryBytes() };
+    const m = await memoryCheck(sides[n].pp, { baseUrl: base, apiKey: KEY, workspaceId: WS, calls: MEMORY_CALLS });
+    memory[n] = { heap: (m.heap1 - m.heap0) / 2 ** 20, wasm0: m.wasm0, wasm1: m.wasm1 };
   }
 
   console.log(`A = ${dirA}\nB = ${dirB}\n`);

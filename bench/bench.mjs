@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { buildWasm } from '../scripts/wasm-build.mjs';
 import { entrySizes } from '../scripts/sizes.mjs';
+import { memoryCheck } from './memory.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = path.join(root, 'pkg');
@@ -207,28 +208,6 @@ function coldStart() {
     parts: { import: med('import'), load: med('load'), call: med('call') } };
 }
 
-async function memory() {
-  const ids = [ID, 'fault-wrong-shape', 'does-not-exist'];
-  const mc = new pp.PowerPost({ baseUrl: base, apiKey: KEY, workspaceId: WS, maxRetries: 0 });
-  const once = async (i) => { try { await mc.getPostItemAnalytics(ids[i % 3]); } catch { /* validation errors and 404s are part of the mix */ } };
-  // Heap "after GC" means after finalizers too: wasm-bindgen frees the closures that JS
-  // promises held through a FinalizationRegistry, whose callbacks run as tasks after a GC.
-  const settle = async () => {
-    for (let i = 0; i < 4; i++) {
-      global.gc();
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-  for (let i = 0; i < 3000; i++) await once(i); // warm-up
-  await settle();
-  const heap0 = process.memoryUsage().heapUsed;
-  const wasm0 = pp.__wasmMemoryBytes();
-  let i = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => { while (i < MEMORY_CALLS) await once(i++); }));
-  await settle();
-  return { calls: MEMORY_CALLS, heap0, heap1: process.memoryUsage().heapUsed, wasm0, wasm1: pp.__wasmMemoryBytes() };
-}
-
 function sizes() {
   return { ...entrySizes(pkg),
     zod: zlib.gzipSync(execFileSync(path.join(root, 'node_modules', '.bin', 'esbuild'), ['--bundle', '--minify', '--format=esm', '--log-level=error'],
@@ -241,7 +220,7 @@ try {
   const c16 = await latency(16);
   const val = validationNs();
   const cold = coldStart();
-  const mem = await memory();
+  const mem = await memoryCheck(pp, { baseUrl: base, apiKey: KEY, workspaceId: WS, calls: MEMORY_CALLS });
   const size = sizes();
   const proxy = await (await import('./proxy.mjs')).benchProxy({ pkg, devServer: { url: base, key: KEY, workspace: WS }, quick: QUICK });
   const floor1 = seq[0];
