@@ -4,7 +4,7 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 # Not node_modules/.bin: the node22/node24 packages put a `node` there; tests pick runtimes explicitly.
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup build test test-native test-wasm test-rust-app test-package demo bench fuzz clean
+.PHONY: setup build test test-native test-size test-wasm test-rust-app test-package demo bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -15,6 +15,7 @@ build: setup
 test: setup
 	$(MAKE) --no-print-directory test-native
 	$(MAKE) --no-print-directory build
+	$(MAKE) --no-print-directory test-size
 	$(MAKE) --no-print-directory test-wasm
 	$(MAKE) --no-print-directory test-rust-app
 	$(MAKE) --no-print-directory test-package
@@ -25,6 +26,10 @@ test-native:
 	cargo clippy --quiet --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown --all-features -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown --features proxy --all-targets -- -D warnings
+
+# The size gate: each entry of the built pkg/ against tests/size/budgets.json.
+test-size:
+	node --test tests/size/size.test.mjs
 
 test-wasm:
 	node tests/run-wasm-tests.mjs node chrome firefox node-proxy

@@ -3,10 +3,9 @@
 // through the proxy, and 2,000 requests at 50 concurrent (upstream requests counted at the dev
 // server, p50/p99, the proxy's heap after GC across two such runs). Returns a Markdown section.
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { entrySizes } from '../scripts/sizes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -89,11 +88,11 @@ export async function benchProxy({ pkg, devServer, quick }) {
     const heap1 = (await stats(true)).heap;
     const second = await load('b');
     const heap2 = (await stats(true)).heap;
-    const gz = (f) => zlib.gzipSync(fs.readFileSync(path.join(pkg, f)), { level: 9 }).length;
+    const proxyEntry = entrySizes(pkg).proxy;
     const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
     const mib = (n) => `${(n / 2 ** 20).toFixed(2)} MiB`;
     const [d, p, h] = latencyRows;
-    return { proxyEntry: gz('dist/proxy.js'), markdown: `## The proxy (\`powerpost-analytics/proxy\`)
+    return { proxyEntry, markdown: `## The proxy (\`powerpost-analytics/proxy\`)
 
 The browser client's lookup direct and through the proxy (a separate Node process: \`toNodeListener\`,
 \`maxRetries: 0\`), interleaved call by call, ${calls} calls each after 200 warm-up calls; the proxy's
@@ -118,7 +117,7 @@ ${first.upstream === 100 && second.upstream === 100 ? 'One upstream request per 
 sharing one; the proxy's heap after GC moved by ${mib(heap2 - heap1)} from the first run to the second (its cache holds
 100 more entries; flat is within about 1 MiB here).
 
-Server side, the proxy entry (\`dist/proxy.js\`, its own wasm build, embedded) is ${kib(gz('dist/proxy.js'))} gzipped;
+Server side, the proxy entry (\`dist/proxy.js\`, its own wasm build, embedded) is ${kib(proxyEntry)} gzipped;
 the browser entries do not carry it.
 ` };
   } finally {

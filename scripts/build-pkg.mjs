@@ -2,10 +2,10 @@
 // pkg-template/. Reproducible: the same sources give the same bytes.
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { buildWasm } from './wasm-build.mjs';
+import { entrySizes } from './sizes.mjs';
 import { decodeWasmText, encodeWasmText } from '../pkg-template/src/wasm-text.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,9 +16,10 @@ const tpl = path.join(root, 'pkg-template');
 // 1–2. Rust → wasm + wasm-bindgen glue, optimised (scripts/wasm-build.mjs). The `js` feature
 //    adds the package's JavaScript surface (src/js.rs, js/errors.js); Rust users of the crate do
 //    not get it. The proxy (`powerpost-analytics/proxy`) is a second build with the `proxy`
-//    feature, so the browser entries carry none of it.
-const main = buildWasm({ crateDir: root, outDir: out, outName: 'powerpost_analytics', features: ['js'] });
-const proxy = buildWasm({ crateDir: root, outDir: path.join(root, 'target', 'wasm-pack-out-proxy'), outName: 'powerpost_analytics_proxy', features: ['js', 'proxy'] });
+//    feature, so the browser entries carry none of it. Both use talc as the allocator
+//    (`package-allocator`: smaller than std's dlmalloc, no slower; Rust users' builds keep theirs).
+const main = buildWasm({ crateDir: root, outDir: out, outName: 'powerpost_analytics', features: ['js', 'package-allocator'] });
+const proxy = buildWasm({ crateDir: root, outDir: path.join(root, 'target', 'wasm-pack-out-proxy'), outName: 'powerpost_analytics_proxy', features: ['js', 'proxy', 'package-allocator'] });
 const { wasmBytes, optWasm } = main;
 
 // 3. Bundle the entries. `#glue` is wasm-bindgen's JS; its snippets resolve to js/ in the
@@ -99,13 +100,13 @@ const manifest = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf
 manifest.version = version;
 fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
 
-// 5. What a browser downloads, gzipped.
-const gz = (file) => zlib.gzipSync(fs.readFileSync(path.join(pkg, file)), { level: 9 }).length;
+// 5. What a browser downloads, gzipped (scripts/sizes.mjs; tests/size holds each entry to a budget).
+const size = entrySizes(pkg);
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 console.log(`\npkg/ built (version ${version}). Gzipped bytes a browser downloads:`);
-console.log(`  default entry (dist/index.js, wasm embedded): ${kb(gz('dist/index.js'))}`);
-console.log(`  slim entry (dist/slim.js + .wasm):            ${kb(gz('dist/slim.js') + gz('dist/powerpost_analytics_bg.wasm'))} (${kb(gz('dist/slim.js'))} + ${kb(gz('dist/powerpost_analytics_bg.wasm'))})`);
-console.log(`  proxy entry, server side (dist/proxy.js, wasm embedded): ${kb(gz('dist/proxy.js'))}`);
+console.log(`  default entry (dist/index.js, wasm embedded): ${kb(size.default)} (${size.default} B)`);
+console.log(`  slim entry (dist/slim.js + .wasm):            ${kb(size.slim)} (${size.slim} B: ${kb(size.slimJs)} + ${kb(size.slimWasm)})`);
+console.log(`  proxy entry, server side (dist/proxy.js, wasm embedded): ${kb(size.proxy)} (${size.proxy} B)`);
 
 /** Puts `literal` (the wasm as a string) into a bundle in place of the placeholder. */
 function embedBytes(file, literal) {

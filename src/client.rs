@@ -648,7 +648,8 @@ impl Client {
                     }
                     log.write(LogLevel::Debug, || {
                         let rid = x.meta.request_id.as_deref().map(|r| format!(", request {r}")).unwrap_or_default();
-                        format!("GET {path} -> {} in {} ms (post item {id}{rid}, attempt {attempt})", x.meta.status, (now_ms() - started).round())
+                        // Whole ms as an integer: printing an f64 would link Rust's float printer (#31).
+                        format!("GET {path} -> {} in {} ms (post item {id}{rid}, attempt {attempt})", x.meta.status, (now_ms() - started).round() as u64)
                     });
                     // The clock only matters for waits, which only failures have.
                     let now = if (200..300).contains(&x.meta.status) { 0.0 } else { now_ms() };
@@ -673,7 +674,7 @@ impl Client {
                             ErrorKind::Aborted => "was aborted by the caller's AbortSignal",
                             _ => "failed",
                         };
-                        format!("GET {path} {what} after {} ms (post item {id}, attempt {attempt}): {}", (now_ms() - started).round(), e.message())
+                        format!("GET {path} {what} after {} ms (post item {id}, attempt {attempt}): {}", (now_ms() - started).round() as u64, e.message())
                     });
                     Err((e, None))
                 }

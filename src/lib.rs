@@ -53,6 +53,12 @@ mod inflight;
 mod store;
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
 mod js;
+
+/// The npm package's allocator (feature `package-allocator`, turned on only by the package's
+/// build): talc's, smaller than std's dlmalloc. A Rust app never gets it unless it asks.
+#[cfg(all(target_arch = "wasm32", feature = "package-allocator"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 #[cfg(target_arch = "wasm32")]
 mod transport;
 

@@ -57,17 +57,37 @@ impl Seen {
     }
 }
 
-/// Prints a number as JavaScript would: integers in full below 10^21, shortest round-trip
-/// digits otherwise (so `1.00000001` is not shown as `1`), e-notation for very large or small.
+/// Prints a number as JavaScript does (`String(n)`): integers in full below 10^21, shortest
+/// round-trip digits otherwise (so `1.00000001` is not shown as `1`), e-notation for very large
+/// or small.
 pub(crate) fn fmt_number(n: f64) -> String {
     if n.is_nan() {
         "NaN".into()
     } else if n.is_infinite() {
         if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else if n == 0.0 {
+    } else {
+        fmt_finite(n)
+    }
+}
+
+/// On wasm JavaScript prints it (`JSON.stringify` writes a finite number as `String(n)` does),
+/// so that Rust's float printer stays out of the module (bench/NOTES.md, seventh pass).
+#[cfg(target_arch = "wasm32")]
+fn fmt_finite(n: f64) -> String {
+    js_sys::JSON::stringify(&wasm_bindgen::JsValue::from_f64(n)).map(String::from).unwrap_or_default()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn fmt_finite(n: f64) -> String {
+    if n == 0.0 {
         "0".into()
     } else if n.abs() >= 1e21 || n.abs() < 1e-6 {
-        format!("{n:e}")
+        // JavaScript signs a positive exponent: 1e+300.
+        let e = format!("{n:e}");
+        match e.split_once('e') {
+            Some((digits, exp)) if !exp.starts_with('-') => format!("{digits}e+{exp}"),
+            _ => e,
+        }
     } else {
         format!("{n}")
     }
@@ -697,7 +717,7 @@ mod tests {
 
     #[test]
     fn numbers_print_as_javascript_does() {
-        for (n, s) in [(5.0, "5"), (-1.0, "-1"), (1.5, "1.5"), (0.25, "0.25"), (-0.0, "0"), (1e300, "1e300"),
+        for (n, s) in [(5.0, "5"), (-1.0, "-1"), (1.5, "1.5"), (0.25, "0.25"), (-0.0, "0"), (1e300, "1e+300"), (-2.5e21, "-2.5e+21"),
             (9_007_199_254_740_992.0, "9007199254740992"), (1e-9, "1e-9"), (f64::NAN, "NaN"), (f64::NEG_INFINITY, "-Infinity"),
             (1.000_000_01, "1.00000001")] {
             assert_eq!(fmt_number(n), s);

@@ -148,6 +148,20 @@ async fn invalid_bodies_are_invalid_response_errors() {
     assert_eq!(e.received(), Some("string \"12\""));
 }
 
+/// On wasm JavaScript prints the numbers of messages (src/validate.rs, `fmt_number`); the text is
+/// the native printer's (its unit test has the same cases).
+#[wasm_bindgen_test]
+fn numbers_in_messages_print_as_javascript_does() {
+    use powerpost_analytics::parse_post_item_analytics;
+    for (n, shown) in [("1.5", "1.5"), ("-0.25", "-0.25"), ("1.00000001", "1.00000001"), ("1e300", "1e+300"), ("-2.5e-7", "-2.5e-7")] {
+        let body = format!(
+            r#"{{"post_item_id":"p1","post_type":"reel","platform":"instagram","status":"posted","metrics":{{"views":{n},"likes":0,"comments":0,"fetched_at":"2026-04-15T09:00:00Z"}}}}"#
+        );
+        let e = parse_post_item_analytics(body.as_bytes(), Some("p1")).unwrap_err();
+        assert_eq!((e.path(), e.received()), (Some("metrics.views"), Some(format!("number {shown}").as_str())), "{n}");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn server_errors_with_odd_bodies() {
     let c = Client::new(options().max_retries(0)).unwrap();
