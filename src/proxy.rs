@@ -197,6 +197,15 @@ impl Rules {
         Ok(Rules { base_path: base.to_owned(), allowed_origins: origins })
     }
 
+    /// The methods answered, for `Allow`: `OPTIONS` too when there are preflights to answer.
+    pub(crate) fn allow(&self) -> &'static str {
+        if self.has_cors() {
+            "GET, HEAD, OPTIONS"
+        } else {
+            "GET, HEAD"
+        }
+    }
+
     /// Whether cross-origin pages may call the proxy at all.
     pub(crate) fn has_cors(&self) -> bool {
         !self.allowed_origins.is_empty()
@@ -240,7 +249,7 @@ impl Rules {
                     let mut a = if ok {
                         Answer { status: 204, headers: vec![("cache-control", "no-store".into())], body: None }
                     } else {
-                        method_not_allowed(self.has_cors())
+                        method_not_allowed(self.allow())
                     };
                     a.headers.extend(cors_headers(origin));
                     a.headers.push(("access-control-allow-methods", "GET, HEAD".into()));
@@ -255,7 +264,7 @@ impl Rules {
         }
         let answer = match route {
             Route::NotFound => not_found(),
-            Route::Analytics(_) if method != "GET" && method != "HEAD" => method_not_allowed(self.has_cors()),
+            Route::Analytics(_) if method != "GET" && method != "HEAD" => method_not_allowed(self.allow()),
             // A page of another site, as the browser itself says: not served unless allowed.
             Route::Analytics(_) if headers.cross_site && allowed.is_none() => cross_origin_refused(headers.origin),
             Route::Analytics(id) => return Plan::Forward { id, head: method == "HEAD" },
@@ -314,8 +323,7 @@ pub(crate) fn not_found() -> Answer {
     )
 }
 
-fn method_not_allowed(cors: bool) -> Answer {
-    let allow = if cors { "GET, HEAD, OPTIONS" } else { "GET, HEAD" };
+fn method_not_allowed(allow: &str) -> Answer {
     Answer::error(405, "METHOD_NOT_ALLOWED", "Method not allowed: this proxy answers only GET and HEAD.", None).with("allow", allow.into())
 }
 
@@ -378,8 +386,9 @@ fn pass_on(headers: &mut Vec<(&'static str, String)>, request_id: Option<&str>, 
 /// The answer for a failed lookup. An API error keeps its status, code and the server's
 /// message; a body that failed validation is 502 `INVALID_RESPONSE`; no connection, 502
 /// `UPSTREAM_UNAVAILABLE`; a timeout, 504 `UPSTREAM_TIMEOUT`. Everything is redacted of the
-/// key (`secret`), and what is passed on is re-written from parsed values, never copied.
-pub(crate) fn failure(e: &Error, secret: Option<&str>) -> Answer {
+/// key (`secret`), and what is passed on is re-written from parsed values, never copied; a
+/// wait is clamped to `max_wait_ms`.
+pub(crate) fn failure(e: &Error, secret: Option<&str>, max_wait_ms: u64) -> Answer {
     let clean = |s: &str| redact(s, secret);
     let mut answer = match e.kind() {
         ErrorKind::Timeout => Answer::error(
@@ -408,7 +417,9 @@ pub(crate) fn failure(e: &Error, secret: Option<&str>) -> Answer {
                     format!("The PowerPost API answered HTTP {status} without its JSON error (often a gateway page).")
                 });
                 let code = e.code().map(clean).unwrap_or_else(|| default_code(status).to_owned());
-                let retry_after_s = e.retry_after_ms().map(|ms| ms.div_ceil(1000));
+                // Never a longer wait than the client itself accepts (`maxRetryWaitMs`): an absurd
+                // Retry-After from upstream is not passed on as it came.
+                let retry_after_s = e.retry_after_ms().map(|ms| ms.min(max_wait_ms).div_ceil(1000));
                 Answer::error(status, &code, &message, retry_after_s)
             }
             Some(status) => Answer::error(
@@ -623,6 +634,23 @@ mod tests {
         assert!(stale.headers.contains(&("cache-control", "private, max-age=0".into())));
     }
 
+    const WAIT: u64 = crate::config::DEFAULT_MAX_RETRY_WAIT_MS;
+
+    #[test]
+    fn waits_passed_on_are_clamped_to_what_the_client_accepts() {
+        for (sent, want) in [("18446744073709552", "60"), ("99999", "60"), ("3", "3"), ("0.2", "1")] {
+            let meta = crate::response::ResponseMeta { status: 429, retry_after: Some(sent.into()), ..Default::default() };
+            let (e, _) = crate::response::interpret(&meta, &crate::response::Body::Complete(b"{}".to_vec()), "p1", None, 0.0).unwrap_err();
+            let a = failure(&e, None, WAIT);
+            assert!(a.headers.contains(&("retry-after", want.into())), "{sent}: {:?}", a.headers);
+            let v: serde_json::Value = serde_json::from_str(a.body.as_deref().unwrap()).unwrap();
+            assert_eq!(v["retryAfter"].to_string(), want, "{sent}");
+        }
+        let meta = crate::response::ResponseMeta { status: 503, retry_after: Some("7200".into()), ..Default::default() };
+        let (e, _) = crate::response::interpret(&meta, &crate::response::Body::Complete(b"{}".to_vec()), "p1", None, 0.0).unwrap_err();
+        assert!(failure(&e, None, 3_600_000).headers.contains(&("retry-after", "3600".into())));
+    }
+
     #[test]
     fn failures_keep_status_and_never_the_key() {
         let key = "pp_live_sk_CANARY_0123456789";
@@ -635,7 +663,7 @@ mod tests {
         };
         let body = format!(r#"{{"error":{{"message":"slow down {key}","code":"RATE_LIMIT_EXCEEDED"}},"retryAfter":3}}"#);
         let (e, _) = crate::response::interpret(&meta, &crate::response::Body::Complete(body.into_bytes()), "p1", Some(key), 0.0).unwrap_err();
-        let a = failure(&e, Some(key));
+        let a = failure(&e, Some(key), WAIT);
         assert_eq!(a.status, 429);
         let text = format!("{a:?}");
         assert!(!text.contains(key) && !text.contains("CANARY"), "{text}");
@@ -649,17 +677,17 @@ mod tests {
 
         let html = crate::response::ResponseMeta { status: 502, ..Default::default() };
         let (e, _) = crate::response::interpret(&html, &crate::response::Body::Complete(b"<html>".to_vec()), "p1", None, 0.0).unwrap_err();
-        let a = failure(&e, None);
+        let a = failure(&e, None, WAIT);
         assert_eq!((a.status, a.body.as_deref().unwrap().contains("BAD_GATEWAY")), (502, true));
 
         let ok = crate::response::ResponseMeta { status: 200, ..Default::default() };
         let (e, _) = crate::response::interpret(&ok, &crate::response::Body::Complete(b"{".to_vec()), "p1", None, 0.0).unwrap_err();
-        assert_eq!(failure(&e, None).status, 502);
-        assert!(failure(&e, None).body.unwrap().contains("INVALID_RESPONSE"));
+        assert_eq!(failure(&e, None, WAIT).status, 502);
+        assert!(failure(&e, None, WAIT).body.unwrap().contains("INVALID_RESPONSE"));
 
         let redirect = crate::response::ResponseMeta { status: 302, location: Some(format!("http://x/?k={key}")), ..Default::default() };
         let (e, _) = crate::response::interpret(&redirect, &crate::response::Body::Complete(vec![]), "p1", Some(key), 0.0).unwrap_err();
-        let a = failure(&e, Some(key));
+        let a = failure(&e, Some(key), WAIT);
         assert_eq!(a.status, 502);
         assert!(!format!("{a:?}").contains(key));
     }

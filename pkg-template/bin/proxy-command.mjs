@@ -17,6 +17,10 @@ Options:
   --verbose             log every request to stderr (never the key)
   --help
 
+GET /healthz answers 200 while the proxy serves and 503 once it is stopping. SIGTERM or SIGINT
+stops accepting connections and gives answers in flight 10 s to finish before every connection
+is closed; a second signal exits at once.
+
 The API key is read from POWERPOST_API_KEY only (never a flag: flags show in ps); the workspace
 from POWERPOST_WORKSPACE_ID, the API's address from POWERPOST_BASE_URL.`;
 
@@ -57,7 +61,18 @@ export async function runProxy(argv, fail) {
   } catch (e) {
     fail(isPowerPostError(e) ? e.message : String(e && e.message));
   }
-  const server = http.createServer(toNodeListener(handler));
+  const listener = toNodeListener(handler);
+  let stopping = false;
+  const server = http.createServer((req, res) => {
+    // A load balancer's probe: outside basePath, no upstream request, nothing secret in it.
+    if (req.url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const body = JSON.stringify({ status: stopping ? 'stopping' : 'ok' });
+      res.writeHead(stopping ? 503 : 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(stopping ? { connection: 'close' } : {}) });
+      return res.end(req.method === 'HEAD' ? undefined : body);
+    }
+    if (stopping) res.setHeader('connection', 'close');
+    listener(req, res);
+  });
   await new Promise((resolve, reject) => {
     server.once('error', (e) => reject(e));
     server.listen(o.port, o.host, resolve);
@@ -65,7 +80,23 @@ export async function runProxy(argv, fail) {
   const { port } = server.address();
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   process.stdout.write(`powerpost-analytics proxy: listening on http://${host}:${port}${(o.basePath ?? '').replace(/\/$/, '')} (Ctrl-C stops)\n`);
-  const stop = () => server.close(() => process.exit(0));
+  // The first signal stops accepting connections and closes the idle ones; answers in flight
+  // get GRACE_MS to finish, then every connection is closed. A second signal exits at once.
+  const stop = () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    setTimeout(() => {
+      clearInterval(idle);
+      server.closeAllConnections();
+      process.exit(0);
+    }, GRACE_MS).unref();
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
+
+/** How long answers in flight may take to finish after SIGTERM or SIGINT. */
+export const GRACE_MS = 10_000;

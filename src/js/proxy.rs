@@ -31,6 +31,12 @@ impl JsProxy {
         Ok(JsProxy { proxy: Rc::new(proxy) })
     }
 
+    /// The `Allow` header of the proxy's 405s (`toNodeListener` answers `TRACE` with it).
+    #[wasm_bindgen(getter)]
+    pub fn allow(&self) -> String {
+        self.proxy.allow().to_owned()
+    }
+
     /// `handle(request, env?)`: a promise of the `Response`. `env` is a Worker's bindings.
     pub fn handle(&self, request: JsValue, env: JsValue) -> Promise {
         let request: web_sys::Request = match request.dyn_into() {

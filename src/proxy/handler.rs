@@ -113,6 +113,12 @@ impl Proxy {
         respond(answer, head, secret.as_deref())
     }
 
+    /// The methods the proxy answers, as its 405s' `Allow` header lists them (adapters that
+    /// must answer a method the Fetch API cannot carry, such as `TRACE`, say the same).
+    pub fn allow(&self) -> &'static str {
+        self.rules.allow()
+    }
+
     fn secret(&self) -> Option<String> {
         match &*self.state.borrow() {
             State::Ready(c) => c.config().api_key.clone(),
@@ -148,13 +154,15 @@ impl Proxy {
             // Bounded, and given up when the client goes away: a callback that never settles
             // must not hold the request forever.
             let signal = request.signal();
-            let outcome = crate::store::within(AUTHORIZE_TIMEOUT_MS, authorize(request), Some(&signal)).await.unwrap_or_else(|| {
-                Err(if signal.aborted() {
-                    "the client went away first".to_owned()
-                } else {
-                    format!("it did not answer within {} s", AUTHORIZE_TIMEOUT_MS / 1000)
-                })
-            });
+            let outcome = crate::store::within(AUTHORIZE_TIMEOUT_MS, authorize(request), Some(&signal)).await;
+            if signal.aborted() {
+                // Nobody is left to answer: not a failure of the proxy, and nothing was sent.
+                log.write(LogLevel::Debug, || {
+                    format!("proxy: post item {id}: the client closed the connection while authorize() was pending; nothing was answered")
+                });
+                return (internal_error("Authorization was abandoned"), secret);
+            }
+            let outcome = outcome.unwrap_or_else(|| Err(format!("it did not answer within {} s", AUTHORIZE_TIMEOUT_MS / 1000)));
             match outcome {
                 Ok(true) => {}
                 Ok(false) => {
@@ -169,7 +177,7 @@ impl Proxy {
         }
         let answer = match client.lookup_stored(id, &RequestOptions::default()).await {
             Ok(f) => success(&f.item, f.meta.fresh_until_ms, js_sys::Date::now(), f.meta.request_id.as_deref(), f.meta.rate_limit, f.from_cache),
-            Err(e) => failure(&e, secret.as_deref()),
+            Err(e) => failure(&e, secret.as_deref(), config.max_retry_wait_ms),
         };
         log.write(LogLevel::Debug, || format!("proxy: post item {id}: answered {}", answer.status));
         (answer, secret)

@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IDS_NEEDING_ENCODING } from './hostile.mjs';
 import { registerLoadingTests } from './loading.mjs';
 import { registerProxyTests } from './proxy.mjs';
+import { registerProxyGuardTests } from './proxy-guard.mjs';
 import { buildWorker } from './workerd.mjs';
 import { ENGINES, LABELS, engine, closeBrowsers, once } from './browsers.mjs';
 
@@ -101,6 +102,7 @@ before(async () => {
 after(async () => {
   await loading.close();
   await proxy.close();
+  await proxyGuard.close();
   await closeBrowsers();
   await api?.close();
   await pages?.close();
@@ -918,6 +920,11 @@ const loading = registerLoadingTests(test, browserTest, {
 const proxy = registerProxyTests(test, browserTest, {
   get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; }, get pages() { return pages; },
   here, root, bin, sh, run, NODES, runScript, assertAllPassed, runtimeVersion, engine,
+});
+
+// What the proxy spends, the key's rate limit, guarded (issue #29); the standalone CLI's health and shutdown.
+const proxyGuard = registerProxyGuardTests(test, {
+  get project() { return project; }, get startDevServer() { return startDevServer; }, here, NODES, run,
 });
 
 // Last: the browser tests of every engine, one engine after another (see browserTest).

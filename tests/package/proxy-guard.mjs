@@ -1,0 +1,190 @@
+// The proxy guards what it spends, the key's rate limit (issue #29), from the packed package:
+// its smaller holes (TRACE's Allow, a client leaving during authorize, credentials in a quoted
+// baseUrl), and the standalone CLI's /healthz and graceful shutdown with clients holding
+// connections. Requests go over loopback HTTP to the dev server, which counts what reached it.
+// Registered by package.test.mjs, which owns the package.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { rawRequest } from './proxy.mjs';
+
+const analytics = (base, id) => `${base}/api/v1/post-items/${encodeURIComponent(id)}/analytics`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `check()` is truthy, polling, for at most `ms` (generous: never a tight timing). */
+async function eventually(check, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(50);
+  }
+}
+
+/** A raw socket to `url`'s host: `send(text)`, `received()`, `closed` (a promise). */
+function rawSocket(url) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => resolve(handle));
+    let data = '';
+    const closed = new Promise((r) => socket.once('close', r));
+    const handle = { socket, closed, send: (t) => socket.write(t), received: () => data };
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => (data += d));
+    socket.once('error', (e) => reject(e));
+  });
+}
+
+/**
+ * Registers the tests with `test`. `ctx`: project, here, startDevServer (getters where set in
+ * before()), NODES, run.
+ */
+export function registerProxyGuardTests(test, ctx) {
+  let upstream;
+  const children = new Set();
+  const setUp = async () => {
+    upstream ??= await ctx.startDevServer({ port: 0 });
+    return upstream;
+  };
+  const pkgFile = (...p) => path.join(ctx.project, 'node_modules', 'powerpost-analytics', ...p);
+  const loadProxy = () => import(pkgFile('dist', 'proxy.js'));
+  const cliEnv = (extra = {}) => ({
+    ...process.env, POWERPOST_API_KEY: upstream.apiKey, POWERPOST_WORKSPACE_ID: upstream.workspaceId, POWERPOST_BASE_URL: upstream.url, ...extra,
+  });
+  const seen = async (id) => (await (await fetch(`${upstream.url}/__dev/requests?id=${encodeURIComponent(id)}`)).json());
+
+  /** Starts `powerpost-analytics proxy args…`; resolves { url, child, output(), exit } once it listens. */
+  const startCli = (args, env = cliEnv()) => new Promise((resolve, reject) => {
+    const child = spawn(ctx.NODES[20], [pkgFile('bin', 'powerpost-analytics.mjs'), 'proxy', '--port', '0', ...args],
+      { env, cwd: ctx.project, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let out = '';
+    const exit = new Promise((r) => child.once('exit', (code, signal) => { children.delete(child); r({ code, signal, at: Date.now() }); }));
+    const timer = setTimeout(() => reject(new Error(`the CLI printed no URL in 30 s:\n${out}`)), 30_000);
+    child.stderr.on('data', (d) => (out += d));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ url: m[1], origin: new URL(m[1]).origin, child, output: () => out, exit }); }
+    });
+    exit.then(({ code }) => { clearTimeout(timer); reject(new Error(`the CLI exited ${code}:\n${out}`)); });
+  });
+
+  test('proxy guard: TRACE through toNodeListener is a 405 whose Allow lists OPTIONS when allowedOrigins adds it', async () => {
+    await setUp();
+    for (const [args, allow] of [[['--allow-origin', 'https://site.example'], 'GET, HEAD, OPTIONS'], [[], 'GET, HEAD']]) {
+      const cli = await startCli(['--allow-anonymous', ...args]);
+      try {
+        for (const method of ['TRACE', 'POST']) {
+          const res = await rawRequest(cli.url, method, analytics('', 'gen-trace'));
+          assert.equal(res.status, 405, `${method} ${args}: ${res.body}`);
+          assert.equal(res.headers.allow, allow, `${method} with ${args.join(' ') || 'no allowed origin'}`);
+          assert.equal(JSON.parse(res.body).error.code, 'METHOD_NOT_ALLOWED');
+        }
+      } finally {
+        cli.child.kill('SIGKILL');
+      }
+    }
+  });
+
+  test('proxy guard: a client that leaves while authorize is pending is logged at debug level, not as an error answered 500', async () => {
+    await setUp();
+    const { createProxyHandler, toNodeListener } = await loadProxy();
+    const lines = [];
+    const logger = Object.fromEntries(['error', 'warn', 'info', 'debug'].map((level) => [level, (line) => lines.push({ level, line })]));
+    let asked = 0;
+    const handler = createProxyHandler({
+      apiKey: upstream.apiKey, workspaceId: upstream.workspaceId, baseUrl: upstream.url, logLevel: 'debug', logger,
+      authorize: () => { asked++; return new Promise(() => {}); },
+    });
+    const server = http.createServer(toNodeListener(handler));
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const s = await rawSocket(`http://127.0.0.1:${server.address().port}`);
+      s.send(`GET ${analytics('', 'gen-leaves')} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await eventually(() => asked === 1, 10_000, 'authorize was called');
+      s.socket.destroy();
+      const said = await eventually(() => lines.find((l) => /closed the connection/.test(l.line)), 8_000, `a line about the client leaving (${JSON.stringify(lines)})`);
+      assert.equal(said.level, 'debug', JSON.stringify(said));
+      assert.match(said.line, /authorize\(\) was pending; nothing was answered/);
+      await sleep(200);
+      assert.deepEqual(lines.filter((l) => l.level === 'error' || /answered 500/.test(l.line)), [], 'no error, no "answered 500"');
+      assert.equal((await seen('gen-leaves')).count, 0, 'nothing forwarded');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  test('proxy guard: a start-up error quotes no credentials of POWERPOST_BASE_URL', async () => {
+    await setUp();
+    const r = await ctx.run(ctx.NODES[20], [pkgFile('bin', 'powerpost-analytics.mjs'), 'proxy', '--allow-anonymous', '--port', '0'],
+      { env: cliEnv({ POWERPOST_BASE_URL: 'https://svc:s3cr3t@api.example.com' }), cwd: ctx.project });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /credentials in the URL are not allowed/);
+    assert.ok(!`${r.stdout}${r.stderr}`.includes('s3cr3t'), r.stderr);
+  });
+
+  test('CLI proxy: /healthz, and SIGTERM with clients holding connections: answers in flight finish, idle ones close, then it exits', async () => {
+    await setUp();
+    const cli = await startCli(['--allow-anonymous', '--base-path', '/pp']);
+    try {
+      const health = await rawRequest(cli.origin, 'GET', '/healthz');
+      assert.equal(health.status, 200, health.body);
+      assert.deepEqual(JSON.parse(health.body), { status: 'ok' });
+      assert.equal((await rawRequest(cli.origin, 'GET', '/pp/healthz')).status, 404, 'only outside basePath');
+      // One client idles on a kept-alive connection after an answer; one connected and said nothing;
+      // one has a slow lookup in flight with /healthz pipelined behind it.
+      const idle = await rawSocket(cli.origin);
+      idle.send(`GET ${analytics('/pp', 'gen-idle')} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await eventually(() => /\r\n\r\n\{/.test(idle.received()), 10_000, 'the idle client got its answer');
+      const silent = await rawSocket(cli.origin);
+      const slowId = 'fault-slow-1500--shutdown';
+      const busy = await rawSocket(cli.origin);
+      busy.send(`GET ${analytics('/pp', slowId)} HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await eventually(async () => (await seen(slowId)).count === 1, 10_000, 'the slow lookup reached upstream');
+      const signalled = Date.now();
+      cli.child.kill('SIGTERM');
+      const { code, at } = await Promise.race([cli.exit, sleep(20_000).then(() => ({ code: 'still running 20 s after SIGTERM' }))]);
+      assert.equal(code, 0, cli.output());
+      await Promise.all([idle.closed, silent.closed, busy.closed]);
+      const answers = busy.received().match(/^HTTP\/1\.1 \d+/gm);
+      assert.deepEqual(answers, ['HTTP/1.1 200', 'HTTP/1.1 503'], `the lookup in flight finished, then /healthz said it is stopping:\n${busy.received()}`);
+      assert.match(busy.received(), /"status":"stopping"/);
+      assert.ok(at - signalled < 15_000, `exited ${at - signalled} ms after SIGTERM (grace 10 s)`);
+      assert.ok(!cli.output().includes(upstream.apiKey));
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+  });
+
+  test('CLI proxy: a second SIGTERM exits at once, without waiting for the grace period', async () => {
+    await setUp();
+    const cli = await startCli(['--allow-anonymous']);
+    try {
+      const hung = await rawSocket(cli.origin);
+      hung.send(`GET ${analytics('', 'fault-hang--twice')} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await eventually(async () => (await seen('fault-hang--twice')).count === 1, 10_000, 'the hung lookup reached upstream');
+      cli.child.kill('SIGTERM');
+      await sleep(300);
+      assert.equal(cli.child.exitCode, null, 'still finishing the answer in flight after the first signal');
+      const second = Date.now();
+      cli.child.kill('SIGTERM');
+      const { at } = await Promise.race([cli.exit, sleep(20_000).then(() => ({ at: Infinity }))]);
+      assert.ok(at - second < 5_000, `exited ${at - second} ms after the second signal (the grace period is 10 s)`);
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+  });
+
+  return {
+    async close() {
+      for (const c of children) c.kill('SIGKILL');
+      await upstream?.close();
+    },
+  };
+}
