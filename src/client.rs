@@ -163,6 +163,9 @@ struct Inner {
     cache: Option<Cache>,
     /// Lookups in flight, shared by concurrent lookups of one id (with a cache, or in a proxy).
     in_flight: Option<InFlight<Fetched>>,
+    /// A proxy's upstream slots: each attempt takes one.
+    #[cfg(feature = "proxy")]
+    upstream: Option<Rc<crate::proxy::upstream::Upstream>>,
 }
 
 /// What one request (or the request shared with it) gave.
@@ -238,7 +241,26 @@ impl Client {
             Cache::new(options, partition, config.log.clone())
         });
         let in_flight = (share || cache.is_some()).then(InFlight::default);
-        Client { inner: Rc::new(Inner { config, rate_limit: Cell::new(None), headers: std::cell::OnceCell::new(), cache, in_flight }) }
+        Client {
+            inner: Rc::new(Inner {
+                config,
+                rate_limit: Cell::new(None),
+                headers: std::cell::OnceCell::new(),
+                cache,
+                in_flight,
+                #[cfg(feature = "proxy")]
+                upstream: None,
+            }),
+        }
+    }
+
+    /// This (new) client, each of its attempts taking a slot of `upstream` first.
+    #[cfg(feature = "proxy")]
+    pub(crate) fn with_upstream(mut self, upstream: Rc<crate::proxy::upstream::Upstream>) -> Client {
+        if let Some(inner) = Rc::get_mut(&mut self.inner) {
+            inner.upstream = Some(upstream);
+        }
+        self
     }
 
     /// Empties the client's cache: memory, and what this client wrote to a store.
@@ -478,6 +500,12 @@ impl Client {
                 log.write(LogLevel::Info, || format!("post item {id}: aborted by the caller's AbortSignal before attempt {}", attempt + 1));
                 return Err(with_attempts(transport::aborted_error(), attempt));
             }
+            // A proxy's attempt waits for an upstream slot (bounded), held until its answer is read.
+            #[cfg(feature = "proxy")]
+            let slot = match &self.inner.upstream {
+                Some(u) => Some(u.slot(timeout_ms, signal).await.map_err(|e| with_attempts(e, attempt))?),
+                None => None,
+            };
             attempt += 1;
             let started = if log.enabled(LogLevel::Info) { now_ms() } else { 0.0 };
             let outcome = match transport::send(config, headers, &url, timeout_ms, signal).await {
@@ -570,6 +598,9 @@ impl Client {
                     });
                 }
             }
+            // Nobody's slot waits out a retry's pause.
+            #[cfg(feature = "proxy")]
+            drop(slot);
             transport::sleep(wait, signal).await.map_err(|e| with_attempts(e, attempt))?;
         }
     }

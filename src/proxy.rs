@@ -14,8 +14,14 @@ use crate::config::{check_post_item_id, ClientOptions};
 use crate::error::{redact, Error, ErrorKind};
 use crate::types::{PostItemAnalytics, RateLimit};
 
+mod guard;
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
 mod handler;
+#[cfg(all(target_arch = "wasm32", feature = "proxy"))]
+pub(crate) mod upstream;
+pub use guard::{DEFAULT_MAX_CONCURRENT_UPSTREAM, DEFAULT_MAX_QUEUE};
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
+pub(crate) use guard::{Admit, Guard};
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
 pub use handler::{Authorize, AuthorizeFuture, Proxy};
 
@@ -40,14 +46,31 @@ const PREFLIGHT_MAX_AGE_S: u32 = 600;
 ///     .allowed_origins(["https://app.example.com"]);
 /// # let _ = options;
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ProxyOptions {
     pub(crate) client: ClientOptions,
     pub(crate) base_path: String,
     pub(crate) allow_anonymous: bool,
     pub(crate) allowed_origins: Vec<String>,
+    pub(crate) max_concurrent_upstream: u32,
+    pub(crate) max_queue: u32,
     #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
     pub(crate) authorize: Option<Authorize>,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> ProxyOptions {
+        ProxyOptions {
+            client: ClientOptions::default(),
+            base_path: String::new(),
+            allow_anonymous: false,
+            allowed_origins: Vec::new(),
+            max_concurrent_upstream: DEFAULT_MAX_CONCURRENT_UPSTREAM,
+            max_queue: DEFAULT_MAX_QUEUE,
+            #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
+            authorize: None,
+        }
+    }
 }
 
 impl fmt::Debug for ProxyOptions {
@@ -57,6 +80,8 @@ impl fmt::Debug for ProxyOptions {
             .field("base_path", &self.base_path)
             .field("allow_anonymous", &self.allow_anonymous)
             .field("allowed_origins", &self.allowed_origins)
+            .field("max_concurrent_upstream", &self.max_concurrent_upstream)
+            .field("max_queue", &self.max_queue)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +113,23 @@ impl ProxyOptions {
     /// none (same-origin pages only).
     pub fn allowed_origins<S: Into<String>>(mut self, origins: impl IntoIterator<Item = S>) -> Self {
         self.allowed_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// At most this many requests to PowerPost at once (default
+    /// [`DEFAULT_MAX_CONCURRENT_UPSTREAM`], 8; at least 1): the key's rate limit is spent no
+    /// faster than that, whoever calls. Lookups of one id share one request, and cache hits
+    /// take no slot.
+    pub fn max_concurrent_upstream(mut self, n: u32) -> Self {
+        self.max_concurrent_upstream = n.max(1);
+        self
+    }
+
+    /// At most this many lookups wait for an upstream slot (default [`DEFAULT_MAX_QUEUE`],
+    /// 256), each for at most its timeout; past either, the proxy answers 503 `PROXY_BUSY`
+    /// with `Retry-After`, without asking PowerPost.
+    pub fn max_queue(mut self, n: u32) -> Self {
+        self.max_queue = n;
         self
     }
 
@@ -337,6 +379,20 @@ fn cross_origin_refused(origin: Option<&str>) -> Answer {
     )
 }
 
+/// The code of the proxy's own 503 when no upstream slot is free.
+pub(crate) const BUSY_CODE: &str = "PROXY_BUSY";
+
+/// The error of a lookup refused for want of an upstream slot (`why`): no status (nothing was
+/// asked of PowerPost, and the client does not retry it), code [`BUSY_CODE`].
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(dead_code))]
+pub(crate) fn busy_error(why: &str) -> Error {
+    let mut e = Error::new(ErrorKind::Server, format!("The proxy is busy: {why}."));
+    let inner = e.inner_mut();
+    inner.code = Some(BUSY_CODE.to_owned());
+    inner.retry_after_ms = Some(guard::BUSY_RETRY_AFTER_S * 1000);
+    e
+}
+
 /// 401 for a request `authorize` refused.
 pub(crate) fn unauthorized() -> Answer {
     Answer::error(401, "UNAUTHORIZED", "Not authorized to use this proxy.", None)
@@ -390,6 +446,14 @@ fn pass_on(headers: &mut Vec<(&'static str, String)>, request_id: Option<&str>, 
 /// wait is clamped to `max_wait_ms`.
 pub(crate) fn failure(e: &Error, secret: Option<&str>, max_wait_ms: u64) -> Answer {
     let clean = |s: &str| redact(s, secret);
+    if e.status().is_none() && e.code() == Some(BUSY_CODE) {
+        return Answer::error(
+            503,
+            BUSY_CODE,
+            "The proxy is busy: too many lookups are waiting for the PowerPost API. Try again shortly.",
+            Some(guard::BUSY_RETRY_AFTER_S),
+        );
+    }
     let mut answer = match e.kind() {
         ErrorKind::Timeout => Answer::error(
             504,
@@ -649,6 +713,21 @@ mod tests {
         let meta = crate::response::ResponseMeta { status: 503, retry_after: Some("7200".into()), ..Default::default() };
         let (e, _) = crate::response::interpret(&meta, &crate::response::Body::Complete(b"{}".to_vec()), "p1", None, 0.0).unwrap_err();
         assert!(failure(&e, None, 3_600_000).headers.contains(&("retry-after", "3600".into())));
+    }
+
+    #[test]
+    fn busy_is_503_proxy_busy_with_retry_after_and_never_retried() {
+        let e = busy_error("its queue is full");
+        assert!(!e.is_retryable(), "the client must not retry a refusal");
+        let a = failure(&e, None, WAIT);
+        assert_eq!(a.status, 503);
+        assert!(a.headers.contains(&("retry-after", "1".into())) && a.headers.contains(&("cache-control", "no-store".into())));
+        let v: serde_json::Value = serde_json::from_str(a.body.as_deref().unwrap()).unwrap();
+        assert_eq!((v["error"]["code"].as_str(), v["retryAfter"].as_u64()), (Some("PROXY_BUSY"), Some(1)));
+        // An upstream 503 stays the upstream's.
+        let meta = crate::response::ResponseMeta { status: 503, ..Default::default() };
+        let (e, _) = crate::response::interpret(&meta, &crate::response::Body::Complete(b"{}".to_vec()), "p1", None, 0.0).unwrap_err();
+        assert!(failure(&e, None, WAIT).body.unwrap().contains("SERVICE_UNAVAILABLE"));
     }
 
     #[test]

@@ -25,6 +25,16 @@ export interface ProxyOptions extends Omit<ClientOptions, 'dangerouslyAllowBrows
   allowAnonymous?: boolean;
   /** Origins whose pages may call the proxy cross-origin (`https://app.example.com`). Default: same-origin only. */
   allowedOrigins?: string[];
+  /**
+   * At most this many requests to PowerPost at once, whoever calls (default 8, at least 1):
+   * the key's rate limit is spent no faster. Lookups of one id share one request; cache hits take no slot.
+   */
+  maxConcurrentUpstream?: number;
+  /**
+   * At most this many lookups wait for an upstream slot (default 256), each for at most its
+   * `timeoutMs`; past either, 503 `PROXY_BUSY` with `Retry-After`, without asking PowerPost.
+   */
+  maxQueue?: number;
 }
 
 /** A Fetch-API handler. The second argument is ignored unless it holds a Worker's POWERPOST_* bindings. */

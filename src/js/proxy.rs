@@ -8,13 +8,16 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use super::{check_options_object, client_options, field, string_opt, to_js_error, type_name, CLIENT_OPTIONS};
-use crate::config::Env;
+use super::{check_options_object, client_options, field, number, string_opt, to_js_error, type_name, CLIENT_OPTIONS};
+use crate::config::{check_count, Env};
 use crate::error::Error;
 use crate::proxy::{Authorize, Proxy, ProxyOptions};
 
 /// What the proxy adds to the client's options.
-const PROXY_OPTIONS: &[&str] = &["basePath", "authorize", "allowAnonymous", "allowedOrigins"];
+const PROXY_OPTIONS: &[&str] = &["basePath", "authorize", "allowAnonymous", "allowedOrigins", "maxConcurrentUpstream", "maxQueue"];
+
+/// Largest `maxConcurrentUpstream` and `maxQueue`.
+const MAX_UPSTREAM_COUNT: u32 = 100_000;
 
 /// The proxy (JavaScript class `ProxyHandler`, wrapped by `createProxyHandler`).
 #[wasm_bindgen(js_name = ProxyHandler)]
@@ -90,6 +93,12 @@ fn proxy_options(options: &JsValue) -> Result<ProxyOptions, Error> {
             }
         }
         o = o.allowed_origins(origins);
+    }
+    for (key, min) in [("maxConcurrentUpstream", 1), ("maxQueue", 0)] {
+        if let Some(v) = field(options, key)? {
+            let n = check_count(&format!("Option `{key}`"), number(&v, key)?, min, MAX_UPSTREAM_COUNT)?;
+            o = if min == 1 { o.max_concurrent_upstream(n) } else { o.max_queue(n) };
+        }
     }
     if let Some(f) = field(options, "authorize")? {
         let f: js_sys::Function = f.dyn_into().map_err(|v| {

@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use web_sys::{Request, Response, ResponseInit};
 
+use super::upstream::Upstream;
 use super::{failure, internal_error, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
 use crate::client::{browser_reason, global_defined, process_env, Client, RequestOptions};
 use crate::config::{ClientOptions, Config, Env, Runtime};
@@ -37,6 +38,8 @@ pub type AuthorizeFuture = Pin<Box<dyn Future<Output = Result<bool, String>>>>;
 pub struct Proxy {
     rules: Rules,
     authorize: Option<Authorize>,
+    /// The upstream slots every lookup of this proxy takes turns at.
+    upstream: Rc<Upstream>,
     state: RefCell<State>,
 }
 
@@ -74,13 +77,14 @@ impl Proxy {
                  `allowAnonymous: true`.",
             ));
         }
-        let state = match resolve(options.client.clone(), &process_env()) {
+        let upstream = Upstream::new(options.max_concurrent_upstream, options.max_queue);
+        let state = match resolve(options.client.clone(), &process_env(), &upstream) {
             Ok(client) => State::Ready(client),
             // Workers have no process environment at start-up: wait for the first request's `env`.
             Err(why) if global_defined("WorkerGlobalScope") => State::Deferred { options: options.client, why },
             Err(e) => return Err(e),
         };
-        Ok(Proxy { rules, authorize: options.authorize, state: RefCell::new(state) })
+        Ok(Proxy { rules, authorize: options.authorize, upstream, state: RefCell::new(state) })
     }
 
     /// Answers one request.
@@ -132,7 +136,7 @@ impl Proxy {
         let made = match &*state {
             State::Ready(c) => return Ok(c.clone()),
             State::Deferred { options, why } => match env {
-                Some(env) => resolve(options.clone(), env)?,
+                Some(env) => resolve(options.clone(), env, &self.upstream)?,
                 None => return Err(why.clone()),
             },
         };
@@ -184,15 +188,16 @@ impl Proxy {
     }
 }
 
-/// A client for the proxy: the key is required (a proxy without one can only fail).
-fn resolve(options: ClientOptions, env: &Env) -> Result<Client, Error> {
+/// A client for the proxy, taking turns at `upstream`: the key is required (a proxy without
+/// one can only fail).
+fn resolve(options: ClientOptions, env: &Env, upstream: &Rc<Upstream>) -> Result<Client, Error> {
     if options.api_key.is_none() && env.api_key.as_deref().is_none_or(str::is_empty) {
         return Err(Error::invalid_argument(
             "No API key for the proxy: set the POWERPOST_API_KEY environment variable on the server (in a Cloudflare \
              Worker, a secret of that name) or pass apiKey.",
         ));
     }
-    Ok(Client::build(Config::resolve(options, env, Runtime::Server)?, true))
+    Ok(Client::build(Config::resolve(options, env, Runtime::Server)?, true).with_upstream(Rc::clone(upstream)))
 }
 
 /// The `Response` for `answer`; every header value and the body are redacted of the key once

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { rawRequest } from './proxy.mjs';
+import { rawRequest, startHost } from './proxy.mjs';
 
 const analytics = (base, id) => `${base}/api/v1/post-items/${encodeURIComponent(id)}/analytics`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -55,7 +55,7 @@ export function registerProxyGuardTests(test, ctx) {
   const cliEnv = (extra = {}) => ({
     ...process.env, POWERPOST_API_KEY: upstream.apiKey, POWERPOST_WORKSPACE_ID: upstream.workspaceId, POWERPOST_BASE_URL: upstream.url, ...extra,
   });
-  const seen = async (id) => (await (await fetch(`${upstream.url}/__dev/requests?id=${encodeURIComponent(id)}`)).json());
+  const seen = async (id, api = upstream) => (await (await fetch(`${api.url}/__dev/requests?id=${encodeURIComponent(id)}`)).json());
 
   /** Starts `powerpost-analytics proxy args…`; resolves { url, child, output(), exit } once it listens. */
   const startCli = (args, env = cliEnv()) => new Promise((resolve, reject) => {
@@ -72,6 +72,71 @@ export function registerProxyGuardTests(test, ctx) {
       if (m) { clearTimeout(timer); resolve({ url: m[1], origin: new URL(m[1]).origin, child, output: () => out, exit }); }
     });
     exit.then(({ code }) => { clearTimeout(timer); reject(new Error(`the CLI exited ${code}:\n${out}`)); });
+  });
+
+  /** A Node host (proxy-host.mjs) mounting `mounts` in front of `api`; stopped by the caller. */
+  const host = (api, mounts) => {
+    for (const f of ['proxy-host.mjs', 'proxy-mounts.mjs']) fs.copyFileSync(path.join(ctx.here, f), path.join(ctx.project, f));
+    const env = { ...process.env, PROXY_SPEC: JSON.stringify({ mounts }), POWERPOST_API_KEY: api.apiKey, POWERPOST_WORKSPACE_ID: api.workspaceId, POWERPOST_BASE_URL: api.url };
+    return startHost(ctx.NODES[20], ['proxy-host.mjs'], { env, cwd: ctx.project, what: 'Node host' });
+  };
+  /** What the proxy answered: 200s, and refusals that say when to come back. */
+  const tally = (answers) => {
+    const out = { ok: 0, busy: 0, other: [] };
+    for (const a of answers) {
+      const code = a.status >= 400 ? (() => { try { return JSON.parse(a.body).error.code; } catch { return undefined; } })() : undefined;
+      if (a.status === 200) out.ok++;
+      else if (a.status === 503 && code === 'PROXY_BUSY' && Number(a.headers['retry-after']) >= 1 && a.headers['cache-control'] === 'no-store') out.busy++;
+      else out.other.push(`${a.status} ${code ?? ''} retry-after ${a.headers?.['retry-after']} ${String(a.body).slice(0, 120)}`);
+    }
+    return out;
+  };
+
+  test('proxy guard: 2,000 concurrent lookups of distinct ids never have more than maxConcurrentUpstream (8) upstream at once, counted at the dev server; each is answered 200 or 503 PROXY_BUSY with Retry-After', async (t0) => {
+    const api = await ctx.startDevServer({ port: 0 });
+    const h = await host(api, { '/open': { allowAnonymous: true, maxRetries: 0 } });
+    try {
+      const ids = Array.from({ length: 2000 }, (_, i) => `fault-slow-50--d${i}`);
+      const answers = await Promise.all(ids.map((id) => rawRequest(h.url, 'GET', analytics('/open', id)).catch((e) => ({ status: 'no answer', body: String(e) }))));
+      const { peakInFlight, count } = await (await fetch(`${api.url}/__dev/requests`)).json();
+      const t = tally(answers);
+      assert.deepEqual(t.other, [], 'every lookup answered 200 or 503 PROXY_BUSY with Retry-After');
+      assert.ok(peakInFlight >= 1 && peakInFlight <= 8, `at most 8 upstream requests at once; the dev server saw ${peakInFlight}`);
+      assert.ok(t.ok >= 8 + 256, `${t.ok} answered, ${t.busy} refused as busy`);
+      assert.equal(count, t.ok, 'one upstream request per answered lookup, none for a refused one');
+      t0.diagnostic(`upstream at once: ${peakInFlight}; answered ${t.ok}, refused as busy ${t.busy}`);
+    } finally {
+      await h.stop();
+      await api.close();
+    }
+  });
+
+  test('proxy guard: maxConcurrentUpstream and maxQueue are options (2 and 4: 20 lookups at once, at most 2 upstream, the rest queued or refused), checked when the proxy is created', async () => {
+    const api = await ctx.startDevServer({ port: 0 });
+    const h = await host(api, { '/small': { allowAnonymous: true, maxRetries: 0, maxConcurrentUpstream: 2, maxQueue: 4 } });
+    try {
+      const ids = Array.from({ length: 20 }, (_, i) => `fault-slow-2000--s${i}`);
+      const t = tally(await Promise.all(ids.map((id) => rawRequest(h.url, 'GET', analytics('/small', id)))));
+      const { peakInFlight, count } = await (await fetch(`${api.url}/__dev/requests`)).json();
+      assert.deepEqual(t.other, []);
+      assert.ok(peakInFlight <= 2, `peak ${peakInFlight}`);
+      assert.ok(t.ok >= 6 && t.busy >= 1 && t.ok + t.busy === 20, `${t.ok} answered, ${t.busy} busy`);
+      assert.equal(count, t.ok);
+      // Twenty lookups of one id are one upstream request, whatever the slots.
+      await fetch(`${api.url}/__dev/reset`);
+      const same = tally(await Promise.all(Array.from({ length: 20 }, () => rawRequest(h.url, 'GET', analytics('/small', 'fault-slow-300--same')))));
+      assert.equal(same.ok, 20);
+      assert.equal((await seen('fault-slow-300--same', api)).count, 1);
+    } finally {
+      await h.stop();
+      await api.close();
+    }
+    const { createProxyHandler } = await loadProxy();
+    for (const [options, pattern] of [[{ maxConcurrentUpstream: 0 }, /maxConcurrentUpstream. must be a whole number from 1/], [{ maxQueue: -1 }, /maxQueue. must be a whole number from 0/],
+      [{ maxQueue: '8' }, /maxQueue. must be a number/], [{ maxconcurrentupstream: 4 }, /did you mean .maxConcurrentUpstream./]]) {
+      assert.throws(() => createProxyHandler({ allowAnonymous: true, apiKey: 'k', baseUrl: 'http://127.0.0.1:9', ...options }),
+        (e) => e.name === 'InvalidArgumentError' && pattern.test(e.message), JSON.stringify(options));
+    }
   });
 
   test('proxy guard: TRACE through toNodeListener is a 405 whose Allow lists OPTIONS when allowedOrigins adds it', async () => {

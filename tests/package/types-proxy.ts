@@ -36,3 +36,9 @@ createProxyHandler({ dangerouslyAllowBrowser: true });
 createProxyHandler({ allowedOrigins: 'https://app.example' });
 // @ts-expect-error the handler takes a Request
 handler('http://localhost/');
+
+// The upstream guard's options (#29).
+const guarded: ProxyHandler = createProxyHandler({ allowAnonymous: true, maxConcurrentUpstream: 4, maxQueue: 0 });
+void guarded;
+// @ts-expect-error a count, not a string
+createProxyHandler({ allowAnonymous: true, maxQueue: '8' });
