@@ -393,6 +393,13 @@ pub(crate) fn busy_error(why: &str) -> Error {
     e
 }
 
+/// 500 for a proxy that has no key (or whose environment does not resolve): the server's
+/// configuration, not the caller's request, is at fault.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(dead_code))]
+pub(crate) fn misconfigured() -> Answer {
+    Answer::error(500, "PROXY_MISCONFIGURED", "The proxy is not configured (no API key on the server); the server's log says why.", None)
+}
+
 /// 401 for a request `authorize` refused.
 pub(crate) fn unauthorized() -> Answer {
     Answer::error(401, "UNAUTHORIZED", "Not authorized to use this proxy.", None)
@@ -406,19 +413,22 @@ pub(crate) fn internal_error(what: &str) -> Answer {
 
 /// The answer for a successful lookup: the validated item, `private` caching for as long as
 /// the snapshot rule says it stays current, and what the browser client reads (request id,
-/// rate limit).
+/// rate limit); `cache` says whether it came from the proxy's cache, when it has one.
 pub(crate) fn success(
     item: &PostItemAnalytics,
     fresh_until_ms: f64,
     now_ms: f64,
     request_id: Option<&str>,
     rate_limit: Option<RateLimit>,
-    from_cache: bool,
+    cache: Option<bool>,
 ) -> Answer {
     let mut headers = json_headers();
     let max_age = ((fresh_until_ms - now_ms) / 1000.0).floor().max(0.0) as u64;
     headers.push(("cache-control", format!("private, max-age={max_age}")));
-    headers.push(("x-powerpost-cache", if from_cache { "hit" } else { "miss" }.into()));
+    // Only a proxy with a cache says whether the answer came from it.
+    if let Some(hit) = cache {
+        headers.push(("x-powerpost-cache", if hit { "hit" } else { "miss" }.into()));
+    }
     pass_on(&mut headers, request_id, rate_limit);
     // The types serialize with the API's own field names; a failure here cannot happen for
     // them, and would still be an answer, not a panic.
@@ -660,7 +670,7 @@ mod tests {
         assert_eq!(a.status, 403);
         // Without Sec-Fetch-Site the request is served, but no page of that origin can read it.
         assert!(matches!(r.plan("GET", OK, &from("https://evil.example", false)), Plan::Forward { .. }));
-        let ok = r.finish(success(&item(), 0.0, 0.0, None, None, false), Some("https://evil.example"));
+        let ok = r.finish(success(&item(), 0.0, 0.0, None, None, None), Some("https://evil.example"));
         assert!(!ok.headers.iter().any(|(n, _)| n.starts_with("access-control")));
         assert!(ok.headers.contains(&("vary", "Origin".into())));
     }
@@ -687,14 +697,17 @@ mod tests {
 
     #[test]
     fn success_is_private_and_validated_json() {
-        let a = success(&item(), 91_500.0, 1_000.0, Some("req_1"), Some(RateLimit::new(10, 9, 99)), false);
+        let a = success(&item(), 91_500.0, 1_000.0, Some("req_1"), Some(RateLimit::new(10, 9, 99)), None);
+        assert!(!a.headers.iter().any(|(n, _)| *n == "x-powerpost-cache"), "no cache, no cache header");
+        assert!(success(&item(), 0.0, 0.0, None, None, Some(false)).headers.contains(&("x-powerpost-cache", "miss".into())));
+        assert!(success(&item(), 0.0, 0.0, None, None, Some(true)).headers.contains(&("x-powerpost-cache", "hit".into())));
         assert_eq!(a.status, 200);
         assert!(a.headers.contains(&("cache-control", "private, max-age=90".into())));
         assert!(a.headers.contains(&("x-request-id", "req_1".into())));
         assert!(a.headers.contains(&("x-ratelimit-remaining", "9".into())));
         let back: PostItemAnalytics = serde_json::from_str(a.body.as_deref().unwrap()).unwrap();
         assert_eq!(back, item());
-        let stale = success(&item(), 0.0, 5_000.0, None, None, true);
+        let stale = success(&item(), 0.0, 5_000.0, None, None, Some(true));
         assert!(stale.headers.contains(&("cache-control", "private, max-age=0".into())));
     }
 

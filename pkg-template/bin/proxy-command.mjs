@@ -51,6 +51,9 @@ export async function runProxy(argv, fail) {
       + 'and spend your API key\'s rate limit. Pass --allow-anonymous if that is what you want (keep --host 127.0.0.1, '
       + 'or list the sites that may use it with --allow-origin).');
   }
+  // The handler itself waits for a key until its first request (a build has no secrets); a
+  // server started without one is a mistake to say at once.
+  if (!process.env.POWERPOST_API_KEY) fail('No API key for the proxy: set the POWERPOST_API_KEY environment variable.');
   let handler;
   try {
     const stderr = (line) => process.stderr.write(`${line}\n`);

@@ -43,8 +43,10 @@ export type ProxyHandler = (request: Request, env?: unknown) => Promise<Response
 /**
  * Creates the proxy: it answers only `GET`/`HEAD {basePath}/api/v1/post-items/{id}/analytics`
  * (404 for any other path, 405 for other methods), forwards nothing the browser sent, and returns
- * a validated body. Throws `InvalidArgumentError` for bad options, without `authorize` unless
- * `allowAnonymous: true`, and without a key.
+ * a validated body. Throws `InvalidArgumentError` for bad options and without `authorize` unless
+ * `allowAnonymous: true`. The key is not needed to create it (a build has no secrets): it is read
+ * at the first request, and until there is one requests are answered 500 `PROXY_MISCONFIGURED`
+ * (the server's log says why, once).
  */
 export declare function createProxyHandler(options?: ProxyOptions): ProxyHandler;
 

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use web_sys::{Request, Response, ResponseInit};
 
 use super::upstream::Upstream;
-use super::{failure, internal_error, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
+use super::{failure, internal_error, misconfigured, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
 use crate::client::{browser_reason, global_defined, process_env, Client, RequestOptions};
 use crate::config::{ClientOptions, Config, Env, Runtime};
 use crate::error::{redact, Error};
@@ -51,16 +51,20 @@ impl std::fmt::Debug for Proxy {
 
 enum State {
     Ready(Client),
-    /// A Cloudflare Worker gets its variables with each request (`env`), not at start-up: the
-    /// client is made from the first request's `env`.
-    Deferred { options: ClientOptions, why: Error },
+    /// No key yet: a build (`next build`, `vite build`) loads the route module where the
+    /// server's secrets are not set, and a Cloudflare Worker gets its variables with each
+    /// request (`env`). The client is made at the first request that finds a key.
+    Deferred { options: ClientOptions, logged: bool },
 }
 
 impl Proxy {
     /// Checks `options` and resolves the client against the environment (`POWERPOST_*`).
     ///
-    /// Fails in a browser (the proxy holds the key: it runs on a server), without a key, and
-    /// without an authorize callback unless [`ProxyOptions::allow_anonymous`] is set.
+    /// Fails in a browser (the proxy holds the key: it runs on a server), for options that
+    /// cannot work, and without an authorize callback unless
+    /// [`ProxyOptions::allow_anonymous`] is set. Without a key it is created all the same (a
+    /// build has no secrets): the key is read at the first request, and until there is one
+    /// every request is answered 500 `PROXY_MISCONFIGURED` (logged at error level once).
     pub fn new(options: ProxyOptions) -> Result<Proxy, Error> {
         if let Some(why) = browser_reason() {
             return Err(Error::invalid_argument(format!(
@@ -78,11 +82,19 @@ impl Proxy {
             ));
         }
         let upstream = Upstream::new(options.max_concurrent_upstream, options.max_queue);
-        let state = match resolve(options.client.clone(), &process_env(), &upstream) {
+        let env = process_env();
+        let state = match resolve(options.client.clone(), &env, &upstream) {
             Ok(client) => State::Ready(client),
             // Workers have no process environment at start-up: wait for the first request's `env`.
-            Err(why) if global_defined("WorkerGlobalScope") => State::Deferred { options: options.client, why },
-            Err(e) => return Err(e),
+            Err(_) if global_defined("WorkerGlobalScope") => State::Deferred { options: options.client, logged: false },
+            Err(e) if has_key(&options.client, &env) => return Err(e),
+            Err(_) => {
+                // The rest of the options must still work once a key is there: checked now.
+                let with_key = ClientOptions { api_key: Some("pp_build_placeholder".into()), ..options.client.clone() };
+                let env_ws = Env { workspace_id: env.workspace_id.clone().or_else(|| Some("ws_build_placeholder".into())), ..env };
+                Config::resolve(with_key, &env_ws, Runtime::Server)?;
+                State::Deferred { options: options.client, logged: false }
+            }
         };
         Ok(Proxy { rules, authorize: options.authorize, upstream, state: RefCell::new(state) })
     }
@@ -130,14 +142,26 @@ impl Proxy {
         }
     }
 
-    /// The client, made from `env` first if it was deferred.
-    fn client(&self, env: Option<&Env>) -> Result<Client, Error> {
+    /// The client, made first if it was deferred: from a Worker's `env`, else the process
+    /// environment as it is now. Without a key, the answer for the request (logged once).
+    fn client(&self, env: Option<&Env>) -> Result<Client, Answer> {
         let mut state = self.state.borrow_mut();
-        let made = match &*state {
+        let made = match &mut *state {
             State::Ready(c) => return Ok(c.clone()),
-            State::Deferred { options, why } => match env {
-                Some(env) => resolve(options.clone(), env, &self.upstream)?,
-                None => return Err(why.clone()),
+            State::Deferred { options, logged } => match resolve(options.clone(), env.unwrap_or(&process_env()), &self.upstream) {
+                Ok(client) => client,
+                Err(e) => {
+                    if !*logged {
+                        *logged = true;
+                        let log = crate::log::Log {
+                            level: options.log_level.unwrap_or_default(),
+                            logger: options.logger.clone(),
+                            secret: options.api_key.clone(),
+                        };
+                        log.write(LogLevel::Error, || format!("proxy: not configured, every request is answered 500 until it is: {}", e.message()));
+                    }
+                    return Err(misconfigured());
+                }
             },
         };
         *state = State::Ready(made.clone());
@@ -147,10 +171,7 @@ impl Proxy {
     async fn forward(&self, request: &Request, id: &str, env: Option<&Env>) -> (Answer, Option<String>) {
         let client = match self.client(env) {
             Ok(c) => c,
-            Err(e) => {
-                crate::log::Log::default().write(LogLevel::Error, || format!("proxy: not configured: {}", e.message()));
-                return (internal_error("The proxy is not configured"), None);
-            }
+            Err(answer) => return (answer, None),
         };
         let config = client.config();
         let (log, secret) = (&config.log, config.api_key.clone());
@@ -180,7 +201,10 @@ impl Proxy {
             }
         }
         let answer = match client.lookup_stored(id, &RequestOptions::default()).await {
-            Ok(f) => success(&f.item, f.meta.fresh_until_ms, js_sys::Date::now(), f.meta.request_id.as_deref(), f.meta.rate_limit, f.from_cache),
+            Ok(f) => {
+                let cache = config.cache.is_some().then_some(f.from_cache);
+                success(&f.item, f.meta.fresh_until_ms, js_sys::Date::now(), f.meta.request_id.as_deref(), f.meta.rate_limit, cache)
+            }
             Err(e) => failure(&e, secret.as_deref(), config.max_retry_wait_ms),
         };
         log.write(LogLevel::Debug, || format!("proxy: post item {id}: answered {}", answer.status));
@@ -188,10 +212,15 @@ impl Proxy {
     }
 }
 
+/// Whether `options` or `env` holds a key.
+fn has_key(options: &ClientOptions, env: &Env) -> bool {
+    options.api_key.is_some() || env.api_key.as_deref().is_some_and(|k| !k.is_empty())
+}
+
 /// A client for the proxy, taking turns at `upstream`: the key is required (a proxy without
 /// one can only fail).
 fn resolve(options: ClientOptions, env: &Env, upstream: &Rc<Upstream>) -> Result<Client, Error> {
-    if options.api_key.is_none() && env.api_key.as_deref().is_none_or(str::is_empty) {
+    if !has_key(&options, env) {
         return Err(Error::invalid_argument(
             "No API key for the proxy: set the POWERPOST_API_KEY environment variable on the server (in a Cloudflare \
              Worker, a secret of that name) or pass apiKey.",

@@ -139,6 +139,45 @@ export function registerProxyGuardTests(test, ctx) {
     }
   });
 
+  test('proxy guard: created without the key (a build without secrets), it answers 500 PROXY_MISCONFIGURED logged once, serves once the key is set; x-powerpost-cache only with a cache', async () => {
+    await setUp();
+    const script = path.join(ctx.project, 'proxy-no-key.mjs');
+    fs.writeFileSync(script, `import { createProxyHandler } from 'powerpost-analytics/proxy';
+const lines = [];
+const logger = Object.fromEntries(['error', 'warn', 'info', 'debug'].map((level) => [level, (line) => lines.push([level, line])]));
+const thrown = (options) => { try { createProxyHandler(options); return null; } catch (e) { return e.name + ': ' + e.message; } };
+// What is code, not environment, still fails at once.
+const refused = [thrown({ allowAnonymus: true }), thrown({ basePath: '/x' }), thrown({ allowAnonymous: true, baseUrl: 'ftp://x' })];
+const plain = createProxyHandler({ basePath: '/pp', allowAnonymous: true, logger });
+const cached = createProxyHandler({ basePath: '/pp', allowAnonymous: true, cache: true });
+const url = (id) => 'http://h/pp/api/v1/post-items/' + id + '/analytics';
+const before = [];
+for (const id of ['gen-a', 'gen-b', 'gen-c']) {
+  const r = await plain(new Request(url(id)));
+  before.push([r.status, (await r.json()).error?.code, r.headers.get('cache-control')]);
+}
+process.env.POWERPOST_API_KEY = process.env.KEY_LATER;
+const later = await plain(new Request(url('gen-a')));
+const withCache = await cached(new Request(url('gen-a')));
+const again = await cached(new Request(url('gen-a')));
+console.log(JSON.stringify({ refused, before, lines, later: [later.status, later.headers.get('x-powerpost-cache')],
+  cached: [withCache.status, withCache.headers.get('x-powerpost-cache'), again.headers.get('x-powerpost-cache')] }));
+`);
+    const r = await ctx.run(ctx.NODES[20], [script], { env: cliEnv({ POWERPOST_API_KEY: '', KEY_LATER: upstream.apiKey }), cwd: ctx.project });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop());
+    assert.match(out.refused[0], /^InvalidArgumentError: .*did you mean .allowAnonymous./);
+    assert.match(out.refused[1], /^InvalidArgumentError: .*authorize/);
+    assert.match(out.refused[2], /^InvalidArgumentError: .*baseUrl/);
+    assert.deepEqual(out.before, Array(3).fill([500, 'PROXY_MISCONFIGURED', 'no-store']));
+    assert.equal(out.lines.length, 1, `logged once: ${JSON.stringify(out.lines)}`);
+    assert.equal(out.lines[0][0], 'error');
+    assert.match(out.lines[0][1], /not configured.*No API key for the proxy/);
+    assert.deepEqual(out.later, [200, null], 'served once the key is there; no cache, no x-powerpost-cache');
+    assert.deepEqual(out.cached, [200, 'miss', 'hit']);
+    assert.ok(!r.stdout.includes(upstream.apiKey) && !r.stderr.includes(upstream.apiKey));
+  });
+
   test('proxy guard: TRACE through toNodeListener is a 405 whose Allow lists OPTIONS when allowedOrigins adds it', async () => {
     await setUp();
     for (const [args, allow] of [[['--allow-origin', 'https://site.example'], 'GET, HEAD, OPTIONS'], [[], 'GET, HEAD']]) {

@@ -357,7 +357,7 @@ export function registerProxyTests(test, browserTest, ctx) {
       expect('a bad basePath', () => pp.createProxyHandler({ basePath: 'api', allowAnonymous: true }), /basePath/);
       expect('a wildcard origin', () => pp.createProxyHandler({ allowedOrigins: ['*'], allowAnonymous: true }), /allowedOrigins/);
       delete process.env.POWERPOST_API_KEY;
-      expect('no key', () => pp.createProxyHandler({ allowAnonymous: true, baseUrl: 'http://127.0.0.1:9' }), /No API key for the proxy/);
+      results.push({ name: 'no key: created all the same (a build has no secrets)', ok: typeof pp.createProxyHandler({ allowAnonymous: true, baseUrl: 'http://127.0.0.1:9' }) === 'function' });
       const handler = pp.createProxyHandler({ allowAnonymous: true, apiKey: 'k', baseUrl: 'http://127.0.0.1:9' });
       try { await handler({ url: '/x' }); results.push({ name: 'not a Request', ok: false }); }
       catch (e) { results.push({ name: 'not a Request', ok: /toNodeListener/.test(e.message), detail: e.message }); }
