@@ -254,9 +254,15 @@ impl Client {
         }
     }
 
-    /// This (new) client, each of its attempts taking a slot of `upstream` first.
+    /// This (new) client, each of its attempts taking a slot of `upstream` first; with a shared
+    /// store, the pause at the rate limit is kept there too.
     #[cfg(feature = "proxy")]
     pub(crate) fn with_upstream(mut self, upstream: Rc<crate::proxy::upstream::Upstream>) -> Client {
+        if let Some(c) = &self.inner.cache {
+            if let Some(store) = &c.options.store {
+                upstream.share_pause(Rc::clone(store), format!("powerpost-analytics/pause {}", c.partition));
+            }
+        }
         if let Some(inner) = Rc::get_mut(&mut self.inner) {
             inner.upstream = Some(upstream);
         }
@@ -545,6 +551,15 @@ impl Client {
                     Err((e, None))
                 }
             };
+            // A proxy learns from every answer whether the key's budget is spent.
+            #[cfg(feature = "proxy")]
+            if let Some(u) = &self.inner.upstream {
+                match &outcome {
+                    Ok(f) => u.observe(200, &crate::retry::WaitHints { rate_limit: f.rate_limit, ..Default::default() }).await,
+                    Err((e, Some(hints))) => u.observe(e.status().unwrap_or(0), hints).await,
+                    Err(_) => {}
+                }
+            }
             let (err, hints) = match outcome {
                 Ok(item) => return Ok(item),
                 Err(x) => x,

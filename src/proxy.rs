@@ -21,7 +21,7 @@ mod handler;
 pub(crate) mod upstream;
 pub use guard::{DEFAULT_MAX_CONCURRENT_UPSTREAM, DEFAULT_MAX_QUEUE};
 #[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
-pub(crate) use guard::{Admit, Guard};
+pub(crate) use guard::{pause_after, Admit, Guard, Pause, Turn};
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
 pub use handler::{Authorize, AuthorizeFuture, Proxy};
 
@@ -393,6 +393,22 @@ pub(crate) fn busy_error(why: &str) -> Error {
     e
 }
 
+/// The error of a lookup refused because the key's budget is spent until `pause.until_ms`:
+/// no status (nothing was asked of PowerPost), kind `RateLimit`, the wait and the rate limit
+/// known.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(dead_code))]
+pub(crate) fn paused_error(pause: Pause, now_ms: f64) -> Error {
+    let mut e = Error::new(
+        ErrorKind::RateLimit,
+        "The PowerPost API's rate limit for this key is spent: the proxy asks again after its reset.",
+    );
+    let inner = e.inner_mut();
+    inner.code = Some("RATE_LIMIT_EXCEEDED".to_owned());
+    inner.retry_after_ms = Some((pause.until_ms - now_ms).max(0.0).ceil() as u64);
+    inner.rate_limit = pause.rate_limit.map(|r| RateLimit { remaining: 0, ..r });
+    e
+}
+
 /// 500 for a proxy that has no key (or whose environment does not resolve): the server's
 /// configuration, not the caller's request, is at fault.
 #[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(dead_code))]
@@ -464,7 +480,10 @@ pub(crate) fn failure(e: &Error, secret: Option<&str>, max_wait_ms: u64) -> Answ
             Some(guard::BUSY_RETRY_AFTER_S),
         );
     }
+    // Refused here at the limit: nothing was asked of PowerPost.
+    let wait_s = |e: &Error| e.retry_after_ms().map(|ms| ms.min(max_wait_ms).div_ceil(1000).max(1));
     let mut answer = match e.kind() {
+        ErrorKind::RateLimit if e.status().is_none() => Answer::error(429, "RATE_LIMIT_EXCEEDED", e.message(), wait_s(e)),
         ErrorKind::Timeout => Answer::error(
             504,
             "UPSTREAM_TIMEOUT",
@@ -741,6 +760,25 @@ mod tests {
         let meta = crate::response::ResponseMeta { status: 503, ..Default::default() };
         let (e, _) = crate::response::interpret(&meta, &crate::response::Body::Complete(b"{}".to_vec()), "p1", None, 0.0).unwrap_err();
         assert!(failure(&e, None, WAIT).body.unwrap().contains("SERVICE_UNAVAILABLE"));
+    }
+
+    #[test]
+    fn at_the_limit_the_proxy_answers_429_itself_with_the_wait_and_the_rate_limit() {
+        let pause = Pause { until_ms: 10_500.0, rate_limit: Some(RateLimit::new(1000, 3, 42)) };
+        let e = paused_error(pause, 1_000.0);
+        assert!(e.status().is_none(), "nothing was asked upstream");
+        let a = failure(&e, None, WAIT);
+        assert_eq!(a.status, 429);
+        for h in [("retry-after", "10"), ("x-ratelimit-limit", "1000"), ("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "42"), ("cache-control", "no-store")] {
+            assert!(a.headers.contains(&(h.0, h.1.into())), "{h:?} in {:?}", a.headers);
+        }
+        let v: serde_json::Value = serde_json::from_str(a.body.as_deref().unwrap()).unwrap();
+        assert_eq!((v["error"]["code"].as_str(), v["retryAfter"].as_u64()), (Some("RATE_LIMIT_EXCEEDED"), Some(10)));
+        // A long pause is passed on as what the client accepts, and a last millisecond as a second.
+        let long = failure(&paused_error(Pause { until_ms: 3_600_000.0, rate_limit: None }, 0.0), None, WAIT);
+        assert!(long.headers.contains(&("retry-after", "60".into())));
+        let last = failure(&paused_error(Pause { until_ms: 1.0, rate_limit: None }, 0.5), None, WAIT);
+        assert!(last.headers.contains(&("retry-after", "1".into())));
     }
 
     #[test]

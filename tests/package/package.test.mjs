@@ -924,7 +924,7 @@ const proxy = registerProxyTests(test, browserTest, {
 
 // What the proxy spends, the key's rate limit, guarded (issue #29); the standalone CLI's health and shutdown.
 const proxyGuard = registerProxyGuardTests(test, {
-  get project() { return project; }, get startDevServer() { return startDevServer; }, here, NODES, run,
+  get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; }, here, root, NODES, run, sh,
 });
 
 // Last: the browser tests of every engine, one engine after another (see browserTest).

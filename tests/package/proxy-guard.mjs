@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { rawRequest, startHost } from './proxy.mjs';
+import { rawRequest, readmeRedisStore, startHost, startRedis } from './proxy.mjs';
 
 const analytics = (base, id) => `${base}/api/v1/post-items/${encodeURIComponent(id)}/analytics`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -75,11 +75,59 @@ export function registerProxyGuardTests(test, ctx) {
   });
 
   /** A Node host (proxy-host.mjs) mounting `mounts` in front of `api`; stopped by the caller. */
-  const host = (api, mounts) => {
+  const host = (api, mounts, { redis } = {}) => {
     for (const f of ['proxy-host.mjs', 'proxy-mounts.mjs']) fs.copyFileSync(path.join(ctx.here, f), path.join(ctx.project, f));
-    const env = { ...process.env, PROXY_SPEC: JSON.stringify({ mounts }), POWERPOST_API_KEY: api.apiKey, POWERPOST_WORKSPACE_ID: api.workspaceId, POWERPOST_BASE_URL: api.url };
+    const env = { ...process.env, PROXY_SPEC: JSON.stringify({ mounts, redis: Boolean(redis) }), POWERPOST_API_KEY: api.apiKey, POWERPOST_WORKSPACE_ID: api.workspaceId,
+      POWERPOST_BASE_URL: api.url, ...(redis ? { REDIS_URL: redis.url } : {}) };
     return startHost(ctx.NODES[20], ['proxy-host.mjs'], { env, cwd: ctx.project, what: 'Node host' });
   };
+  /** The servers' packages (the root's locked versions), all at once: a later `npm install --no-save` would prune the others. */
+  const installLocked = () => {
+    const missing = ['express', 'hono', 'redis'].filter((n) => !fs.existsSync(path.join(ctx.project, 'node_modules', n)));
+    if (!missing.length) return;
+    const version = (n) => JSON.parse(fs.readFileSync(path.join(ctx.root, 'node_modules', n, 'package.json'), 'utf8')).version;
+    ctx.sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...missing.map((n) => `${n}@${version(n)}`)], { cwd: ctx.project });
+  };
+
+  test('proxy guard + Redis: at the rate limit one instance stops, writes the pause to the README store, and the other stops too until the reset', async () => {
+    fs.writeFileSync(path.join(ctx.project, 'redis-store.mjs'), readmeRedisStore(ctx.root));
+    installLocked();
+    const redis = await startRedis(fs.mkdtempSync(path.join(ctx.work, 'redis-')));
+    // A budget of 10 requests per 5 s window: the 10th answer says X-RateLimit-Remaining: 0.
+    const api = await ctx.startDevServer({ port: 0, rateLimit: 10, rateWindowMs: 5000 });
+    const mounts = { '/pp': { allowAnonymous: true, cache: true, maxRetries: 0 } };
+    const hosts = [await host(api, mounts, { redis }), await host(api, mounts, { redis })];
+    try {
+      await fetch(`${api.url}/__dev/reset`);
+      // One at a time, alternating: the 10th lookup (instance 2) spends the budget; instance 1,
+      // which never saw that answer, must not ask PowerPost either.
+      const answers = [];
+      for (let i = 0; i < 16; i++) answers.push(await rawRequest(hosts[i % 2].url, 'GET', analytics('/pp', `gen-limit-${i}`)));
+      const upstreamSaw = async () => (await (await fetch(`${api.url}/__dev/requests`)).json()).requests.filter((r) => r.path.startsWith('/api/'));
+      const saw = await upstreamSaw();
+      assert.deepEqual(answers.slice(0, 10).map((a) => a.status), Array(10).fill(200), answers.slice(0, 10).map((a) => a.body.slice(0, 80)).join('\n'));
+      assert.equal(saw.length, 10, `upstream requests during the pause: ${saw.map((r) => `${r.id} ${r.status}`).join(', ')}`);
+      assert.ok(saw.every((r) => r.status === 200), 'PowerPost never answered 429: nobody asked past the budget');
+      for (const [i, a] of answers.slice(10).entries()) {
+        assert.equal(a.status, 429, `lookup ${10 + i} (instance ${(10 + i) % 2 + 1}): ${a.body}`);
+        assert.equal(JSON.parse(a.body).error.code, 'RATE_LIMIT_EXCEEDED');
+        assert.ok(Number(a.headers['retry-after']) >= 1 && Number(a.headers['retry-after']) <= 7, `Retry-After ${a.headers['retry-after']}`);
+        assert.equal(a.headers['x-ratelimit-remaining'], '0');
+      }
+      // A cache hit is still served during the pause.
+      const hit = await rawRequest(hosts[1].url, 'GET', analytics('/pp', 'gen-limit-0'));
+      assert.equal(hit.status, 200, hit.body);
+      // Past the reset both ask again.
+      await sleep(Math.max(...answers.slice(10).map((a) => Number(a.headers['retry-after']))) * 1000 + 1000);
+      const after = await Promise.all(hosts.map((h, i) => rawRequest(h.url, 'GET', analytics('/pp', `gen-after-${i}`))));
+      assert.deepEqual(after.map((a) => a.status), [200, 200], after.map((a) => a.body).join('\n'));
+      assert.equal((await upstreamSaw()).length, 12);
+    } finally {
+      for (const h of hosts) await h.stop();
+      redis.child.kill('SIGKILL');
+      await api.close();
+    }
+  });
   /** What the proxy answered: 200s, and refusals that say when to come back. */
   const tally = (answers) => {
     const out = { ok: 0, busy: 0, other: [] };
