@@ -17,9 +17,13 @@ use crate::types::{PostItemAnalytics, RateLimit};
 mod guard;
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
 mod handler;
+mod missing;
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
 pub(crate) mod upstream;
 pub use guard::{DEFAULT_MAX_CONCURRENT_UPSTREAM, DEFAULT_MAX_QUEUE};
+pub use missing::DEFAULT_CACHE_NOT_FOUND_MS;
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
+pub(crate) use missing::Missing;
 #[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
 pub(crate) use guard::{pause_after, Admit, Guard, Pause, Turn};
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
@@ -54,6 +58,7 @@ pub struct ProxyOptions {
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) max_concurrent_upstream: u32,
     pub(crate) max_queue: u32,
+    pub(crate) cache_not_found_ms: u64,
     #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
     pub(crate) authorize: Option<Authorize>,
 }
@@ -67,6 +72,7 @@ impl Default for ProxyOptions {
             allowed_origins: Vec::new(),
             max_concurrent_upstream: DEFAULT_MAX_CONCURRENT_UPSTREAM,
             max_queue: DEFAULT_MAX_QUEUE,
+            cache_not_found_ms: DEFAULT_CACHE_NOT_FOUND_MS,
             #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
             authorize: None,
         }
@@ -82,6 +88,7 @@ impl fmt::Debug for ProxyOptions {
             .field("allowed_origins", &self.allowed_origins)
             .field("max_concurrent_upstream", &self.max_concurrent_upstream)
             .field("max_queue", &self.max_queue)
+            .field("cache_not_found_ms", &self.cache_not_found_ms)
             .finish_non_exhaustive()
     }
 }
@@ -130,6 +137,14 @@ impl ProxyOptions {
     /// with `Retry-After`, without asking PowerPost.
     pub fn max_queue(mut self, n: u32) -> Self {
         self.max_queue = n;
+        self
+    }
+
+    /// With a cache, how long a 404 from PowerPost is answered from it (default
+    /// [`DEFAULT_CACHE_NOT_FOUND_MS`], 60 s; 0 turns it off), so that a repeated unknown id does
+    /// not reach upstream each time.
+    pub fn cache_not_found_ms(mut self, ms: u64) -> Self {
+        self.cache_not_found_ms = ms;
         self
     }
 
@@ -203,7 +218,7 @@ impl Answer {
         Answer { status, headers, body: Some(body.to_string()) }
     }
 
-    fn with(mut self, name: &'static str, value: String) -> Answer {
+    pub(crate) fn with(mut self, name: &'static str, value: String) -> Answer {
         self.headers.push((name, value));
         self
     }
@@ -505,11 +520,7 @@ pub(crate) fn failure(e: &Error, secret: Option<&str>, max_wait_ms: u64) -> Answ
         }
         _ => match e.status() {
             Some(status) if (400..600).contains(&status) => {
-                let env = e.body().and_then(|b| crate::response::envelope(b.as_bytes()));
-                let message = env.as_ref().and_then(|v| v.message.as_deref()).map(clean).unwrap_or_else(|| {
-                    format!("The PowerPost API answered HTTP {status} without its JSON error (often a gateway page).")
-                });
-                let code = e.code().map(clean).unwrap_or_else(|| default_code(status).to_owned());
+                let (code, message) = api_error_parts(e, status, secret);
                 // Never a longer wait than the client itself accepts (`maxRetryWaitMs`): an absurd
                 // Retry-After from upstream is not passed on as it came.
                 let retry_after_s = e.retry_after_ms().map(|ms| ms.min(max_wait_ms).div_ceil(1000));
@@ -529,6 +540,17 @@ pub(crate) fn failure(e: &Error, secret: Option<&str>, max_wait_ms: u64) -> Answ
     };
     pass_on(&mut answer.headers, e.request_id().map(clean).as_deref(), e.rate_limit());
     answer
+}
+
+/// The code and message an upstream error of `status` is passed on with, redacted of `secret`.
+pub(crate) fn api_error_parts(e: &Error, status: u16, secret: Option<&str>) -> (String, String) {
+    let clean = |s: &str| redact(s, secret);
+    let env = e.body().and_then(|b| crate::response::envelope(b.as_bytes()));
+    let message = env.as_ref().and_then(|v| v.message.as_deref()).map(clean).unwrap_or_else(|| {
+        format!("The PowerPost API answered HTTP {status} without its JSON error (often a gateway page).")
+    });
+    let code = e.code().map(clean).unwrap_or_else(|| default_code(status).to_owned());
+    (code, message)
 }
 
 fn attempts(e: &Error) -> String {

@@ -14,6 +14,10 @@ Options:
   --base-path PATH      where the proxy is mounted (default: the root)
   --allow-origin ORIGIN a site whose pages may call it (repeatable), e.g. https://site.example
   --allow-anonymous     required: anyone who can reach it may use it (there is no login here)
+  --no-cache            ask PowerPost every time (by default answers are cached in memory as the
+                        snapshot rule allows, and a 404 for 60 s)
+  --redis URL           cache in Redis instead, shared by every proxy using it (needs the redis
+                        package: npm install redis)
   --verbose             log every request to stderr (never the key)
   --help
 
@@ -26,7 +30,7 @@ from POWERPOST_WORKSPACE_ID, the API's address from POWERPOST_BASE_URL.`;
 
 /** Parses the flags and starts the server; `fail(message)` is a usage error (exit 2). */
 export async function runProxy(argv, fail) {
-  const o = { port: 8787, host: '127.0.0.1', allowedOrigins: [] };
+  const o = { port: 8787, host: '127.0.0.1', allowedOrigins: [], cache: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -43,6 +47,8 @@ export async function runProxy(argv, fail) {
     else if (a === '--allow-origin') o.allowedOrigins.push(value());
     else if (a === '--allow-anonymous') o.allowAnonymous = true;
     else if (a === '--verbose') o.verbose = true;
+    else if (a === '--no-cache') o.cache = false;
+    else if (a === '--redis') o.redis = value();
     else if (a === '--api-key' || a.startsWith('--api-key=')) fail('the API key is read from POWERPOST_API_KEY only, never from a flag (flags show in ps and shell history)');
     else fail(`unknown option ${a}`);
   }
@@ -54,11 +60,13 @@ export async function runProxy(argv, fail) {
   // The handler itself waits for a key until its first request (a build has no secrets); a
   // server started without one is a mistake to say at once.
   if (!process.env.POWERPOST_API_KEY) fail('No API key for the proxy: set the POWERPOST_API_KEY environment variable.');
+  if (o.redis && !o.cache) fail('--redis is a cache: it cannot go with --no-cache');
+  const cache = o.redis ? { store: await redisStore(o.redis, fail) } : o.cache;
   let handler;
   try {
     const stderr = (line) => process.stderr.write(`${line}\n`);
     handler = createProxyHandler({
-      basePath: o.basePath, allowAnonymous: o.allowAnonymous, allowedOrigins: o.allowedOrigins,
+      basePath: o.basePath, allowAnonymous: o.allowAnonymous, allowedOrigins: o.allowedOrigins, ...(cache ? { cache } : {}),
       ...(o.verbose ? { logLevel: 'debug', logger: { error: stderr, warn: stderr, info: stderr, debug: stderr } } : {}),
     });
   } catch (e) {
@@ -99,6 +107,26 @@ export async function runProxy(argv, fail) {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** A cache store in Redis at `url` (the README's store), through the optional `redis` package. */
+async function redisStore(url, fail) {
+  let createClient;
+  try {
+    ({ createClient } = await import('redis'));
+  } catch {
+    fail('--redis needs the redis package next to powerpost-analytics: npm install redis');
+  }
+  // Fail fast while Redis is away: the proxy then works without it and warns once.
+  const redis = createClient({ url, disableOfflineQueue: true });
+  redis.on('error', () => {});
+  await redis.connect().catch((e) => fail(`cannot reach Redis at --redis: ${e.message}`));
+  return {
+    get: (key) => redis.get(key),
+    set: (key, value) => redis.set(key, value, { EX: 86_400 }),
+    delete: (key) => redis.del(key),
+    add: async (key, value) => (await redis.set(key, value, { NX: true, EX: 60 })) === 'OK',
+  };
 }
 
 /** How long answers in flight may take to finish after SIGTERM or SIGINT. */

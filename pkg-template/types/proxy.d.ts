@@ -35,6 +35,11 @@ export interface ProxyOptions extends Omit<ClientOptions, 'dangerouslyAllowBrows
    * `timeoutMs`; past either, 503 `PROXY_BUSY` with `Retry-After`, without asking PowerPost.
    */
   maxQueue?: number;
+  /**
+   * With a `cache`, how long a 404 from PowerPost is answered from it (ms, default 60 000; 0: never),
+   * so that a repeated unknown id does not reach upstream each time.
+   */
+  cacheNotFoundMs?: number;
 }
 
 /** A Fetch-API handler. The second argument is ignored unless it holds a Worker's POWERPOST_* bindings. */

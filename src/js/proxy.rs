@@ -9,12 +9,13 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::{check_options_object, client_options, field, number, string_opt, to_js_error, type_name, CLIENT_OPTIONS};
-use crate::config::{check_count, Env};
+use crate::config::{check_count, check_ms, Env};
 use crate::error::Error;
 use crate::proxy::{Authorize, Proxy, ProxyOptions};
 
 /// What the proxy adds to the client's options.
-const PROXY_OPTIONS: &[&str] = &["basePath", "authorize", "allowAnonymous", "allowedOrigins", "maxConcurrentUpstream", "maxQueue"];
+const PROXY_OPTIONS: &[&str] =
+    &["basePath", "authorize", "allowAnonymous", "allowedOrigins", "maxConcurrentUpstream", "maxQueue", "cacheNotFoundMs"];
 
 /// Largest `maxConcurrentUpstream` and `maxQueue`.
 const MAX_UPSTREAM_COUNT: u32 = 100_000;
@@ -99,6 +100,9 @@ fn proxy_options(options: &JsValue) -> Result<ProxyOptions, Error> {
             let n = check_count(&format!("Option `{key}`"), number(&v, key)?, min, MAX_UPSTREAM_COUNT)?;
             o = if min == 1 { o.max_concurrent_upstream(n) } else { o.max_queue(n) };
         }
+    }
+    if let Some(v) = field(options, "cacheNotFoundMs")? {
+        o = o.cache_not_found_ms(check_ms("Option `cacheNotFoundMs`", number(&v, "cacheNotFoundMs")?)?);
     }
     if let Some(f) = field(options, "authorize")? {
         let f: js_sys::Function = f.dyn_into().map_err(|v| {

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use web_sys::{Request, Response, ResponseInit};
 
 use super::upstream::Upstream;
-use super::{failure, internal_error, misconfigured, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
+use super::{api_error_parts, failure, internal_error, misconfigured, Missing, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
 use crate::client::{browser_reason, global_defined, process_env, Client, RequestOptions};
 use crate::config::{ClientOptions, Config, Env, Runtime};
 use crate::error::{redact, Error};
@@ -40,6 +40,9 @@ pub struct Proxy {
     authorize: Option<Authorize>,
     /// The upstream slots every lookup of this proxy takes turns at.
     upstream: Rc<Upstream>,
+    /// With a cache: the ids PowerPost answered 404 for, and for how long they are kept.
+    missing: RefCell<Missing>,
+    not_found_ms: u64,
     state: RefCell<State>,
 }
 
@@ -82,6 +85,7 @@ impl Proxy {
             ));
         }
         let upstream = Upstream::new(options.max_concurrent_upstream, options.max_queue);
+        let keep = options.client.cache.as_ref().map_or(0, |c| c.max_entries);
         let env = process_env();
         let state = match resolve(options.client.clone(), &env, &upstream) {
             Ok(client) => State::Ready(client),
@@ -96,7 +100,14 @@ impl Proxy {
                 State::Deferred { options: options.client, logged: false }
             }
         };
-        Ok(Proxy { rules, authorize: options.authorize, upstream, state: RefCell::new(state) })
+        Ok(Proxy {
+            rules,
+            authorize: options.authorize,
+            upstream,
+            missing: RefCell::new(Missing::new(keep)),
+            not_found_ms: if keep == 0 { 0 } else { options.cache_not_found_ms },
+            state: RefCell::new(state),
+        })
     }
 
     /// Answers one request.
@@ -200,12 +211,25 @@ impl Proxy {
                 }
             }
         }
+        if self.not_found_ms > 0 {
+            let kept = self.missing.borrow().get(id, js_sys::Date::now());
+            if let Some((code, message)) = kept {
+                log.write(LogLevel::Debug, || format!("proxy: post item {id}: answered 404 from the cache"));
+                return (Answer::error(404, &code, &message, None).with("x-powerpost-cache", "hit".into()), secret);
+            }
+        }
         let answer = match client.lookup_stored(id, &RequestOptions::default()).await {
             Ok(f) => {
                 let cache = config.cache.is_some().then_some(f.from_cache);
                 success(&f.item, f.meta.fresh_until_ms, js_sys::Date::now(), f.meta.request_id.as_deref(), f.meta.rate_limit, cache)
             }
-            Err(e) => failure(&e, secret.as_deref(), config.max_retry_wait_ms),
+            Err(e) => {
+                if let (Some(404), true) = (e.status(), self.not_found_ms > 0) {
+                    let (code, message) = api_error_parts(&e, 404, secret.as_deref());
+                    self.missing.borrow_mut().put(id, js_sys::Date::now() + self.not_found_ms as f64, code, message);
+                }
+                failure(&e, secret.as_deref(), config.max_retry_wait_ms)
+            }
         };
         log.write(LogLevel::Debug, || format!("proxy: post item {id}: answered {}", answer.status));
         (answer, secret)

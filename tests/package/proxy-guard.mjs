@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { rawRequest, readmeRedisStore, startHost, startRedis } from './proxy.mjs';
+import { installServerPackages, rawRequest, readmeRedisStore, startHost, startRedis } from './proxy.mjs';
 
 const analytics = (base, id) => `${base}/api/v1/post-items/${encodeURIComponent(id)}/analytics`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -81,17 +81,10 @@ export function registerProxyGuardTests(test, ctx) {
       POWERPOST_BASE_URL: api.url, ...(redis ? { REDIS_URL: redis.url } : {}) };
     return startHost(ctx.NODES[20], ['proxy-host.mjs'], { env, cwd: ctx.project, what: 'Node host' });
   };
-  /** The servers' packages (the root's locked versions), all at once: a later `npm install --no-save` would prune the others. */
-  const installLocked = () => {
-    const missing = ['express', 'hono', 'redis'].filter((n) => !fs.existsSync(path.join(ctx.project, 'node_modules', n)));
-    if (!missing.length) return;
-    const version = (n) => JSON.parse(fs.readFileSync(path.join(ctx.root, 'node_modules', n, 'package.json'), 'utf8')).version;
-    ctx.sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...missing.map((n) => `${n}@${version(n)}`)], { cwd: ctx.project });
-  };
 
   test('proxy guard + Redis: at the rate limit one instance stops, writes the pause to the README store, and the other stops too until the reset', async () => {
     fs.writeFileSync(path.join(ctx.project, 'redis-store.mjs'), readmeRedisStore(ctx.root));
-    installLocked();
+    installServerPackages(ctx);
     const redis = await startRedis(fs.mkdtempSync(path.join(ctx.work, 'redis-')));
     // A budget of 10 requests per 5 s window: the 10th answer says X-RateLimit-Remaining: 0.
     const api = await ctx.startDevServer({ port: 0, rateLimit: 10, rateWindowMs: 5000 });
@@ -224,6 +217,52 @@ console.log(JSON.stringify({ refused, before, lines, later: [later.status, later
     assert.deepEqual(out.later, [200, null], 'served once the key is there; no cache, no x-powerpost-cache');
     assert.deepEqual(out.cached, [200, 'miss', 'hit']);
     assert.ok(!r.stdout.includes(upstream.apiKey) && !r.stderr.includes(upstream.apiKey));
+  });
+
+  test('CLI proxy: caches by default (50 lookups of an id, 1 upstream request; a 404 kept 60 s, 1 for 50 lookups of an unknown id), --no-cache asks every time, --redis shares the cache', async () => {
+    const api = await ctx.startDevServer({ port: 0 });
+    const env = { ...process.env, POWERPOST_API_KEY: api.apiKey, POWERPOST_WORKSPACE_ID: api.workspaceId, POWERPOST_BASE_URL: api.url };
+    const count = async (id) => (await seen(id, api)).count;
+    const many = async (urls, id, n) => {
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(await rawRequest(urls[i % urls.length], 'GET', analytics('', id)));
+      return out;
+    };
+    const started = [];
+    let redis;
+    try {
+      const cached = await startCli(['--allow-anonymous'], env);
+      started.push(cached);
+      const known = await many([cached.url], '550e8400-e29b-41d4-a716-446655440000', 50);
+      assert.deepEqual([...new Set(known.map((a) => a.status))], [200]);
+      assert.equal(await count('550e8400-e29b-41d4-a716-446655440000'), 1, 'one upstream request for 50 lookups');
+      assert.equal(known[49].headers['x-powerpost-cache'], 'hit');
+      const unknown = await many([cached.url], 'nope-unknown', 50);
+      for (const a of unknown) {
+        assert.equal(a.status, 404);
+        assert.deepEqual([JSON.parse(a.body).error.code, JSON.parse(a.body).error.message, a.headers['cache-control']], ['NOT_FOUND', 'Post item not found', 'no-store']);
+      }
+      assert.equal(unknown[49].headers['x-powerpost-cache'], 'hit');
+      assert.equal(await count('nope-unknown'), 1, 'a 404 is kept: one upstream request for 50 lookups of an unknown id');
+
+      const plain = await startCli(['--allow-anonymous', '--no-cache'], env);
+      started.push(plain);
+      await many([plain.url], 'gen-nocache', 10);
+      await many([plain.url], 'nope-nocache', 10);
+      assert.deepEqual([await count('gen-nocache'), await count('nope-nocache')], [10, 10], '--no-cache asks every time');
+
+      installServerPackages(ctx);
+      redis = await startRedis(fs.mkdtempSync(path.join(ctx.work, 'redis-')));
+      const shared = [await startCli(['--allow-anonymous', '--redis', redis.url], env), await startCli(['--allow-anonymous', '--redis', redis.url], env)];
+      started.push(...shared);
+      const both = await many(shared.map((c) => c.url), 'gen-redis-shared', 20);
+      assert.deepEqual([...new Set(both.map((a) => a.status))], [200]);
+      assert.equal(await count('gen-redis-shared'), 1, 'two CLI proxies sharing Redis: one upstream request');
+    } finally {
+      for (const c of started) c.child.kill('SIGKILL');
+      redis?.child.kill('SIGKILL');
+      await api.close();
+    }
   });
 
   test('proxy guard: TRACE through toNodeListener is a 405 whose Allow lists OPTIONS when allowedOrigins adds it', async () => {

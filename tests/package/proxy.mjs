@@ -262,6 +262,17 @@ export function readmeRedisStore(root) {
 
 
 /**
+ * Installs the servers' packages (the root's locked dev tools) into the consumer project, all
+ * at once: a later `npm install --no-save` would prune the earlier ones. `ctx`: project, root, sh.
+ */
+export function installServerPackages(ctx) {
+  const missing = ['express', 'hono', 'redis'].filter((n) => !fs.existsSync(path.join(ctx.project, 'node_modules', n)));
+  if (!missing.length) return;
+  const version = (n) => JSON.parse(fs.readFileSync(path.join(ctx.root, 'node_modules', n, 'package.json'), 'utf8')).version;
+  ctx.sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...missing.map((n) => `${n}@${version(n)}`)], { cwd: ctx.project });
+}
+
+/**
  * Registers the proxy tests: Node ones with `test`, page ones with `browserTest`. `ctx`: project,
  * here, root, bin, NODES, work, startDevServer (getters where set in before()), pages (the page
  * server), runScript, assertAllPassed, runtimeVersion.
@@ -411,16 +422,7 @@ ${check}`);
     }
   });
 
-  /**
-   * Installs the servers' packages (the root's locked dev tools) into the consumer project, all
-   * at once: a later `npm install --no-save` would prune the earlier ones.
-   */
-  const installLocked = () => {
-    const missing = ['express', 'hono', 'redis'].filter((n) => !fs.existsSync(path.join(ctx.project, 'node_modules', n)));
-    if (!missing.length) return;
-    const version = (n) => JSON.parse(fs.readFileSync(path.join(ctx.root, 'node_modules', n, 'package.json'), 'utf8')).version;
-    ctx.sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...missing.map((n) => `${n}@${version(n)}`)], { cwd: ctx.project });
-  };
+  const installLocked = () => installServerPackages(ctx);
 
   test('proxy: the README\'s Express (Node) and Hono (Bun) setups serve the browser client and refuse the rest', async () => {
     await setUp();

@@ -38,7 +38,7 @@ createProxyHandler({ allowedOrigins: 'https://app.example' });
 handler('http://localhost/');
 
 // The upstream guard's options (#29).
-const guarded: ProxyHandler = createProxyHandler({ allowAnonymous: true, maxConcurrentUpstream: 4, maxQueue: 0 });
+const guarded: ProxyHandler = createProxyHandler({ allowAnonymous: true, maxConcurrentUpstream: 4, maxQueue: 0, cacheNotFoundMs: 0 });
 void guarded;
 // @ts-expect-error a count, not a string
 createProxyHandler({ allowAnonymous: true, maxQueue: '8' });
