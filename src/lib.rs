@@ -72,4 +72,4 @@ pub use client::{BatchItem, Client, Lookup, RequestOptions};
 #[cfg(feature = "proxy")]
 pub use proxy::ProxyOptions;
 #[cfg(all(feature = "proxy", target_arch = "wasm32"))]
-pub use proxy::{Authorize, AuthorizeFuture, Proxy};
+pub use proxy::{Authorize, AuthorizeFuture, CallerKey, Proxy};

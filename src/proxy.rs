@@ -14,6 +14,7 @@ use crate::config::{check_post_item_id, ClientOptions};
 use crate::error::{redact, Error, ErrorKind};
 use crate::types::{PostItemAnalytics, RateLimit};
 
+mod callers;
 mod guard;
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
 mod handler;
@@ -23,11 +24,15 @@ pub(crate) mod upstream;
 pub use guard::{DEFAULT_MAX_CONCURRENT_UPSTREAM, DEFAULT_MAX_QUEUE};
 pub use missing::DEFAULT_CACHE_NOT_FOUND_MS;
 #[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
+pub use callers::DEFAULT_CALLER_PER_MINUTE;
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
+pub(crate) use callers::Callers;
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
 pub(crate) use missing::Missing;
 #[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
 pub(crate) use guard::{pause_after, Admit, Guard, Pause, Turn};
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
-pub use handler::{Authorize, AuthorizeFuture, Proxy};
+pub use handler::{Authorize, AuthorizeFuture, CallerKey, Proxy};
 
 /// The path every forwarded request has after the base path, around the id.
 const API_PREFIX: &str = "/api/v1/post-items/";
@@ -59,6 +64,11 @@ pub struct ProxyOptions {
     pub(crate) max_concurrent_upstream: u32,
     pub(crate) max_queue: u32,
     pub(crate) cache_not_found_ms: u64,
+    /// Lookups a minute per caller: `None` until set (then on for `allow_anonymous` without
+    /// `authorize`, off otherwise), `Some(0)` off.
+    pub(crate) caller_per_minute: Option<u32>,
+    #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
+    pub(crate) caller_key: Option<CallerKey>,
     #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
     pub(crate) authorize: Option<Authorize>,
 }
@@ -73,6 +83,9 @@ impl Default for ProxyOptions {
             max_concurrent_upstream: DEFAULT_MAX_CONCURRENT_UPSTREAM,
             max_queue: DEFAULT_MAX_QUEUE,
             cache_not_found_ms: DEFAULT_CACHE_NOT_FOUND_MS,
+            caller_per_minute: None,
+            #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
+            caller_key: None,
             #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
             authorize: None,
         }
@@ -89,6 +102,7 @@ impl fmt::Debug for ProxyOptions {
             .field("max_concurrent_upstream", &self.max_concurrent_upstream)
             .field("max_queue", &self.max_queue)
             .field("cache_not_found_ms", &self.cache_not_found_ms)
+            .field("caller_per_minute", &self.caller_per_minute)
             .finish_non_exhaustive()
     }
 }
@@ -145,6 +159,27 @@ impl ProxyOptions {
     /// not reach upstream each time.
     pub fn cache_not_found_ms(mut self, ms: u64) -> Self {
         self.cache_not_found_ms = ms;
+        self
+    }
+
+    /// At most `per_minute` lookups a minute from one caller (0 turns the limit off); past it,
+    /// 429 `CALLER_LIMIT_EXCEEDED` with `Retry-After`, counted before anything is asked of
+    /// PowerPost. A caller is its client address (known through `toNodeListener`, and in
+    /// Cloudflare Workers) unless [`ProxyOptions::caller_key`] says otherwise. Default: off
+    /// with an `authorize` callback, [`DEFAULT_CALLER_PER_MINUTE`] (60) with `allow_anonymous`.
+    pub fn caller_limit(mut self, per_minute: u32) -> Self {
+        self.caller_per_minute = Some(per_minute);
+        self
+    }
+
+    /// Who counts as one caller for [`ProxyOptions::caller_limit`], from the incoming request
+    /// (a user id from the session, say); `None` leaves a request uncounted.
+    #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
+    pub fn caller_key<F>(mut self, key: F) -> Self
+    where
+        F: Fn(&web_sys::Request) -> Option<String> + 'static,
+    {
+        self.caller_key = Some(std::rc::Rc::new(key));
         self
     }
 
@@ -429,6 +464,17 @@ pub(crate) fn paused_error(pause: Pause, now_ms: f64) -> Error {
 #[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(dead_code))]
 pub(crate) fn misconfigured() -> Answer {
     Answer::error(500, "PROXY_MISCONFIGURED", "The proxy is not configured (no API key on the server); the server's log says why.", None)
+}
+
+/// 429 for a caller past the caller limit, until `wait_ms` from now.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(dead_code))]
+pub(crate) fn caller_limited(per_minute: u32, wait_ms: u64) -> Answer {
+    Answer::error(
+        429,
+        "CALLER_LIMIT_EXCEEDED",
+        &format!("Too many lookups from this caller: this proxy answers at most {per_minute} a minute to each."),
+        Some(wait_ms.div_ceil(1000).max(1)),
+    )
 }
 
 /// 401 for a request `authorize` refused.

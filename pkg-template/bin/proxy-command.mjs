@@ -14,6 +14,7 @@ Options:
   --base-path PATH      where the proxy is mounted (default: the root)
   --allow-origin ORIGIN a site whose pages may call it (repeatable), e.g. https://site.example
   --allow-anonymous     required: anyone who can reach it may use it (there is no login here)
+  --caller-limit N      lookups a minute from one client address (default 60; 0 = no limit)
   --no-cache            ask PowerPost every time (by default answers are cached in memory as the
                         snapshot rule allows, and a 404 for 60 s)
   --redis URL           cache in Redis instead, shared by every proxy using it (needs the redis
@@ -48,6 +49,11 @@ export async function runProxy(argv, fail) {
     else if (a === '--allow-anonymous') o.allowAnonymous = true;
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--no-cache') o.cache = false;
+    else if (a === '--caller-limit') {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) > 1_000_000) fail(`--caller-limit needs a number of lookups a minute, got ${JSON.stringify(v)}`);
+      o.callerLimit = Number(v) === 0 ? false : { perMinute: Number(v) };
+    }
     else if (a === '--redis') o.redis = value();
     else if (a === '--api-key' || a.startsWith('--api-key=')) fail('the API key is read from POWERPOST_API_KEY only, never from a flag (flags show in ps and shell history)');
     else fail(`unknown option ${a}`);
@@ -67,6 +73,7 @@ export async function runProxy(argv, fail) {
     const stderr = (line) => process.stderr.write(`${line}\n`);
     handler = createProxyHandler({
       basePath: o.basePath, allowAnonymous: o.allowAnonymous, allowedOrigins: o.allowedOrigins, ...(cache ? { cache } : {}),
+      ...(o.callerLimit !== undefined ? { callerLimit: o.callerLimit } : {}),
       ...(o.verbose ? { logLevel: 'debug', logger: { error: stderr, warn: stderr, info: stderr, debug: stderr } } : {}),
     });
   } catch (e) {

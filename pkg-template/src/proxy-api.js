@@ -3,6 +3,8 @@
 // to Node's `http` (and so Express), which has no `Request`.
 
 const ALLOW = Symbol.for('powerpost-analytics/proxy.allow');
+// Where the Request built here carries the client's address, for the proxy's caller limit.
+const CLIENT_ADDRESS = Symbol.for('powerpost-analytics/proxy.client-address');
 
 export function makeProxyApi(load, ProxyHandler) {
   /** `(request, env?) => Promise<Response>`; `env` is a Cloudflare Worker's bindings. */
@@ -81,11 +83,14 @@ function toRequest(req, signal) {
     }
   }
   // Appended, not resolved: a target starting `//` keeps its empty segment, as in every Fetch runtime.
-  return new Request(new URL(`${scheme}://${host}${target}`), {
+  const request = new Request(new URL(`${scheme}://${host}${target}`), {
     method: req.method,
     headers,
     signal,
   });
+  const address = req.socket && req.socket.remoteAddress;
+  if (typeof address === 'string') Object.defineProperty(request, CLIENT_ADDRESS, { value: address });
+  return request;
 }
 
 function send(res, status, headers, body) {

@@ -40,6 +40,14 @@ export interface ProxyOptions extends Omit<ClientOptions, 'dangerouslyAllowBrows
    * so that a repeated unknown id does not reach upstream each time.
    */
   cacheNotFoundMs?: number;
+  /**
+   * At most `perMinute` lookups a minute from one caller (default 60), then 429
+   * `CALLER_LIMIT_EXCEEDED` with `Retry-After`, counted before anything is asked of PowerPost. A
+   * caller is its client address (known through `toNodeListener` and in Cloudflare Workers), or
+   * what `key(request)` returns (anything but a string: not counted). On by default with
+   * `allowAnonymous`, off with `authorize`; `false` turns it off.
+   */
+  callerLimit?: false | { perMinute?: number; key?: (request: Request) => string | null | undefined };
 }
 
 /** A Fetch-API handler. The second argument is ignored unless it holds a Worker's POWERPOST_* bindings. */

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use web_sys::{Request, Response, ResponseInit};
 
 use super::upstream::Upstream;
-use super::{api_error_parts, failure, internal_error, misconfigured, Missing, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
+use super::{api_error_parts, caller_limited, failure, internal_error, misconfigured, Callers, Missing, DEFAULT_CALLER_PER_MINUTE, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
 use crate::client::{browser_reason, global_defined, process_env, Client, RequestOptions};
 use crate::config::{ClientOptions, Config, Env, Runtime};
 use crate::error::{redact, Error};
@@ -26,6 +26,13 @@ pub type Authorize = Rc<dyn Fn(&Request) -> AuthorizeFuture>;
 /// What an [`Authorize`] callback returns.
 pub type AuthorizeFuture = Pin<Box<dyn Future<Output = Result<bool, String>>>>;
 
+/// Who counts as one caller for the caller limit, as [`ProxyOptions::caller_key`] keeps it:
+/// `None` leaves the request uncounted.
+pub type CallerKey = Rc<dyn Fn(&Request) -> Option<String>>;
+
+/// Where `toNodeListener` leaves the client's address on the `Request` it builds.
+const CLIENT_ADDRESS: &str = "powerpost-analytics/proxy.client-address";
+
 /// The proxy: forwards `GET`/`HEAD {base_path}/api/v1/post-items/{id}/analytics` to PowerPost
 /// with the server's key, and refuses everything else (see the module documentation).
 ///
@@ -40,6 +47,8 @@ pub struct Proxy {
     authorize: Option<Authorize>,
     /// The upstream slots every lookup of this proxy takes turns at.
     upstream: Rc<Upstream>,
+    /// The caller limit, when on: lookups a minute, who is a caller, the counts.
+    callers: Option<(u32, Option<CallerKey>, RefCell<Callers>)>,
     /// With a cache: the ids PowerPost answered 404 for, and for how long they are kept.
     missing: RefCell<Missing>,
     not_found_ms: u64,
@@ -100,8 +109,12 @@ impl Proxy {
                 State::Deferred { options: options.client, logged: false }
             }
         };
+        // On by default only for an open proxy: with `authorize`, the app knows its callers.
+        let per_minute = options.caller_per_minute.unwrap_or(if options.authorize.is_none() { DEFAULT_CALLER_PER_MINUTE } else { 0 });
+        let callers = (per_minute > 0).then(|| (per_minute, options.caller_key, RefCell::new(Callers::new(per_minute))));
         Ok(Proxy {
             rules,
+            callers,
             authorize: options.authorize,
             upstream,
             missing: RefCell::new(Missing::new(keep)),
@@ -133,7 +146,10 @@ impl Proxy {
         let (answer, head, secret) = match self.rules.plan(&method, &url, &seen) {
             Plan::Answer(a) => (a, method == "HEAD", self.secret()),
             Plan::Forward { id, head } => {
-                let (answer, secret) = self.forward(request, &id, env).await;
+                let (answer, secret) = match self.over_caller_limit(request) {
+                    Some(refused) => (refused, self.secret()),
+                    None => self.forward(request, &id, env).await,
+                };
                 (self.rules.finish(answer, seen.origin), head, secret)
             }
         };
@@ -144,6 +160,17 @@ impl Proxy {
     /// must answer a method the Fetch API cannot carry, such as `TRACE`, say the same).
     pub fn allow(&self) -> &'static str {
         self.rules.allow()
+    }
+
+    /// The 429 for a caller past the caller limit (this request counted), if it is.
+    fn over_caller_limit(&self, request: &Request) -> Option<Answer> {
+        let (per_minute, key, counts) = self.callers.as_ref()?;
+        let caller = match key {
+            Some(key) => key(request),
+            None => client_address(request),
+        }?;
+        let wait_ms = counts.borrow_mut().admit(&caller, js_sys::Date::now()).err()?;
+        Some(caller_limited(*per_minute, wait_ms))
     }
 
     fn secret(&self) -> Option<String> {
@@ -234,6 +261,21 @@ impl Proxy {
         log.write(LogLevel::Debug, || format!("proxy: post item {id}: answered {}", answer.status));
         (answer, secret)
     }
+}
+
+/// The client's address: as `toNodeListener` left it on the request, or in a Cloudflare
+/// Worker the `CF-Connecting-IP` header Cloudflare sets (anywhere else a caller could forge it).
+fn client_address(request: &Request) -> Option<String> {
+    let symbol = js_sys::Symbol::for_(CLIENT_ADDRESS);
+    let left = js_sys::Reflect::get(request, &symbol).ok().and_then(|v| v.as_string());
+    left.or_else(|| {
+        let cloudflare = global_defined("WorkerGlobalScope") && browser_reason().is_none();
+        if cloudflare {
+            request.headers().get("cf-connecting-ip").ok().flatten()
+        } else {
+            None
+        }
+    })
 }
 
 /// Whether `options` or `env` holds a key.

@@ -135,7 +135,7 @@ export function registerProxyGuardTests(test, ctx) {
 
   test('proxy guard: 2,000 concurrent lookups of distinct ids never have more than maxConcurrentUpstream (8) upstream at once, counted at the dev server; each is answered 200 or 503 PROXY_BUSY with Retry-After', async (t0) => {
     const api = await ctx.startDevServer({ port: 0 });
-    const h = await host(api, { '/open': { allowAnonymous: true, maxRetries: 0 } });
+    const h = await host(api, { '/open': { allowAnonymous: true, callerLimit: false, maxRetries: 0 } });
     try {
       const ids = Array.from({ length: 2000 }, (_, i) => `fault-slow-50--d${i}`);
       const answers = await Promise.all(ids.map((id) => rawRequest(h.url, 'GET', analytics('/open', id)).catch((e) => ({ status: 'no answer', body: String(e) }))));
@@ -154,7 +154,7 @@ export function registerProxyGuardTests(test, ctx) {
 
   test('proxy guard: maxConcurrentUpstream and maxQueue are options (2 and 4: 20 lookups at once, at most 2 upstream, the rest queued or refused), checked when the proxy is created', async () => {
     const api = await ctx.startDevServer({ port: 0 });
-    const h = await host(api, { '/small': { allowAnonymous: true, maxRetries: 0, maxConcurrentUpstream: 2, maxQueue: 4 } });
+    const h = await host(api, { '/small': { allowAnonymous: true, callerLimit: false, maxRetries: 0, maxConcurrentUpstream: 2, maxQueue: 4 } });
     try {
       const ids = Array.from({ length: 20 }, (_, i) => `fault-slow-2000--s${i}`);
       const t = tally(await Promise.all(ids.map((id) => rawRequest(h.url, 'GET', analytics('/small', id)))));
@@ -231,7 +231,7 @@ console.log(JSON.stringify({ refused, before, lines, later: [later.status, later
     const started = [];
     let redis;
     try {
-      const cached = await startCli(['--allow-anonymous'], env);
+      const cached = await startCli(['--allow-anonymous', '--caller-limit', '0'], env);
       started.push(cached);
       const known = await many([cached.url], '550e8400-e29b-41d4-a716-446655440000', 50);
       assert.deepEqual([...new Set(known.map((a) => a.status))], [200]);
@@ -245,7 +245,7 @@ console.log(JSON.stringify({ refused, before, lines, later: [later.status, later
       assert.equal(unknown[49].headers['x-powerpost-cache'], 'hit');
       assert.equal(await count('nope-unknown'), 1, 'a 404 is kept: one upstream request for 50 lookups of an unknown id');
 
-      const plain = await startCli(['--allow-anonymous', '--no-cache'], env);
+      const plain = await startCli(['--allow-anonymous', '--no-cache', '--caller-limit', '0'], env);
       started.push(plain);
       await many([plain.url], 'gen-nocache', 10);
       await many([plain.url], 'nope-nocache', 10);
@@ -262,6 +262,60 @@ console.log(JSON.stringify({ refused, before, lines, later: [later.status, later
       for (const c of started) c.child.kill('SIGKILL');
       redis?.child.kill('SIGKILL');
       await api.close();
+    }
+  });
+
+  test('proxy guard: the caller limit is on for an open proxy (the CLI: 60 a minute per client address, then 429 CALLER_LIMIT_EXCEEDED with Retry-After, before anything is asked upstream)', async () => {
+    const api = await ctx.startDevServer({ port: 0 });
+    const env = { ...process.env, POWERPOST_API_KEY: api.apiKey, POWERPOST_WORKSPACE_ID: api.workspaceId, POWERPOST_BASE_URL: api.url };
+    const cli = await startCli(['--allow-anonymous', '--no-cache'], env);
+    try {
+      const answers = [];
+      for (let i = 0; i < 65; i++) answers.push(await rawRequest(cli.url, 'GET', analytics('', `gen-caller-${i}`)));
+      assert.deepEqual(answers.slice(0, 60).map((a) => a.status), Array(60).fill(200));
+      for (const a of answers.slice(60)) {
+        assert.equal(a.status, 429, a.body);
+        assert.equal(JSON.parse(a.body).error.code, 'CALLER_LIMIT_EXCEEDED');
+        assert.ok(Number(a.headers['retry-after']) >= 1 && Number(a.headers['retry-after']) <= 60, `Retry-After ${a.headers['retry-after']}`);
+      }
+      assert.equal((await (await fetch(`${api.url}/__dev/requests`)).json()).count, 60, 'nothing asked upstream past the limit');
+    } finally {
+      cli.child.kill('SIGKILL');
+      await api.close();
+    }
+  });
+
+  test('proxy guard: the caller limit is off with authorize; callerLimit { perMinute, key } counts what key names; callerLimit: false turns it off', async () => {
+    await setUp();
+    const { createProxyHandler, toNodeListener } = await loadProxy();
+    const common = { apiKey: upstream.apiKey, workspaceId: upstream.workspaceId, baseUrl: upstream.url, cache: true };
+    const servers = [];
+    const serve = async (options) => {
+      const server = http.createServer(toNodeListener(createProxyHandler({ ...common, ...options })));
+      servers.push(server);
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      return { url: `http://127.0.0.1:${server.address().port}` };
+    };
+    const statuses = async (url, n, headers = {}) => {
+      const out = [];
+      for (let i = 0; i < n; i++) out.push((await rawRequest(url, 'GET', analytics('', 'gen-callers'), headers)).status);
+      return out;
+    };
+    try {
+      const withAuthorize = await serve({ authorize: () => true });
+      const open = await serve({ allowAnonymous: true, callerLimit: false });
+      const byUser = await serve({ allowAnonymous: true, callerLimit: { perMinute: 3, key: (request) => request.headers.get('x-user') ?? undefined } });
+      assert.deepEqual(await statuses(withAuthorize.url, 70), Array(70).fill(200), 'off with authorize');
+      assert.deepEqual(await statuses(open.url, 70), Array(70).fill(200), 'callerLimit: false');
+      assert.deepEqual(await statuses(byUser.url, 4, { 'x-user': 'ann' }), [200, 200, 200, 429], 'three a minute for ann');
+      assert.deepEqual(await statuses(byUser.url, 2, { 'x-user': 'bob' }), [200, 200], 'bob is another caller');
+      assert.deepEqual(await statuses(byUser.url, 5), Array(5).fill(200), 'a request key names no caller for is not counted');
+    } finally {
+      for (const server of servers) { server.closeAllConnections(); server.close(); }
+    }
+    for (const [options, pattern] of [[{ callerLimit: true }, /callerLimit. must be false or/], [{ callerLimit: { perMinute: 0 } }, /perMinute. must be a whole number from 1/],
+      [{ callerLimit: { perminute: 5 } }, /did you mean .perMinute./], [{ callerLimit: { key: 'ip' } }, /key. must be a function/]]) {
+      assert.throws(() => createProxyHandler({ ...common, allowAnonymous: true, ...options }), (e) => e.name === 'InvalidArgumentError' && pattern.test(e.message), JSON.stringify(options));
     }
   });
 

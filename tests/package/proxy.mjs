@@ -465,7 +465,7 @@ console.log(JSON.stringify({ port: server.port }));
     installLocked(); // the client the README uses
     const redis = await startRedis(dir);
     const api = await ctx.startDevServer({ port: 0 });
-    const spec = { redis: true, mounts: { '/pp': { allowAnonymous: true, cache: true, maxRetries: 0, logLevel: process.env.PP_PROXY_LOG ?? 'warn' } } };
+    const spec = { redis: true, mounts: { '/pp': { allowAnonymous: true, callerLimit: false, cache: true, maxRetries: 0, logLevel: process.env.PP_PROXY_LOG ?? 'warn' } } };
     const env = { ...process.env, PROXY_SPEC: JSON.stringify(spec), REDIS_URL: redis.url, POWERPOST_API_KEY: api.apiKey,
       POWERPOST_WORKSPACE_ID: api.workspaceId, POWERPOST_BASE_URL: api.url };
     const started = [];

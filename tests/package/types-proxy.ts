@@ -39,6 +39,10 @@ handler('http://localhost/');
 
 // The upstream guard's options (#29).
 const guarded: ProxyHandler = createProxyHandler({ allowAnonymous: true, maxConcurrentUpstream: 4, maxQueue: 0, cacheNotFoundMs: 0 });
-void guarded;
+const limited: ProxyHandler = createProxyHandler({ allowAnonymous: true, callerLimit: { perMinute: 30, key: (r: Request) => r.headers.get('x-user') } });
+const unlimited: ProxyHandler = createProxyHandler({ allowAnonymous: true, callerLimit: false });
+void guarded; void limited; void unlimited;
+// @ts-expect-error false or a limit, not true
+createProxyHandler({ allowAnonymous: true, callerLimit: true });
 // @ts-expect-error a count, not a string
 createProxyHandler({ allowAnonymous: true, maxQueue: '8' });
