@@ -244,6 +244,7 @@ try {
   const mem = await memory();
   const size = sizes();
   const proxy = await (await import('./proxy.mjs')).benchProxy({ pkg, devServer: { url: base, key: KEY, workspace: WS }, quick: QUICK });
+  const history = await (await import('./history.mjs')).benchHistory({ pkg, devServer: { url: base, key: KEY, workspace: WS }, quick: QUICK });
   const floor1 = seq[0];
   const robust1 = seq[1];
   const mine1 = seq[MINE];
@@ -324,6 +325,7 @@ the first call ${cold.parts.call.toFixed(2)} ms (mostly compiling the functions 
 | server side: the proxy entry (\`dist/proxy.js\`, its own wasm build embedded; not in the browser entries) | ${kib(proxy.proxyEntry)} |
 
 ${proxy.markdown}
+${history.markdown}
 ## Budgets
 
 | budget | measured | |

@@ -31,6 +31,8 @@ export class PermissionDeniedError extends ApiError {}
 export class NotFoundError extends ApiError {}
 export class RateLimitError extends ApiError {}
 export class ServerError extends ApiError {}
+/** The history store failed or did not answer in time (reading a history). */
+export class StoreError extends PowerPostError {}
 /** The wasm module could not be loaded: what arrived was not the module, or it did not compile. */
 export class WasmLoadError extends PowerPostError {}
 
@@ -47,6 +49,7 @@ const CLASSES = {
   not_found: NotFoundError,
   rate_limit: RateLimitError,
   server: ServerError,
+  store: StoreError,
   wasm_load: WasmLoadError,
 };
 
@@ -54,7 +57,7 @@ const CLASSES = {
 for (const [name, cls] of Object.entries({
   PowerPostError, InvalidArgumentError, ConnectionError, TimeoutError, RequestAbortedError,
   InvalidResponseError, ApiError, BadRequestError, AuthenticationError, PermissionDeniedError,
-  NotFoundError, RateLimitError, ServerError, WasmLoadError,
+  NotFoundError, RateLimitError, ServerError, StoreError, WasmLoadError,
 })) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
   Object.defineProperty(cls, 'name', { value: name, configurable: true });

@@ -69,6 +69,10 @@ embedBytes(path.join(pkg, 'dist', 'proxy.js'), proxyLiteral);
 embedBytes(path.join(pkg, 'dist', 'proxy.cjs'), proxyLiteral);
 await entry('proxy-workerd.js', 'esm', 'proxy-workerd.js', proxyPlugin, { external: ['./powerpost_analytics_proxy_bg.wasm'] });
 fs.copyFileSync(proxy.optWasm, path.join(pkg, 'dist', 'powerpost_analytics_proxy_bg.wasm'));
+// History stores (Node only; no wasm): `redis` is the user's optional peer dependency, loaded when used.
+for (const [format, out] of [['esm', 'stores.js'], ['cjs', 'stores.cjs']]) {
+  await esbuild.build({ ...common, platform: 'node', target: 'node20', entryPoints: [path.join(tpl, 'src', 'stores.js')], format, outfile: path.join(pkg, 'dist', out), external: ['redis'], banner: { js: banner } });
+}
 
 // 4. Types, dev server, bins, README, licence, package.json (version from Cargo.toml).
 const copy = (from, to) => fs.cpSync(path.join(tpl, from), path.join(pkg, to), { recursive: true });
@@ -76,6 +80,8 @@ copy('types/index.d.ts', 'dist/index.d.ts');
 copy('types/index.d.ts', 'dist/index.d.cts');
 copy('types/slim.d.ts', 'dist/slim.d.ts');
 copy('types/proxy.d.ts', 'dist/proxy.d.ts');
+copy('types/stores.d.ts', 'dist/stores.d.ts');
+copy('types/stores.d.ts', 'dist/stores.d.cts');
 // The CommonJS types point at the CommonJS types of the main entry.
 fs.writeFileSync(path.join(pkg, 'dist', 'proxy.d.cts'), fs.readFileSync(path.join(tpl, 'types', 'proxy.d.ts'), 'utf8').replaceAll("from './index.js'", "from './index.cjs'"));
 copy('types/dev-server.d.ts', 'dev-server/server.d.ts');

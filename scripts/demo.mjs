@@ -3,6 +3,9 @@
 // at /api/powerpost; the page holds no key and talks only to that server. The proxy's upstream is
 // the dev server with its sample data (the key stays in this process). Prints one lookup through
 // the proxy, the same through the CLI, then the page's URL; runs until Ctrl-C.
+// Snapshot history: the dev server simulates days (DEMO_DAY_MS, default 3 s a day), the proxy
+// records every snapshot it forwards, and a recorder asks for each posted sample item when its
+// next snapshot is due, so the page draws the curves growing a point per simulated day.
 // DEMO_EXIT_AFTER_LOOKUP=1 stops after the lookup (used by tests).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,22 +19,33 @@ const load = (file) => import(pathToFileURL(path.join(pkg, file)).href);
 const { startDevServer } = await load('dev-server/server.mjs');
 const pp = await load('dist/index.js');
 const { createProxyHandler, toNodeListener } = await load('dist/proxy.js');
+const { openHistoryStore } = await load('dist/stores.js');
 
 const BASE_PATH = '/api/powerpost';
-const upstream = await startDevServer({ port: 0 });
+const DAY_MS = Number(process.env.DEMO_DAY_MS ?? 3000);
+const upstream = await startDevServer({ port: 0, dayMs: DAY_MS });
+// One store for the proxy and the recorder (in memory: the demo keeps nothing on disk).
+const history = { store: await openHistoryStore('memory:'), snapshotIntervalMs: DAY_MS };
 const proxy = toNodeListener(createProxyHandler({
   apiKey: upstream.apiKey, workspaceId: upstream.workspaceId, baseUrl: upstream.url, basePath: BASE_PATH,
-  // A local demo on loopback: no login. A real app passes `authorize`.
-  allowAnonymous: true, cache: true,
+  // A local demo on loopback: no login (a real app passes `authorize`), and no caller limit:
+  // its page redraws every history every simulated half day.
+  allowAnonymous: true, callerLimit: false, cache: { snapshotIntervalMs: DAY_MS }, history,
 }));
 const info = await (await fetch(`${upstream.url}/__dev/info`)).json();
+const historyItems = info.items.filter((id) => (info.postedAt ?? {})[id] && !id.startsWith('a1b2'));
+// The recorder: what a cron job does hourly, here every quarter of a simulated day.
+const recorder = new pp.PowerPost({ apiKey: upstream.apiKey, workspaceId: upstream.workspaceId, baseUrl: upstream.url, history, logLevel: 'error' });
+const record = () => recorder.recordSnapshots(historyItems).catch((e) => console.error(`demo recorder: ${e.message}`));
+await record();
+const recording = setInterval(record, Math.max(100, DAY_MS / 4));
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm' };
 const site = http.createServer((req, res) => {
   const pathname = new URL(req.url ?? '/', 'http://x').pathname;
   if (pathname.startsWith(`${BASE_PATH}/`)) return proxy(req, res);
   if (pathname === '/demo.json') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    return res.end(JSON.stringify({ baseUrl: BASE_PATH, items: info.items }));
+    return res.end(JSON.stringify({ baseUrl: BASE_PATH, items: info.items, history: true, dayMs: DAY_MS, historyItems }));
   }
   const [dir, rel] = pathname.startsWith('/pkg/') ? [pkg, pathname.slice(4)] : [path.join(root, 'www'), pathname === '/' ? '/index.html' : pathname];
   let file;
@@ -54,7 +68,7 @@ await new Promise((resolve) => {
   site.listen(port, '127.0.0.1', resolve);
 });
 const url = `http://127.0.0.1:${site.address().port}`;
-const close = async () => { site.closeAllConnections(); await new Promise((r) => site.close(r)); await upstream.close(); };
+const close = async () => { clearInterval(recording); site.closeAllConnections(); await new Promise((r) => site.close(r)); await upstream.close(); };
 
 const id = '550e8400-e29b-41d4-a716-446655440000';
 // The browser's side: no key, the proxy as baseUrl.
@@ -88,6 +102,7 @@ if (cliStatus === 'hung') {
   process.exit(1);
 }
 
+console.log(`\nSnapshot history: one simulated day every ${DAY_MS / 1000} s (DEMO_DAY_MS); recorded for ${historyItems.length} items.`);
 console.log(`\nDemo page: ${url}/   (through the proxy; Ctrl-C stops)`);
 if (process.env.DEMO_EXIT_AFTER_LOOKUP) {
   await close();

@@ -20,6 +20,8 @@ use crate::response::{self, fmt_wait};
 use crate::cache::{partition, CacheMode, Entry};
 #[cfg(feature = "proxy")]
 use crate::cache::CacheOptions;
+use crate::history::{History, HistoryOptions};
+use crate::history_store::{Recorded, Recorder};
 use crate::inflight::InFlight;
 use crate::store::Cache;
 use crate::log::LogLevel;
@@ -90,6 +92,23 @@ pub struct BatchItem {
     pub result: Result<PostItemAnalytics, Error>,
     /// Whether the analytics came from the client's cache.
     pub from_cache: bool,
+}
+
+/// What [`Client::record_snapshots`] did.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RecordSummary {
+    /// The ids whose next snapshot was due, and which were looked up (input order, once each).
+    pub looked_up: Vec<String>,
+    /// The ids not due: their latest snapshot is less than an interval old, or their series is
+    /// complete and was checked within the week.
+    pub skipped: Vec<String>,
+    /// New snapshots the store acknowledged.
+    pub recorded: u32,
+    /// Snapshots waiting in memory for a failing store (written when it answers again).
+    pub pending: u32,
+    /// The ids whose lookup failed, and why (the others were recorded all the same).
+    pub errors: Vec<(String, Error)>,
 }
 
 /// A lookup's result and where it came from.
@@ -163,6 +182,8 @@ struct Inner {
     cache: Option<Cache>,
     /// Lookups in flight, shared by concurrent lookups of one id (with a cache, or in a proxy).
     in_flight: Option<InFlight<Fetched>>,
+    /// Snapshot history, when turned on.
+    history: Option<Rc<Recorder>>,
     /// A proxy's upstream slots: each attempt takes one.
     #[cfg(feature = "proxy")]
     upstream: Option<Rc<crate::proxy::upstream::Upstream>>,
@@ -241,6 +262,10 @@ impl Client {
             Cache::new(options, partition, config.log.clone())
         });
         let in_flight = (share || cache.is_some()).then(InFlight::default);
+        let history = config
+            .history
+            .clone()
+            .map(|o| Rc::new(Recorder::new(o, config.base_url(), config.workspace_id(), config.log.clone())));
         Client {
             inner: Rc::new(Inner {
                 config,
@@ -248,6 +273,7 @@ impl Client {
                 headers: std::cell::OnceCell::new(),
                 cache,
                 in_flight,
+                history,
                 #[cfg(feature = "proxy")]
                 upstream: None,
             }),
@@ -446,22 +472,11 @@ impl Client {
         }
         // Each distinct id is fetched once; `slot_of` maps every input position to its slot.
         let (unique, slot_of) = crate::batch::dedup(post_item_ids);
-        let results: Vec<Cell<Option<Result<Found, Error>>>> = unique.iter().map(|_| Cell::new(None)).collect();
-        let next = Cell::new(0usize);
         let gate = Gate::default();
-        let workers = (0..concurrency.min(unique.len() as u32)).map(|_| async {
-            loop {
-                let i = next.get();
-                let Some(id) = unique.get(i) else { return };
-                next.set(i + 1);
-                let r = self.lookup_in(id, options, Some(&gate)).await.map_err(|e| e.with_post_item_id(id));
-                if let Some(slot) = results.get(i) {
-                    slot.set(Some(r));
-                }
-            }
-        });
-        join_all(workers.collect()).await;
-        let results: Vec<Option<Result<Found, Error>>> = results.into_iter().map(Cell::into_inner).collect();
+        let results = pool(&unique, concurrency, |id| async {
+            self.lookup_in(id, options, Some(&gate)).await.map_err(|e| e.with_post_item_id(id))
+        })
+        .await;
         if results.iter().any(|r| matches!(r, Some(Err(e)) if e.kind() == ErrorKind::Aborted)) {
             return Err(batch_aborted());
         }
@@ -480,7 +495,144 @@ impl Client {
             .collect())
     }
 
+    /// One request (with its retries), and the snapshot it brings recorded in the background
+    /// when history is on.
     async fn fetch(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>) -> Result<Fetched, Error> {
+        let result = self.request(id, options, gate).await;
+        if let (Some(history), Ok(f)) = (&self.inner.history, &result) {
+            history.note(id, &f.item);
+        }
+        result
+    }
+
+    /// The history of one post item: from the client's history store (`history` option), or
+    /// in proxy mode (a base URL that is not PowerPost's, without `history`) from the proxy's
+    /// `GET {baseUrl}/api/v1/post-items/{id}/analytics/history`, in one attempt.
+    pub async fn post_item_history(&self, post_item_id: &str) -> Result<History, Error> {
+        crate::config::check_post_item_id(post_item_id).map_err(|e| e.with_post_item_id(post_item_id))?;
+        let result = match &self.inner.history {
+            Some(history) => history.history(post_item_id).await,
+            None if self.inner.config.proxy_mode() => self.remote_history(post_item_id).await,
+            None => Err(Error::invalid_argument(format!(
+                "No snapshot history here: PowerPost keeps only the latest snapshot. Turn history on with {} \
+                 (then record with recordSnapshots), or point {} at a proxy that keeps it.",
+                self.inner.config.surface.name(Opt::History),
+                self.inner.config.surface.name(Opt::BaseUrl),
+            ))),
+        };
+        result.map_err(|e| e.with_post_item_id(post_item_id))
+    }
+
+    /// A proxy's history of `id`, in one attempt.
+    async fn remote_history(&self, id: &str) -> Result<History, Error> {
+        let config = &self.inner.config;
+        let url = format!("{}/history", config.analytics_url(id)?);
+        let headers = transport::request_headers(config)?;
+        let x = transport::send(config, &headers, &url, config.timeout_ms, None).await?;
+        if x.meta.rate_limit.is_some() {
+            self.inner.rate_limit.set(x.meta.rate_limit);
+        }
+        let secret = config.api_key.as_deref();
+        if (200..300).contains(&x.meta.status) {
+            // The proxy's interval (the gaps are derived with it); PowerPost's daily one if unsaid.
+            let interval = x.headers.get(crate::history::INTERVAL_HEADER).and_then(|v| v.trim().parse::<u64>().ok()).filter(|v| *v > 0);
+            let interval = interval.unwrap_or(crate::DEFAULT_SNAPSHOT_INTERVAL_MS);
+            return match &x.body {
+                crate::response::Body::Complete(bytes) => crate::history::parse_history(bytes, id, interval),
+                crate::response::Body::TooLarge { bytes_seen } => Err(Error::invalid_response(
+                    "$",
+                    "a JSON document of at most 1 MiB",
+                    &format!("a body of more than {} bytes ({bytes_seen} seen)", crate::MAX_BODY_BYTES),
+                )),
+            }
+            .map_err(|mut e| {
+                e.inner_mut().status = Some(x.meta.status);
+                e
+            });
+        }
+        let (mut e, _) = response::interpret_for(&x.meta, &x.body, id, secret, now_ms(), config.surface).map(|_| ()).err().unwrap_or_else(|| {
+            (Error::new(ErrorKind::Api, "internal: an error status read as a success"), Default::default())
+        });
+        e.inner_mut().headers = Some(transport::header_list(&x.headers, secret));
+        Err(with_attempts(e, 1))
+    }
+
+    /// Looks up the items whose next snapshot is due (see [`crate::next_check_ms`]) and records
+    /// what is new, at most `concurrency` at a time through one rate-limit gate (a 429 pauses
+    /// them all). An item fetched less than a snapshot interval ago costs nothing. One failing
+    /// id is reported in the summary, not as an error; only an abort (or bad arguments, or no
+    /// `history` option) fails the call.
+    pub async fn record_snapshots(&self, post_item_ids: &[String], options: &RequestOptions, concurrency: u32) -> Result<RecordSummary, Error> {
+        let config = &self.inner.config;
+        check_concurrency(concurrency, config.surface)?;
+        let Some(history) = &self.inner.history else {
+            return Err(Error::invalid_argument(format!(
+                "recordSnapshots needs history: pass {} (true keeps it in memory; a store keeps it across runs).",
+                config.surface.name(Opt::History)
+            )));
+        };
+        for id in post_item_ids {
+            crate::config::check_post_item_id(id).map_err(|e| e.with_post_item_id(id))?;
+        }
+        if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err(batch_aborted());
+        }
+        // Once each, in input order.
+        let mut unique: Vec<&str> = Vec::with_capacity(post_item_ids.len());
+        for id in post_item_ids {
+            if !unique.contains(&id.as_str()) {
+                unique.push(id);
+            }
+        }
+        let interval = history.options.snapshot_interval_ms;
+        let now = now_ms();
+        let gate = Gate::default();
+        let fresh = RequestOptions { cache: CacheMode::NoStore, ..options.clone() };
+        let results = pool(&unique, concurrency, |id| {
+            let (fresh, gate) = (&fresh, &gate);
+            async move {
+                // Due by its series and last check (an unreadable store: due, and the snapshot
+                // waits in memory for it).
+                let h = history.history(id).await.ok();
+                let checked = history.checked_at(id).await.ok().flatten();
+                let (last, complete) = h.map_or((None, false), |h| (h.last_at_ms(), h.complete));
+                if crate::history::next_check_ms(last, checked, complete, interval) > now {
+                    return Ok(None);
+                }
+                let fetched = self.request(id, fresh, Some(gate)).await.map_err(|e| e.with_post_item_id(id))?;
+                let recorded = history.record(id, &fetched.item).await;
+                history.mark_checked(id, now_ms()).await;
+                Ok::<_, Error>(Some(recorded))
+            }
+        })
+        .await;
+        let mut summary = RecordSummary::default();
+        for (id, result) in unique.iter().map(|id| (*id).to_owned()).zip(results) {
+            match result {
+                Some(Ok(None)) => summary.skipped.push(id),
+                Some(Ok(Some(recorded))) => {
+                    summary.recorded += u32::from(recorded == Recorded::Added);
+                    summary.looked_up.push(id);
+                }
+                Some(Err(e)) if e.kind() == ErrorKind::Aborted => return Err(batch_aborted()),
+                Some(Err(e)) => {
+                    summary.looked_up.push(id.clone());
+                    summary.errors.push((id, e));
+                }
+                None => summary.errors.push((id, Error::invalid_argument("internal: the item was not looked up"))),
+            }
+        }
+        history.flush().await;
+        summary.pending = history.pending() as u32;
+        Ok(summary)
+    }
+
+    /// The history options in use, if history is on.
+    pub fn history_options(&self) -> Option<&HistoryOptions> {
+        self.inner.history.as_ref().map(|h| &h.options)
+    }
+
+    async fn request(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>) -> Result<Fetched, Error> {
         let config = &self.inner.config;
         let url = config.analytics_url(id)?;
         let timeout_ms = options.timeout_ms.unwrap_or(config.timeout_ms);
@@ -636,6 +788,30 @@ fn finish(mut e: Error, attempts: u32) -> Error {
         e.inner_mut().message.push_str(&format!(" (Gave up after {attempts} attempts.)"));
     }
     e
+}
+
+/// Runs `work` for each of `ids` with at most `concurrency` running at once; results in input
+/// order (`None` only if a worker never reached an id).
+async fn pool<'a, T, F, Fut>(ids: &'a [&'a str], concurrency: u32, work: F) -> Vec<Option<T>>
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let results: Vec<Cell<Option<T>>> = ids.iter().map(|_| Cell::new(None)).collect();
+    let next = Cell::new(0usize);
+    let workers = (0..concurrency.min(ids.len() as u32)).map(|_| async {
+        loop {
+            let i = next.get();
+            let Some(id) = ids.get(i) else { return };
+            next.set(i + 1);
+            let r = work(id).await;
+            if let Some(slot) = results.get(i) {
+                slot.set(Some(r));
+            }
+        }
+    });
+    join_all(workers.collect()).await;
+    results.into_iter().map(Cell::into_inner).collect()
 }
 
 /// Polls all futures until every one is done (no executor or extra crate needed).

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::error::{describe_str, Error};
 use crate::cache::CacheOptions;
+use crate::history::HistoryOptions;
 use crate::log::{Log, LogLevel, Logger};
 
 /// The real API; the default base URL.
@@ -55,6 +56,8 @@ pub(crate) enum Opt {
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     MaxRetryWaitMs,
     Concurrency,
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    History,
 }
 
 impl Surface {
@@ -69,6 +72,7 @@ impl Surface {
             (Surface::Rust, Opt::MaxRetries) => "`ClientOptions::max_retries`",
             (Surface::Rust, Opt::MaxRetryWaitMs) => "`ClientOptions::max_retry_wait_ms`",
             (Surface::Rust, Opt::Concurrency) => "`concurrency`",
+            (Surface::Rust, Opt::History) => "`ClientOptions::history`",
             (Surface::Js, Opt::ApiKey) => "`apiKey`",
             (Surface::Js, Opt::WorkspaceId) => "`workspaceId`",
             (Surface::Js, Opt::BaseUrl) => "`baseUrl`",
@@ -77,6 +81,7 @@ impl Surface {
             (Surface::Js, Opt::MaxRetries) => "`maxRetries`",
             (Surface::Js, Opt::MaxRetryWaitMs) => "`maxRetryWaitMs`",
             (Surface::Js, Opt::Concurrency) => "`concurrency`",
+            (Surface::Js, Opt::History) => "`history: true` (or `history: { store }`)",
         }
     }
 
@@ -115,6 +120,7 @@ pub struct ClientOptions {
     pub(crate) log_level: Option<LogLevel>,
     pub(crate) logger: Option<Logger>,
     pub(crate) cache: Option<CacheOptions>,
+    pub(crate) history: Option<HistoryOptions>,
     /// In a browser-like runtime: the `POWERPOST_*` variables that are set but not read, and
     /// why the runtime counts as a browser, so that messages can say so.
     pub(crate) unread_env: Option<UnreadEnv>,
@@ -199,6 +205,13 @@ impl ClientOptions {
         self.cache = Some(cache);
         self
     }
+
+    /// Turns on snapshot history (off by default; see [`HistoryOptions`]): every snapshot a
+    /// lookup brings from the API is kept once.
+    pub fn history(mut self, history: HistoryOptions) -> Self {
+        self.history = Some(history);
+        self
+    }
 }
 
 impl fmt::Debug for ClientOptions {
@@ -214,6 +227,7 @@ impl fmt::Debug for ClientOptions {
             .field("log_level", &self.log_level)
             .field("logger", &self.logger)
             .field("cache", &self.cache)
+            .field("history", &self.history)
             .finish()
     }
 }
@@ -275,6 +289,9 @@ pub struct Config {
     pub(crate) surface: Surface,
     pub(crate) log: Log,
     pub(crate) cache: Option<CacheOptions>,
+    pub(crate) history: Option<HistoryOptions>,
+    /// Whether the base URL is PowerPost's own (otherwise: proxy mode).
+    pub(crate) is_powerpost: bool,
 }
 
 impl fmt::Debug for Config {
@@ -392,12 +409,19 @@ impl Config {
             surface: names,
             log,
             cache: options.cache,
+            history: options.history,
+            is_powerpost: base.is_powerpost,
         })
     }
 
     /// The base URL in use (no trailing slash).
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Whether the base URL is another than PowerPost's (your own backend: proxy mode).
+    pub fn proxy_mode(&self) -> bool {
+        !self.is_powerpost
     }
 
     /// Whether a key will be sent.

@@ -35,6 +35,9 @@ pub enum ErrorKind {
     RateLimit,
     /// HTTP 5xx.
     Server,
+    /// The history store failed or did not answer in time (reading a history; lookups never
+    /// fail because of a store).
+    Store,
 }
 
 impl ErrorKind {
@@ -53,6 +56,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found",
             ErrorKind::RateLimit => "rate_limit",
             ErrorKind::Server => "server",
+            ErrorKind::Store => "store",
         }
     }
 
@@ -237,7 +241,7 @@ impl Error {
     /// 408, 429 and 500/502/503/504).
     pub fn is_retryable(&self) -> bool {
         match self.kind() {
-            ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::RateLimit => true,
+            ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::RateLimit | ErrorKind::Store => true,
             _ => matches!(self.inner.status, Some(408 | 500 | 502 | 503 | 504)),
         }
     }
@@ -265,6 +269,11 @@ impl Error {
     /// True when the response body was not the documented JSON.
     pub fn is_invalid_response(&self) -> bool {
         self.kind() == ErrorKind::InvalidResponse
+    }
+
+    /// True when the history store failed.
+    pub fn is_store(&self) -> bool {
+        self.kind() == ErrorKind::Store
     }
 
     /// True for any HTTP error response.

@@ -14,6 +14,7 @@ use web_sys::AbortSignal;
 use crate::client::{Client, RequestOptions};
 use crate::config::{check_count, check_ms, ClientOptions, Surface, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MAX_POST_ITEM_ID_CHARS, MAX_RETRIES};
 use crate::cache::{CacheMode, CacheOptions, CacheStore, StoreFuture};
+use crate::history::{HistoryOptions, HistoryStore};
 use crate::error::Error;
 use crate::log::{LogLevel, Logger};
 use crate::validate::{self, to_js, Document, Field, Seen, Wire, WireMetrics};
@@ -38,12 +39,14 @@ extern "C" {
 /// The options of the client (`new PowerPost(options)`).
 const CLIENT_OPTIONS: &[&str] = &[
     "apiKey", "workspaceId", "baseUrl", "dangerouslyAllowBrowser", "timeoutMs", "maxRetries", "maxRetryWaitMs", "logLevel", "logger",
-    "cache",
+    "cache", "history",
 ];
 /// The options of one call (`client.getPostItemAnalytics(id, options)`).
 const CALL_OPTIONS: &[&str] = &["signal", "timeoutMs", "maxRetries", "cache"];
 /// The options of the client's `cache` object.
 const CACHE_OPTIONS: &[&str] = &["maxEntries", "maxAgeMs", "snapshotIntervalMs", "store"];
+/// The options of the client's `history` object.
+const HISTORY_OPTIONS: &[&str] = &["store", "snapshotIntervalMs", "maxPending"];
 /// What a batch call adds.
 const BATCH_OPTIONS: &[&str] = &["concurrency"];
 
@@ -136,6 +139,55 @@ impl JsClient {
                 }
                 out.set(i as u32, entry.into());
             }
+            Ok(out.into())
+        })
+    }
+
+    /// `getPostItemHistory(postItemId)`: the recorded history of one item.
+    #[wasm_bindgen(js_name = getPostItemHistory)]
+    pub fn get_post_item_history(&self, post_item_id: JsValue) -> Promise {
+        let client = self.client.clone();
+        let id = id_string(&post_item_id, "postItemId").map_err(|e| with_id(e, &post_item_id));
+        future_to_promise(async move {
+            let history = client.post_item_history(&id.map_err(to_js_error)?).await.map_err(to_js_error)?;
+            Ok(to_js(&history))
+        })
+    }
+
+    /// `recordSnapshots(postItemIds, options?)`: looks up the items whose snapshot is due and
+    /// records what is new; resolves to a summary.
+    #[wasm_bindgen(js_name = recordSnapshots)]
+    pub fn record_snapshots(&self, post_item_ids: JsValue, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        let prepared = (|| {
+            let ids = string_array(&post_item_ids)?;
+            let opts = request_options(&options, &[CALL_OPTIONS, BATCH_OPTIONS])?;
+            if opts.cache != CacheMode::Default {
+                return Err(Error::invalid_argument("Option `cache` is not accepted here: recordSnapshots always asks the API."));
+            }
+            let concurrency = match field(&options, "concurrency")? {
+                None => DEFAULT_CONCURRENCY,
+                Some(v) => check_count("concurrency", number(&v, "concurrency")?, 1, MAX_CONCURRENCY)?,
+            };
+            Ok((ids, opts, concurrency))
+        })();
+        future_to_promise(async move {
+            let (ids, opts, concurrency) = prepared.map_err(to_js_error)?;
+            let summary = client.record_snapshots(&ids, &opts, concurrency).await.map_err(to_js_error)?;
+            let out = Object::new();
+            let strings = |list: &[String]| list.iter().map(|s| JsValue::from_str(s)).collect::<Array>();
+            set(&out, "lookedUp", &strings(&summary.looked_up).into());
+            set(&out, "skipped", &strings(&summary.skipped).into());
+            set(&out, "recorded", &JsValue::from_f64(f64::from(summary.recorded)));
+            set(&out, "pending", &JsValue::from_f64(f64::from(summary.pending)));
+            let errors = Array::new();
+            for (id, e) in summary.errors {
+                let entry = Object::new();
+                set(&entry, "postItemId", &JsValue::from_str(&id));
+                set(&entry, "error", &to_js_error(e));
+                errors.push(&entry);
+            }
+            set(&out, "errors", &errors.into());
             Ok(out.into())
         })
     }
@@ -330,6 +382,11 @@ fn client_options(options: &JsValue, allowed: &[&[&str]]) -> Result<ClientOption
             o = o.cache(c);
         }
     }
+    if let Some(history) = field(options, "history")? {
+        if let Some(h) = history_options(&history)? {
+            o = o.history(h);
+        }
+    }
     if let Some(logger) = field(options, "logger")? {
         if !logger.is_object() {
             return Err(Error::invalid_argument(format!(
@@ -416,25 +473,72 @@ fn cache_options(value: &JsValue) -> Result<Option<CacheOptions>, Error> {
     Ok(Some(o))
 }
 
+/// The client's `history` option: `true`, `false`, or `{ store, snapshotIntervalMs, maxPending }`.
+fn history_options(value: &JsValue) -> Result<Option<HistoryOptions>, Error> {
+    if let Some(on) = value.as_bool() {
+        return Ok(on.then(HistoryOptions::new));
+    }
+    if !value.is_object() || Array::is_array(value) {
+        return Err(Error::invalid_argument(format!(
+            "Option `history` must be true or an object {{ store, snapshotIntervalMs, maxPending }}, got {}.",
+            type_name(value)
+        )));
+    }
+    check_option_names(value, &[HISTORY_OPTIONS])?;
+    let mut o = HistoryOptions::new();
+    if let Some(ms) = ms_opt(value, "snapshotIntervalMs")? {
+        if ms == 0 {
+            return Err(Error::invalid_argument("Option `history.snapshotIntervalMs` must be at least 1."));
+        }
+        o = o.snapshot_interval_ms(ms);
+    }
+    if let Some(v) = field(value, "maxPending")? {
+        o = o.max_pending(check_count("history.maxPending", number(&v, "history.maxPending")?, 1, 10_000_000)? as usize);
+    }
+    if let Some(store) = field(value, "store")? {
+        let has = |name: &str| Reflect::get(&store, &JsValue::from_str(name)).is_ok_and(|f| f.is_function());
+        if !(store.is_object() && ["append", "list", "get", "set"].into_iter().all(has)) {
+            return Err(Error::invalid_argument(
+                "Option `history.store` must be an object with append(key, at, snapshot), list(key), get(key) and set(key, value) \
+                 methods (each may return a promise): sqliteHistoryStore or redisHistoryStore from powerpost-analytics/stores, or your own.",
+            ));
+        }
+        o = o.store(Rc::new(JsStore(store)));
+    }
+    Ok(Some(o))
+}
+
 /// A caller's `{ get, set, delete }` object as a [`CacheStore`]. Each method may return a value
 /// or a promise; one that throws or rejects is a store failure (what it threw is only logged,
 /// redacted).
 struct JsStore(JsValue);
 
 impl JsStore {
-    fn call(&self, method: &'static str, args: &[&JsValue]) -> StoreFuture<JsValue> {
+    /// Calls `method`; a throw or a rejection is a failure, described by `why` (the cache's
+    /// store failures are described only where they are logged).
+    fn invoke(&self, method: &'static str, args: &[&JsValue], why: fn(&str, &str, &JsValue) -> String) -> StoreFuture<JsValue> {
         let result = Reflect::get(&self.0, &JsValue::from_str(method)).and_then(|f| {
             let f: js_sys::Function = f.dyn_into()?;
             match args {
                 [a] => f.call1(&self.0, a),
                 [a, b] => f.call2(&self.0, a, b),
+                [a, b, c] => f.call3(&self.0, a, b, c),
                 _ => f.call0(&self.0),
             }
         });
         Box::pin(async move {
-            let value = result.map_err(|e| store_failure(method, "threw", &e))?;
-            JsFuture::from(Promise::resolve(&value)).await.map_err(|e| store_failure(method, "rejected with", &e))
+            let value = result.map_err(|e| why(method, "threw", &e))?;
+            JsFuture::from(Promise::resolve(&value)).await.map_err(|e| why(method, "rejected with", &e))
         })
+    }
+
+    fn call(&self, method: &'static str, args: &[&JsValue]) -> StoreFuture<JsValue> {
+        self.invoke(method, args, store_failure)
+    }
+
+    /// For the history store, whose failures are logged in every build.
+    fn call_described(&self, method: &'static str, args: &[&JsValue]) -> StoreFuture<JsValue> {
+        self.invoke(method, args, |method, how, e| format!("{method}() {how} {}", crate::transport::js_error_text(e)))
     }
 }
 
@@ -473,6 +577,39 @@ impl CacheStore for JsStore {
             let added = pending.await?;
             added.as_bool().ok_or_else(|| "add() must resolve to true or false".to_owned())
         }))
+    }
+}
+
+/// The same object as a [`HistoryStore`]: its failures are always described (they are logged
+/// at warn level in every build).
+impl HistoryStore for JsStore {
+    fn append(&self, key: &str, at_ms: i64, snapshot: String) -> StoreFuture<bool> {
+        let pending = self.call_described("append", &[&JsValue::from_str(key), &JsValue::from_f64(at_ms as f64), &JsValue::from_str(&snapshot)]);
+        Box::pin(async move {
+            let added = pending.await?;
+            added.as_bool().ok_or_else(|| "append() must resolve to true or false".to_owned())
+        })
+    }
+    fn list(&self, key: &str) -> StoreFuture<Vec<String>> {
+        let pending = self.call_described("list", &[&JsValue::from_str(key)]);
+        let limit = crate::MAX_BODY_BYTES as u32;
+        Box::pin(async move {
+            let value = pending.await?;
+            if !Array::is_array(&value) {
+                return Err(format!("list() must resolve to an array of strings, got {}", type_name(&value)));
+            }
+            let texts: &Array = value.unchecked_ref();
+            // Entries that are not strings of a sane size are not snapshots; left out.
+            Ok(texts.iter().filter_map(|t| t.dyn_ref::<js_sys::JsString>().and_then(|s| bounded_string(s, limit))).collect())
+        })
+    }
+    fn get(&self, key: &str) -> StoreFuture<Option<String>> {
+        let pending = self.call_described("get", &[&JsValue::from_str(key)]);
+        Box::pin(async move { Ok(pending.await?.dyn_ref::<js_sys::JsString>().and_then(|s| bounded_string(s, MAX_OPTION_CHARS))) })
+    }
+    fn set(&self, key: &str, value: String) -> StoreFuture<()> {
+        let pending = self.call_described("set", &[&JsValue::from_str(key), &JsValue::from_str(&value)]);
+        Box::pin(async move { pending.await.map(drop) })
     }
 }
 

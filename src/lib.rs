@@ -29,6 +29,7 @@ mod batch;
 mod cache;
 mod config;
 mod error;
+mod history;
 mod log;
 // Natively only the pure rules are built, for their tests.
 #[cfg(any(test, feature = "proxy"))]
@@ -44,6 +45,8 @@ mod properties;
 
 #[cfg(target_arch = "wasm32")]
 mod client;
+#[cfg(target_arch = "wasm32")]
+mod history_store;
 #[cfg(target_arch = "wasm32")]
 mod inflight;
 #[cfg(target_arch = "wasm32")]
@@ -63,12 +66,17 @@ pub use cache::{
     DEFAULT_CACHE_MAX_AGE_MS, DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_SNAPSHOT_INTERVAL_MS,
 };
 pub use error::{Error, ErrorKind};
+pub use history::{
+    parse_history, INTERVAL_HEADER,
+    iso_ms, late_check_ms, next_check_ms, snapshot_of, Gain, Gap, History, HistoryOptions, HistoryStore, MemoryHistoryStore,
+    Snapshot, Unrecorded, CLOCK_SKEW_MS, COMPLETE_RECHECK_INTERVALS, DEFAULT_MAX_PENDING, STALL_INTERVALS, WINDOW_INTERVALS,
+};
 pub use log::{LogLevel, Logger};
 pub use types::{Metrics, PostItemAnalytics, PostStatus, RateLimit};
 pub use validate::{parse_post_item_analytics, MAX_BODY_BYTES};
 
 #[cfg(target_arch = "wasm32")]
-pub use client::{BatchItem, Client, Lookup, RequestOptions};
+pub use client::{BatchItem, Client, Lookup, RecordSummary, RequestOptions};
 #[cfg(feature = "proxy")]
 pub use proxy::ProxyOptions;
 #[cfg(all(feature = "proxy", target_arch = "wasm32"))]

@@ -338,3 +338,108 @@ fn texts_cover_both_outcomes_and_rarely_hit_the_parser_limits() {
     assert!(limits < 100, "{limits} of 2000 hit a parser limit");
     assert!((200..=1800).contains(&valid), "{valid} of 2000 are valid JSON");
 }
+
+// ---- Snapshot history ---------------------------------------------------------------------
+//
+// The oracle: a plain, obviously-right reading of the rules over whole seconds: sort by time,
+// keep the first of each instant, subtract neighbours, and walk the expected days one by one.
+
+mod history_oracle {
+    use crate::history::{History, Snapshot};
+
+    pub(super) const DAY: i64 = 86_400_000;
+
+    /// (seconds since the start, views, likes, comments) → the snapshot.
+    pub(super) fn snapshot(start: i64, (secs, v, l, c): (i64, u64, u64, u64)) -> Snapshot {
+        Snapshot::new(crate::history::iso_ms(start + secs * 1000), v, l, c)
+    }
+
+    pub(super) struct Expected {
+        pub(super) times: Vec<i64>,
+        pub(super) gains: Vec<(i64, i64, i64)>,
+        pub(super) gap_times: Vec<i64>,
+        pub(super) complete: bool,
+    }
+
+    pub(super) fn expected(start: i64, raw: &[(i64, u64, u64, u64)], checked: Option<i64>) -> Expected {
+        let mut kept: Vec<(i64, u64, u64, u64)> = Vec::new();
+        for r in raw {
+            if !kept.iter().any(|k| k.0 == r.0) {
+                kept.push(*r);
+            }
+        }
+        kept.sort_by_key(|k| k.0);
+        let ms = |secs: i64| start + secs * 1000;
+        let mut gains = Vec::new();
+        let mut gap_times = Vec::new();
+        for pair in kept.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            gains.push((b.1 as i64 - a.1 as i64, b.2 as i64 - a.2 as i64, b.3 as i64 - a.3 as i64));
+            // Every whole day after `a` that is more than half a day before `b` was expected.
+            let mut t = ms(a.0) + DAY;
+            while ms(b.0) - t >= DAY / 2 && gap_times.len() < 90 {
+                gap_times.push(t);
+                t += DAY;
+            }
+        }
+        let complete = match (kept.first(), kept.last()) {
+            (Some(f), Some(l)) => {
+                ms(l.0) - ms(f.0) >= 89 * DAY || checked.is_some_and(|c| c - ms(l.0) >= 3 * DAY)
+            }
+            _ => false,
+        };
+        Expected { times: kept.iter().map(|k| ms(k.0)).collect(), gains, gap_times, complete }
+    }
+
+    pub(super) fn ours(start: i64, raw: &[(i64, u64, u64, u64)], checked: Option<i64>) -> History {
+        History::build("p", raw.iter().map(|r| snapshot(start, *r)), checked.map(|c| c as f64), DAY as u64)
+    }
+}
+
+/// A generated snapshot: (seconds since the start, views, likes, comments).
+type RawSnapshot = (i64, u64, u64, u64);
+
+fn history_inputs() -> impl Strategy<Value = (Vec<RawSnapshot>, Option<i64>)> {
+    // Mostly about a day apart, with repeats, drifts, missed days and corrections.
+    let snap = (0i64..(120 * 86_400), 0u64..1_000_000, 0u64..50_000, 0u64..5_000);
+    (prop::collection::vec(snap, 0..40), prop::option::of(0i64..(130 * 86_400_000)))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn history_agrees_with_the_oracle((raw, checked) in history_inputs()) {
+        use history_oracle::*;
+        let start = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+        let checked = checked.map(|c| start + c);
+        let h = ours(start, &raw, checked);
+        let want = expected(start, &raw, checked);
+        let times: Vec<i64> = h.snapshots.iter().map(|s| s.at_ms().unwrap()).collect();
+        prop_assert_eq!(&times, &want.times, "order and one per instant");
+        let gains: Vec<(i64, i64, i64)> = h.gains.iter().map(|g| (g.views, g.likes, g.comments)).collect();
+        prop_assert_eq!(&gains, &want.gains, "gains, negative ones kept");
+        let gaps: Vec<i64> = h.gaps.iter().map(|g| crate::cache::rfc3339_ms(&g.expected_at).unwrap() as i64).collect();
+        prop_assert_eq!(&gaps, &want.gap_times, "gaps at their expected times");
+        prop_assert_eq!(h.complete, want.complete);
+    }
+
+    #[test]
+    fn history_is_idempotent_and_order_free((raw, checked) in history_inputs(), seed in any::<u64>()) {
+        use history_oracle::*;
+        let start = 1_767_225_600_000;
+        let h = ours(start, &raw, checked);
+        // Written twice, in another order (the first of an instant still first): the same series.
+        let mut twice = raw.clone();
+        twice.extend(raw.iter().copied());
+        let mut shuffled: Vec<(usize, (i64, u64, u64, u64))> = twice.into_iter().enumerate().collect();
+        shuffled.sort_by_key(|(i, r)| (r.0, *i)); // stable by time: firsts stay first
+        let n = shuffled.len().max(1);
+        shuffled.rotate_left((seed as usize) % n);
+        shuffled.sort_by_key(|(i, r)| (r.0, *i % raw.len().max(1), *i));
+        let again = ours(start, &shuffled.into_iter().map(|(_, r)| r).collect::<Vec<_>>(), checked);
+        prop_assert_eq!(&again.snapshots, &h.snapshots);
+        prop_assert_eq!(again.gains, h.gains);
+        prop_assert_eq!(again.gaps, h.gaps);
+    }
+}

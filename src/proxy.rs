@@ -37,6 +37,8 @@ pub use handler::{Authorize, AuthorizeFuture, CallerKey, Proxy};
 /// The path every forwarded request has after the base path, around the id.
 const API_PREFIX: &str = "/api/v1/post-items/";
 const API_SUFFIX: &str = "/analytics";
+/// The history route: the same id rules, read from the proxy's history store.
+const HISTORY_SUFFIX: &str = "/analytics/history";
 
 /// Longest `X-Request-Id` passed on to the browser.
 const MAX_REQUEST_ID_CHARS: usize = 200;
@@ -217,6 +219,8 @@ pub(crate) struct Rules {
 pub(crate) enum Route {
     /// The analytics of the post item with this (decoded, checked) id.
     Analytics(String),
+    /// Its recorded snapshot history (`…/analytics/history`).
+    History(String),
     /// Anything else.
     NotFound,
 }
@@ -224,8 +228,9 @@ pub(crate) enum Route {
 /// What the proxy does with a request, before anyone is asked anything.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Plan {
-    /// Look the item up (`head`: answer without a body).
-    Forward { id: String, head: bool },
+    /// Look the item up (`head`: answer without a body); `history`: read its recorded history
+    /// instead (the same checks, no upstream request).
+    Forward { id: String, head: bool, history: bool },
     /// Answer at once.
     Answer(Answer),
 }
@@ -314,14 +319,25 @@ impl Rules {
     pub(crate) fn route(&self, url: &str) -> Route {
         let path = path_of(url);
         let Some(rest) = path.strip_prefix(self.base_path.as_str()) else { return Route::NotFound };
-        let Some(segment) = rest.strip_prefix(API_PREFIX).and_then(|r| r.strip_suffix(API_SUFFIX)) else {
-            return Route::NotFound;
+        let Some(rest) = rest.strip_prefix(API_PREFIX) else { return Route::NotFound };
+        let (segment, history) = match rest.strip_suffix(API_SUFFIX) {
+            Some(segment) => (segment, false),
+            None => match rest.strip_suffix(HISTORY_SUFFIX) {
+                Some(segment) => (segment, true),
+                None => return Route::NotFound,
+            },
         };
         if segment.contains('/') {
             return Route::NotFound;
         }
         match decode_segment(segment) {
-            Some(id) if check_post_item_id(&id).is_ok() && !id.contains(['/', '\\', '%']) => Route::Analytics(id),
+            Some(id) if check_post_item_id(&id).is_ok() && !id.contains(['/', '\\', '%']) => {
+                if history {
+                    Route::History(id)
+                } else {
+                    Route::Analytics(id)
+                }
+            }
             _ => Route::NotFound,
         }
     }
@@ -336,7 +352,7 @@ impl Rules {
             let answer = match (&route, allowed) {
                 (Route::NotFound, _) => not_found(),
                 (_, None) => cross_origin_refused(headers.origin),
-                (Route::Analytics(_), Some(origin)) => {
+                (Route::Analytics(_) | Route::History(_), Some(origin)) => {
                     let ok = matches!(headers.preflight_method, Some("GET" | "HEAD"));
                     let mut a = if ok {
                         Answer { status: 204, headers: vec![("cache-control", "no-store".into())], body: None }
@@ -354,12 +370,18 @@ impl Rules {
             };
             return Plan::Answer(self.finish(answer, headers.origin));
         }
-        let answer = match route {
-            Route::NotFound => not_found(),
-            Route::Analytics(_) if method != "GET" && method != "HEAD" => method_not_allowed(self.allow()),
+        let (id, history) = match route {
+            Route::NotFound => return Plan::Answer(self.finish(not_found(), headers.origin)),
+            Route::Analytics(id) => (id, false),
+            Route::History(id) => (id, true),
+        };
+        let answer = if method != "GET" && method != "HEAD" {
+            method_not_allowed(self.allow())
+        } else if headers.cross_site && allowed.is_none() {
             // A page of another site, as the browser itself says: not served unless allowed.
-            Route::Analytics(_) if headers.cross_site && allowed.is_none() => cross_origin_refused(headers.origin),
-            Route::Analytics(id) => return Plan::Forward { id, head: method == "HEAD" },
+            cross_origin_refused(headers.origin)
+        } else {
+            return Plan::Forward { id, head: method == "HEAD", history };
         };
         Plan::Answer(self.finish(answer, headers.origin))
     }
@@ -373,7 +395,7 @@ impl Rules {
                     answer.headers.extend(cors_headers(o));
                     answer.headers.push((
                         "access-control-expose-headers",
-                        "x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after".into(),
+                        "x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after, x-powerpost-snapshot-interval-ms".into(),
                     ));
                 }
             }
@@ -410,7 +432,7 @@ pub(crate) fn not_found() -> Answer {
     Answer::error(
         404,
         "NOT_FOUND",
-        "Not found: this proxy answers only GET {basePath}/api/v1/post-items/{post_item_id}/analytics.",
+        "Not found: this proxy answers only GET {basePath}/api/v1/post-items/{post_item_id}/analytics (and …/analytics/history).",
         None,
     )
 }
@@ -486,6 +508,28 @@ pub(crate) fn unauthorized() -> Answer {
 /// resolve); what went wrong is logged, never sent.
 pub(crate) fn internal_error(what: &str) -> Answer {
     Answer::error(500, "INTERNAL_ERROR", &format!("{what}; the server's log says why."), None)
+}
+
+/// The answer for a history: never cached by browsers or shared caches (it grows with each
+/// snapshot and is private to whoever the app authorised).
+pub(crate) fn history_answer(history: &crate::history::History, interval_ms: u64) -> Answer {
+    let mut headers = json_headers();
+    headers.push(("cache-control", "private, no-cache".into()));
+    headers.push((crate::history::INTERVAL_HEADER, interval_ms.to_string()));
+    match serde_json::to_string(history) {
+        Ok(body) => Answer { status: 200, headers, body: Some(body) },
+        Err(_) => internal_error("The proxy could not write the history as JSON"),
+    }
+}
+
+/// The 404 of the history route on a proxy that keeps no history.
+pub(crate) fn no_history() -> Answer {
+    Answer::error(
+        404,
+        "NOT_FOUND",
+        "Not found: this proxy keeps no snapshot history (createProxyHandler({ history: true | { store } }) turns it on).",
+        None,
+    )
 }
 
 /// The answer for a successful lookup: the validated item, `private` caching for as long as
@@ -722,6 +766,14 @@ mod tests {
         assert_eq!(r.route(&format!("{h}/api/powerpost/api/v1/post-items/{max}/analytics")), Route::Analytics(max));
         // One decoding: an encoded space or a non-ASCII id is an id like any other.
         assert_eq!(r.route(&format!("{h}/api/powerpost/api/v1/post-items/a%20%C3%A9/analytics")), Route::Analytics("a é".into()));
+        // The history route: the same id rules.
+        assert_eq!(r.route(&format!("{h}/api/powerpost/api/v1/post-items/x/analytics/history")), Route::History("x".into()));
+        for bad in ["a%2Fb", "%2e%2e", "x%00", "%zz", ""] {
+            assert_eq!(r.route(&format!("{h}/api/powerpost/api/v1/post-items/{bad}/analytics/history")), Route::NotFound, "{bad}");
+        }
+        for bad in ["/analytics/history/", "/analytics/historyx", "/analytics/history/x", "/history"] {
+            assert_eq!(r.route(&format!("{h}/api/powerpost/api/v1/post-items/x{bad}")), Route::NotFound, "{bad}");
+        }
         let root = Rules::new("", &[]).unwrap();
         assert_eq!(root.route("http://h/api/v1/post-items/x/analytics"), Route::Analytics("x".into()));
         assert_eq!(Rules::new("/p/", &[]).unwrap().route("http://h/p/api/v1/post-items/x/analytics"), Route::Analytics("x".into()));
@@ -731,7 +783,13 @@ mod tests {
     fn methods_preflight_and_origins() {
         let r = rules();
         let none = RequestHeaders::default();
-        assert_eq!(r.plan("GET", OK, &none), Plan::Forward { id: "550e8400-e29b-41d4-a716-446655440000".into(), head: false });
+        assert_eq!(r.plan("GET", OK, &none), Plan::Forward { id: "550e8400-e29b-41d4-a716-446655440000".into(), head: false, history: false });
+        let hist = format!("{OK}/history");
+        assert_eq!(r.plan("HEAD", &hist, &none), Plan::Forward { id: "550e8400-e29b-41d4-a716-446655440000".into(), head: true, history: true });
+        let Plan::Answer(a) = r.plan("POST", &hist, &none) else { panic!() };
+        assert_eq!(a.status, 405, "the history route has the lookup's method rules");
+        let Plan::Answer(a) = r.plan("GET", &hist, &RequestHeaders { cross_site: true, ..none }) else { panic!() };
+        assert_eq!(a.status, 403, "and its cross-site refusal");
         assert!(matches!(r.plan("HEAD", OK, &none), Plan::Forward { head: true, .. }));
         for m in ["POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT", "get"] {
             let Plan::Answer(a) = r.plan(m, OK, &none) else { panic!("{m} forwarded") };

@@ -158,6 +158,7 @@ async function prefill() {
     } catch { return undefined; /* a plain static host */ }
   };
   const proxied = await json('demo.json');
+  growth(proxied).catch((e) => { $('curves').innerHTML = errorBlock(e); });
   const dev = proxied ? undefined : await json('/__dev/info');
   const items = (proxied || dev || { items: [] }).items;
   const sample = items.filter((i) => !i.startsWith('a1b2')).slice(0, 1).join('');
@@ -226,5 +227,57 @@ form.addEventListener('submit', async (ev) => {
     showRateLimit();
   }
 });
+
+/** One line chart of `key` over the snapshots: a break and a dashed mark at each missing day. */
+function curve(h, key, color) {
+  const W = 300, H = 120, L = 44, R = 8, T = 12, B = 18;
+  const pts = h.snapshots.map((s) => ({ t: Date.parse(s.fetched_at), v: s[key], at: s.fetched_at }));
+  const gaps = h.gaps.map((g) => Date.parse(g.expected_at));
+  const ts = [...pts.map((p) => p.t), ...gaps];
+  const t0 = Math.min(...ts), t1 = Math.max(...ts);
+  const vs = pts.map((p) => p.v);
+  const v0 = Math.min(...vs), v1 = Math.max(...vs);
+  const x = (t) => L + (t1 > t0 ? ((t - t0) / (t1 - t0)) * (W - L - R) : (W - L - R) / 2);
+  const y = (v) => T + (v1 > v0 ? (1 - (v - v0) / (v1 - v0)) * (H - T - B) : (H - T - B) / 2);
+  const down = new Set(h.gains.filter((g) => g[key] < 0).map((g) => g.fetched_at));
+  // The line breaks across a missing day: no snapshot says what happened there.
+  let d = '';
+  pts.forEach((p, i) => {
+    const broken = i > 0 && gaps.some((g) => g > pts[i - 1].t && g < p.t);
+    d += `${i === 0 || broken ? 'M' : 'L'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)} `;
+  });
+  const marks = gaps.map((g) => `<line class="gap" x1="${x(g).toFixed(1)}" x2="${x(g).toFixed(1)}" y1="${T}" y2="${H - B}"><title>missing: expected ${new Date(g).toISOString()}</title></line>`).join('');
+  const dots = pts.map((p) => `<circle cx="${x(p.t).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="${down.has(p.at) ? 3.5 : 2.5}" ${down.has(p.at) ? 'class="down" data-correction' : `fill="${color}"`}><title>${esc(p.at)}: ${fmt(p.v)} ${key}</title></circle>`).join('');
+  return `<svg class="curve" viewBox="0 0 ${W} ${H}" role="img" aria-label="${key} per day" data-curve="${key}" data-points="${pts.length}" data-gaps="${gaps.length}">`
+    + `<text x="0" y="${T}">${fmt(v1)}</text><text x="0" y="${H - B}">${fmt(v0)}</text><text x="${L}" y="${H - 4}">${key}</text>`
+    + `${marks}<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>${dots}</svg>`;
+}
+
+function growthCard(h) {
+  const last = h.snapshots[h.snapshots.length - 1];
+  return `<article class="curves-item" data-history="${esc(h.post_item_id)}" data-snapshots="${h.snapshots.length}" data-gap-count="${h.gaps.length}">
+    <h3>${esc(h.post_item_id)}</h3>
+    <div class="meta"><span>${h.snapshots.length} day${h.snapshots.length === 1 ? '' : 's'} recorded</span>
+      ${h.gaps.length ? `<span>${h.gaps.length} missing</span>` : ''}
+      ${last ? `<span>latest ${esc(ago(last.fetched_at))}</span>` : ''}
+      ${h.complete ? '<span class="badge">complete</span>' : ''}</div>
+    ${h.snapshots.length ? `<div class="curves-row">${curve(h, 'views', 'var(--views)')}${curve(h, 'likes', 'var(--likes)')}${curve(h, 'comments', 'var(--comments)')}</div>` : '<p class="note">No snapshot yet.</p>'}
+  </article>`;
+}
+
+/** Under `make demo`: each posted sample item's history, redrawn every few seconds. */
+async function growth(demo) {
+  if (!demo || !demo.history) return;
+  await init();
+  const reader = new PowerPost({ baseUrl: new URL(demo.baseUrl, location.href).href });
+  const ids = demo.historyItems || [];
+  $('growth').hidden = false;
+  const draw = async () => {
+    const results = await Promise.all(ids.map((id) => reader.getPostItemHistory(id).then(growthCard, (e) => `<div data-history-error="${esc(id)}">${errorBlock(e)}</div>`)));
+    $('curves').innerHTML = results.join('');
+  };
+  await draw();
+  setInterval(draw, Math.max(1000, Math.min(10_000, (demo.dayMs || DAY) / 2)));
+}
 
 prefill();

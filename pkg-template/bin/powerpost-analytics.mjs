@@ -6,6 +6,8 @@ import { PowerPost, isPowerPostError } from '../dist/index.js';
 
 const USAGE = `Usage: powerpost-analytics <post_item_id>... [options]
        powerpost-analytics proxy [--port N] [--base-path PATH] [--allow-origin ORIGIN] [--allow-anonymous]
+       powerpost-analytics record <post_item_id>... [--ids-file FILE] [--store URL] [--every DURATION]
+       powerpost-analytics history <post_item_id> [--store URL] [--json | --csv]
 
 Options:
   --json              print one JSON document (stable, for jq) instead of a table
@@ -18,7 +20,8 @@ Options:
 
 The API key is read from POWERPOST_API_KEY only (never a flag).
 Exit codes: 0 all items ok, 1 some items failed, 2 usage or configuration error.
-'powerpost-analytics proxy --help' describes the proxy server.`;
+'powerpost-analytics proxy --help' describes the proxy server; 'record --help' and 'history --help'
+snapshot history (a growth curve from an API that keeps only the latest number).`;
 
 function version() {
   const url = new URL('../package.json', import.meta.url);
@@ -94,6 +97,14 @@ async function main() {
     const { runProxy } = await import('./proxy-command.mjs');
     return runProxy(process.argv.slice(3), (message) => {
       process.stderr.write(`powerpost-analytics proxy: ${message}\nRun 'powerpost-analytics proxy --help' for usage.\n`);
+      process.exit(2);
+    });
+  }
+  if (process.argv[2] === 'record' || process.argv[2] === 'history') {
+    const command = process.argv[2];
+    const { runRecord, runHistory } = await import('./history-command.mjs');
+    return (command === 'record' ? runRecord : runHistory)(process.argv.slice(3), (message) => {
+      process.stderr.write(`powerpost-analytics ${command}: ${message}\nRun 'powerpost-analytics ${command} --help' for usage.\n`);
       process.exit(2);
     });
   }

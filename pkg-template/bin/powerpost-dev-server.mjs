@@ -13,6 +13,8 @@ const USAGE = `Usage: powerpost-dev-server [options]
   --rate-limit N      requests per window before 429 (default 1000)
   --rate-window-ms MS rate-limit window (default 60000)
   --static DIR        also serve DIR at / (e.g. the demo page); repeat as --static /prefix=DIR
+  --day-ms N          how long a simulated day lasts, in ms (default 86400000, real days): posted
+                      items gain one snapshot per day for 90 days; GET /__dev/history?id=ID lists them
   --quiet             do not log requests
   --help              this text
 
@@ -40,6 +42,7 @@ for (let i = 0; i < args.length; i++) {
     case '--workspace-id': opts.workspaceId = val(); break;
     case '--rate-limit': opts.rateLimit = int(val()); break;
     case '--rate-window-ms': opts.rateWindowMs = int(val()); break;
+    case '--day-ms': opts.dayMs = int(val()) || fail('--day-ms needs a whole number >= 1'); break;
     case '--quiet': quiet = true; break;
     case '--data': {
       const file = val();

@@ -14,31 +14,127 @@ export const NO_SCOPE_API_KEY = 'pp_test_sk_no_analytics_scope';
 
 const DAY = 86_400_000;
 const iso = (ms) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+/** fetched_at as PowerPost writes it: whole seconds, or milliseconds when a simulated day is not a whole number of seconds. */
+const stamp = (ms, dayMs) => (dayMs % 1000 === 0 ? iso(ms) : new Date(ms).toISOString());
+/** PowerPost stops polling an item this many snapshots after it was posted. */
+export const SNAPSHOTS = 90;
 
-/** The embedded sample dataset: several platforms and statuses. Times are relative to start-up. */
-export function sampleData(now = Date.now()) {
-  const today9 = Math.floor(now / DAY) * DAY + 9 * 3_600_000;
-  const lastPoll = today9 <= now ? today9 : today9 - DAY;
+/**
+ * The embedded sample dataset: several platforms and statuses. Times are relative to start-up.
+ * Posted items carry `postedAt` and gain one snapshot per day (`dayMs`, real days by default);
+ * `metrics` are those of the snapshot current at `now`, so the numbers at start-up do not depend on dayMs.
+ */
+export function sampleData(now = Date.now(), dayMs = DAY) {
+  // PowerPost polls at 09:00 UTC on real days; on simulated days at the same phase of the day.
+  const phase = (9 * 3_600_000) % dayMs;
+  const lastPoll = Math.floor((now - phase) / dayMs) * dayMs + phase;
+  // `n` days ago: the item's n-th snapshot is the one due at the last poll.
+  const posted = (n, metrics, extra = {}) => {
+    const at = lastPoll - n * dayMs;
+    const day = currentDay(at, now, dayMs, new Set(extra.skippedDays));
+    return { status: 'posted', postedAt: stamp(at, dayMs), metrics: { ...metrics, fetched_at: stamp(at + day * dayMs, dayMs) }, ...extra };
+  };
   return [
-    { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: '550e8400-e29b-41d4-a716-446655440000', post_type: 'instagram-reel', platform: 'instagram', status: 'posted',
-      metrics: { views: 12450, likes: 890, comments: 42, fetched_at: iso(lastPoll) } },
-    { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: '6f1c2b7e-8a43-4d2c-9e15-3b7d0c9a1f22', post_type: 'tiktok-video', platform: 'tiktok', status: 'posted',
-      metrics: { views: 98213, likes: 7301, comments: 512, fetched_at: iso(lastPoll) } },
-    { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: '0b9e4d1a-5c6f-4e8b-a2d3-7f1e9c8b6a54', post_type: 'youtube-short', platform: 'youtube', status: 'posted',
-      metrics: { views: 4310, likes: 233, comments: 19, fetched_at: iso(lastPoll - DAY) } },
-    // A platform that does not report comments: the API returns 0 for it.
-    { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: 'c3d2e1f0-1a2b-4c3d-8e4f-5a6b7c8d9e0f', post_type: 'pinterest-pin', platform: 'pinterest', status: 'posted',
-      metrics: { views: 2750, likes: 61, comments: 0, fetched_at: iso(lastPoll) } },
+    // A gap three days after start-up: PowerPost skips day 15 (the API keeps answering day 14).
+    { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: '550e8400-e29b-41d4-a716-446655440000', post_type: 'instagram-reel', platform: 'instagram',
+      ...posted(12, { views: 12450, likes: 890, comments: 42 }, { skippedDays: [15] }) },
+    // A correction downwards four days after start-up: on day 12 views and likes are lower than on day 11.
+    { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: '6f1c2b7e-8a43-4d2c-9e15-3b7d0c9a1f22', post_type: 'tiktok-video', platform: 'tiktok',
+      ...posted(8, { views: 98213, likes: 7301, comments: 512 }, { correctedDays: [12] }) },
+    // PowerPost is late with this one: the snapshot due at the last poll (day 5) was skipped, so
+    // at start-up the API answers day 4's, a day old.
+    { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: '0b9e4d1a-5c6f-4e8b-a2d3-7f1e9c8b6a54', post_type: 'youtube-short', platform: 'youtube',
+      ...posted(5, { views: 4310, likes: 233, comments: 19 }, { skippedDays: [5] }) },
+    // A platform that does not report comments: the API returns 0 for it. Its 90 days end 6 days after start-up.
+    { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: 'c3d2e1f0-1a2b-4c3d-8e4f-5a6b7c8d9e0f', post_type: 'pinterest-pin', platform: 'pinterest',
+      ...posted(84, { views: 2750, likes: 61, comments: 0 }) },
     // Posted 120 days ago: tracking ended after 90 days, so fetched_at is frozen.
-    { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', post_type: 'facebook-post', platform: 'facebook', status: 'posted',
-      metrics: { views: 50210, likes: 1204, comments: 87, fetched_at: iso(lastPoll - 30 * DAY) } },
+    { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', post_type: 'facebook-post', platform: 'facebook',
+      ...posted(120, { views: 50210, likes: 1204, comments: 87 }) },
     { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a', post_type: 'linkedin-post', platform: 'linkedin', status: 'draft', metrics: null },
     { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: '7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b', post_type: 'x-post', platform: 'x', status: 'posting', metrics: null },
     { workspace_id: DEFAULT_WORKSPACE_ID, post_item_id: 'f0e1d2c3-b4a5-4968-8776-655443322110', post_type: 'threads-post', platform: 'threads', status: 'failed', metrics: null },
     // Belongs to another workspace: answers 404 in the default one.
-    { workspace_id: OTHER_WORKSPACE_ID, post_item_id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', post_type: 'instagram-post', platform: 'instagram', status: 'posted',
-      metrics: { views: 10, likes: 1, comments: 0, fetched_at: iso(lastPoll) } },
+    { workspace_id: OTHER_WORKSPACE_ID, post_item_id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', post_type: 'instagram-post', platform: 'instagram',
+      ...posted(3, { views: 10, likes: 1, comments: 0 }) },
   ];
+}
+
+// --- Simulated days ------------------------------------------------------------------------------
+// An item with `postedAt` gains snapshot k (k = 1..90) at postedAt + k * dayMs, except on its
+// `skippedDays`; the API answers the latest snapshot taken. Counts follow an increasing curve
+// (its shape from a hash of the id) scaled so that the snapshot current at start-up carries the
+// item's given metrics; on a `correctedDays` day views and likes go down versus the day before.
+
+/** The latest snapshot taken by `t` (0: none yet). */
+function currentDay(postedAt, t, dayMs, skipped) {
+  for (let k = Math.min(SNAPSHOTS, Math.floor((t - postedAt) / dayMs)); k >= 1; k--) if (!skipped.has(k)) return k;
+  return 0;
+}
+
+/** The growth curve of an item: increasing in k, its shape from the id. */
+function curve(id) {
+  const tau = 6 + (hash(id) % 20);
+  return (k) => 1 - Math.exp(-k / tau) + k / 200;
+}
+
+/** The simulation of a posted item with `postedAt` (null for an item that does not change). */
+function simulate(item, start, dayMs) {
+  if (item.postedAt === undefined || item.postedAt === null || !item.metrics) return null;
+  const postedAt = typeof item.postedAt === 'number' ? item.postedAt : Date.parse(item.postedAt);
+  if (!Number.isFinite(postedAt)) throw new TypeError(`item ${item.post_item_id}: postedAt is not a time: ${JSON.stringify(item.postedAt)}`);
+  const skipped = new Set(item.skippedDays ?? []);
+  const g = curve(item.post_item_id);
+  const base = Math.max(1, currentDay(postedAt, start, dayMs, skipped));
+  const counts = [null];
+  for (let k = 1; k <= SNAPSHOTS; k++) {
+    const scale = (v) => Math.round((v * g(k)) / g(base));
+    counts.push(k === base ? { ...item.metrics } : { views: scale(item.metrics.views), likes: scale(item.metrics.likes), comments: scale(item.metrics.comments) });
+  }
+  for (const c of item.correctedDays ?? []) {
+    const before = counts[c - 1];
+    if (!before || c === base) continue; // the given metrics stay as given
+    const down = (v) => (v > 0 ? v - Math.max(1, Math.round(v * 0.03)) : v);
+    counts[c] = { views: down(before.views), likes: down(before.likes), comments: before.comments };
+  }
+  return { postedAt, skipped, corrected: new Set(item.correctedDays ?? []), count: (k) => counts[k] };
+}
+
+/** A `gen-<tag>` item: posted a day before start-up (its first snapshot at start-up's midnight on real days). */
+function simulateGenerated(id, start, dayMs) {
+  const h = hash(id);
+  const g = curve(id);
+  const first = { views: 1000 + (h % 100000), likes: h % 5000, comments: h % 300 };
+  const scale = (v, k) => Math.round((v * g(k)) / g(1));
+  return { postedAt: Math.floor(start / dayMs) * dayMs - dayMs, skipped: new Set(), corrected: new Set(),
+    count: (k) => ({ views: scale(first.views, k), likes: scale(first.likes, k), comments: scale(first.comments, k) }) };
+}
+
+/** Counts and fetched_at of snapshot `k`. */
+function snapshot(sim, k, dayMs) {
+  const c = sim.count(k);
+  return { fetched_at: stamp(sim.postedAt + k * dayMs, dayMs), views: c.views, likes: c.likes, comments: c.comments };
+}
+
+/** What the API answers at `t` for a simulated item. */
+function metricsAt(sim, t, dayMs) {
+  const k = currentDay(sim.postedAt, t, dayMs, sim.skipped);
+  if (k === 0) return null;
+  const { fetched_at, views, likes, comments } = snapshot(sim, k, dayMs);
+  return { views, likes, comments, fetched_at };
+}
+
+/** `/__dev/history`: every snapshot taken by `t`, the days skipped and corrected so far. */
+function historyAt(sim, t, dayMs) {
+  const days = Math.min(SNAPSHOTS, Math.floor((t - sim.postedAt) / dayMs));
+  const snapshots = [];
+  const skipped = [];
+  for (let k = 1; k <= days; k++) {
+    if (sim.skipped.has(k)) skipped.push({ day: k, due: stamp(sim.postedAt + k * dayMs, dayMs) });
+    else snapshots.push(snapshot(sim, k, dayMs));
+  }
+  return { postedAt: stamp(sim.postedAt, dayMs), snapshots, skipped, corrected: [...sim.corrected].filter((k) => k <= days && !sim.skipped.has(k)).sort((a, b) => a - b),
+    complete: days >= SNAPSHOTS };
 }
 
 /** Reserved ids, documented in the README: each reproduces one real-world failure. */
@@ -96,13 +192,24 @@ const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; cha
 
 /**
  * Starts the server. Options: port (0 = any free port), host, apiKey, workspaceId, data (array of items,
- * each with workspace_id), rateLimit (requests per window), rateWindowMs, staticDirs ({urlPrefix: dir}), log.
+ * each with workspace_id), rateLimit (requests per window), rateWindowMs, staticDirs ({urlPrefix: dir}), log,
+ * dayMs (how long a simulated day lasts; real days by default).
  * Resolves to { url, port, close() }.
  */
 export function startDevServer(options = {}) {
   const apiKey = options.apiKey ?? DEFAULT_API_KEY;
   const workspaceId = options.workspaceId ?? DEFAULT_WORKSPACE_ID;
-  const items = new Map((options.data ?? sampleData()).map((it) => [it.post_item_id, it]));
+  const dayMs = options.dayMs ?? DAY;
+  if (!Number.isSafeInteger(dayMs) || dayMs < 1) return Promise.reject(new TypeError(`dayMs must be a whole number of milliseconds >= 1, got ${dayMs}`));
+  const start = Date.now();
+  const items = new Map((options.data ?? sampleData(start, dayMs)).map((it) => [it.post_item_id, it]));
+  let sims; // post_item_id -> its simulated days (items without postedAt have none)
+  try {
+    sims = new Map([...items].map(([id, it]) => [id, simulate(it, start, dayMs)]));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const genSim = (id) => simulateGenerated(id, start, dayMs);
   const limit = options.rateLimit ?? 1000;
   const windowMs = options.rateWindowMs ?? 60_000;
   const staticDirs = options.staticDirs ?? {};
@@ -187,7 +294,7 @@ export function startDevServer(options = {}) {
     const count = counters.get(id);
     const ok = (item) => json(200, item);
 
-    if (id.startsWith('gen-')) return ok(generated(id, now));
+    if (id.startsWith('gen-')) return ok({ ...generated(id, now), metrics: metricsAt(genSim(id), now, dayMs) });
     const flaky = /^flaky-(\d{3}|reset|ratelimit)-(\d+)-/.exec(id);
     if (flaky) {
       const [, what, n] = flaky;
@@ -292,8 +399,9 @@ export function startDevServer(options = {}) {
     }
     const item = items.get(id);
     if (!item || (item.workspace_id ?? DEFAULT_WORKSPACE_ID) !== ws) return fail(404, 'Post item not found', 'NOT_FOUND');
-    const { workspace_id: _ws, ...body } = item;
-    return ok(body);
+    const { workspace_id: _ws, postedAt: _p, skippedDays: _s, correctedDays: _c, ...body } = item;
+    const sim = sims.get(id);
+    return ok(sim ? { ...body, metrics: metricsAt(sim, now, dayMs) } : body);
   });
 
   /** `fault-echo-key-<status>`: the key that arrived, everywhere a server could put it. */
@@ -321,7 +429,21 @@ export function startDevServer(options = {}) {
       counters.clear(); received.length = 0; used = 0; windowStart = Date.now(); peakInFlight = inFlight;
       return send({ ok: true });
     }
-    if (url.pathname === '/__dev/info') return send({ apiKey, workspaceId, faults: FAULTS, items: [...items.keys()] });
+    if (url.pathname === '/__dev/info') {
+      const postedAt = Object.fromEntries([...sims].map(([id, sim]) => [id, sim ? stamp(sim.postedAt, dayMs) : null]));
+      return send({ apiKey, workspaceId, faults: FAULTS, items: [...items.keys()], dayMs, postedAt });
+    }
+    if (url.pathname === '/__dev/history') {
+      // What PowerPost has taken so far for one item, to compare with what a recorder kept.
+      const id = url.searchParams.get('id') ?? '';
+      const sim = id.startsWith('gen-') ? genSim(id) : sims.get(id);
+      const now = Date.now();
+      if (sim) return send({ post_item_id: id, dayMs, ...historyAt(sim, now, dayMs) });
+      const item = items.get(id);
+      if (!item) { res.writeHead(404, { ...cors, 'content-type': 'application/json' }); return res.end(JSON.stringify({ error: { message: 'no such item', code: 'NOT_FOUND' } })); }
+      const { views, likes, comments, fetched_at } = item.metrics ?? {};
+      return send({ post_item_id: id, dayMs, postedAt: null, snapshots: item.metrics ? [{ fetched_at, views, likes, comments }] : [], skipped: [], corrected: [], complete: false });
+    }
     res.writeHead(404, cors); res.end();
   }
 

@@ -22,6 +22,12 @@ export function makeApi(load) {
     getPostItemAnalyticsBatch(postItemIds, options) {
       return this.#client.getPostItemAnalyticsBatch(postItemIds, options);
     }
+    getPostItemHistory(postItemId) {
+      return this.#client.getPostItemHistory(postItemId);
+    }
+    recordSnapshots(postItemIds, options) {
+      return this.#client.recordSnapshots(postItemIds, options);
+    }
     clearCache() {
       return this.#client.clearCache();
     }

@@ -31,6 +31,103 @@ export interface ClientOptions {
    * errors never. Entries are never shared across base URLs, workspaces or keys.
    */
   cache?: boolean | CacheConfig;
+  /**
+   * Snapshot history, off by default: every snapshot a lookup brings from the API (not from the
+   * cache) is kept once, so `getPostItemHistory` can draw a growth curve from an API that keeps
+   * only the latest number. `true` keeps it in memory for the client's life; `{ store }` keeps it
+   * in SQLite, Redis (`powerpost-analytics/stores`) or a store of your own.
+   */
+  history?: boolean | HistoryConfig;
+}
+
+/** Options of snapshot history. */
+export interface HistoryConfig {
+  /** Where series are kept (default: memory). */
+  store?: HistoryStore;
+  /** How often PowerPost takes a snapshot. Default 86 400 000 (24 h); the dev server's `--day-ms`. */
+  snapshotIntervalMs?: number;
+  /** Snapshots kept in memory while the store fails, oldest dropped first (with a warning). Default 10 000. */
+  maxPending?: number;
+}
+
+/**
+ * Where series are kept. Each method may return a value or a promise; one that throws or rejects
+ * is a store failure (snapshots then wait in memory). Keys hold no secret.
+ */
+export interface HistoryStore {
+  /** Adds `snapshot` (JSON text) to series `key` unless it holds one at `at` (epoch ms of its `fetched_at`), atomically; true when it added. */
+  append(key: string, at: number, snapshot: string): boolean | Promise<boolean>;
+  /** Every snapshot of series `key` as given to `append`, in any order. */
+  list(key: string): readonly string[] | Promise<readonly string[]>;
+  /** A small record beside the series (when the item was last checked). */
+  get(key: string): string | undefined | null | Promise<string | undefined | null>;
+  set(key: string, value: string): unknown;
+}
+
+/** One recorded snapshot. */
+export interface Snapshot {
+  /** RFC 3339, as PowerPost sent it. */
+  fetched_at: string;
+  views: number;
+  likes: number;
+  comments: number;
+}
+
+/** The change from one snapshot to the next: negative when a platform corrected its counts. */
+export interface Gain {
+  /** The later snapshot's `fetched_at`. */
+  fetched_at: string;
+  /** The earlier snapshot's `fetched_at`. */
+  since: string;
+  views: number;
+  likes: number;
+  comments: number;
+}
+
+/** A daily snapshot that is missing between two recorded ones. */
+export interface Gap {
+  /** When it was expected (RFC 3339, UTC). */
+  expected_at: string;
+  /** `fetched_at` of the snapshot before it. */
+  after: string;
+  /** `fetched_at` of the snapshot after it. */
+  before: string;
+}
+
+/** The recorded history of one post item. */
+export interface PostItemHistory {
+  post_item_id: string;
+  /** Ascending by `fetched_at`, one per `fetched_at`. */
+  snapshots: Snapshot[];
+  /** One per snapshot after the first. */
+  gains: Gain[];
+  gaps: Gap[];
+  /** The series will not grow: it spans PowerPost's 90-day window, or `fetched_at` stopped advancing. */
+  complete: boolean;
+}
+
+/** Options of `recordSnapshots`. */
+export interface RecordOptions {
+  /** Aborts the run (`RequestAbortedError`). */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  maxRetries?: number;
+  /** Lookups in flight at once. Default 4. */
+  concurrency?: number;
+}
+
+/** What `recordSnapshots` did. */
+export interface RecordSummary {
+  /** Ids whose next snapshot was due, looked up once each. */
+  lookedUp: string[];
+  /** Ids not due (fetched less than a snapshot interval ago, or complete and checked this week). */
+  skipped: string[];
+  /** New snapshots the store acknowledged. */
+  recorded: number;
+  /** Snapshots waiting in memory for a failing store. */
+  pending: number;
+  /** Ids whose lookup failed, and why; the others were recorded all the same. */
+  errors: { postItemId: string; error: PowerPostError }[];
 }
 
 /** Options of the client's cache. */
@@ -126,7 +223,7 @@ export type BatchResult =
 export type PowerPostErrorKind =
   | 'invalid_argument' | 'connection' | 'timeout' | 'aborted' | 'invalid_response'
   | 'api' | 'bad_request' | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server'
-  | 'wasm_load';
+  | 'store' | 'wasm_load';
 
 /** Base of every error this package throws. */
 export declare class PowerPostError extends Error {
@@ -216,6 +313,11 @@ export declare class ServerError extends ApiError {
   readonly kind: 'server';
 }
 
+/** The history store failed or did not answer in time (reading a history; lookups never fail because of it). */
+export declare class StoreError extends PowerPostError {
+  readonly kind: 'store';
+}
+
 /**
  * The wasm module could not be loaded: what arrived was not the module (a damaged embedded text,
  * an HTML page, a 404, a wrong MIME type, a re-encoded string) or it did not compile. The message
@@ -241,6 +343,17 @@ export declare class PowerPost {
   constructor(options?: ClientOptions);
   getPostItemAnalytics(postItemId: string, options?: RequestOptions): Promise<PostItemAnalytics>;
   getPostItemAnalyticsBatch(postItemIds: readonly string[], options?: BatchOptions): Promise<BatchResult[]>;
+  /**
+   * The recorded history of one item: from the `history` store, or in proxy mode (a `baseUrl`
+   * of your own, no `history`) from the proxy's `…/analytics/history` route.
+   */
+  getPostItemHistory(postItemId: string): Promise<PostItemHistory>;
+  /**
+   * Looks up the items whose next daily snapshot is due and records what is new (needs
+   * `history`). Items fetched less than a snapshot interval ago cost nothing; one failing id is
+   * in `errors`, not a rejection.
+   */
+  recordSnapshots(postItemIds: readonly string[], options?: RecordOptions): Promise<RecordSummary>;
   /** Empties the cache: memory, and what this client wrote to its store. */
   clearCache(): Promise<void>;
   /** From the last response that carried `X-RateLimit-*` headers. */

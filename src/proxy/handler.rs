@@ -9,7 +9,10 @@ use std::rc::Rc;
 use web_sys::{Request, Response, ResponseInit};
 
 use super::upstream::Upstream;
-use super::{api_error_parts, caller_limited, failure, internal_error, misconfigured, Callers, Missing, DEFAULT_CALLER_PER_MINUTE, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
+use super::{
+    api_error_parts, caller_limited, failure, history_answer, internal_error, misconfigured, no_history, success, unauthorized, Answer, Callers,
+    Missing, Plan, ProxyOptions, RequestHeaders, Rules, DEFAULT_CALLER_PER_MINUTE,
+};
 use crate::client::{browser_reason, global_defined, process_env, Client, RequestOptions};
 use crate::config::{ClientOptions, Config, Env, Runtime};
 use crate::error::{redact, Error};
@@ -145,10 +148,10 @@ impl Proxy {
         };
         let (answer, head, secret) = match self.rules.plan(&method, &url, &seen) {
             Plan::Answer(a) => (a, method == "HEAD", self.secret()),
-            Plan::Forward { id, head } => {
+            Plan::Forward { id, head, history } => {
                 let (answer, secret) = match self.over_caller_limit(request) {
                     Some(refused) => (refused, self.secret()),
-                    None => self.forward(request, &id, env).await,
+                    None => self.forward(request, &id, history, env).await,
                 };
                 (self.rules.finish(answer, seen.origin), head, secret)
             }
@@ -206,7 +209,7 @@ impl Proxy {
         Ok(made)
     }
 
-    async fn forward(&self, request: &Request, id: &str, env: Option<&Env>) -> (Answer, Option<String>) {
+    async fn forward(&self, request: &Request, id: &str, history: bool, env: Option<&Env>) -> (Answer, Option<String>) {
         let client = match self.client(env) {
             Ok(c) => c,
             Err(answer) => return (answer, None),
@@ -237,6 +240,20 @@ impl Proxy {
                     return (internal_error("Authorization failed"), secret);
                 }
             }
+        }
+        if history {
+            // From the proxy's own store, never upstream (a proxy without history has none).
+            let answer = match client.history_options().map(|o| o.snapshot_interval_ms) {
+                None => no_history(),
+                Some(interval) => match client.post_item_history(id).await {
+                    Ok(h) => history_answer(&h, interval),
+                    Err(e) => {
+                        log.write(LogLevel::Error, || format!("proxy: post item {id}: history unavailable: {}", e.message()));
+                        Answer::error(503, "HISTORY_UNAVAILABLE", "The proxy's history store did not answer; try again shortly.", Some(5))
+                    }
+                },
+            };
+            return (answer, secret);
         }
         if self.not_found_ms > 0 {
             let kept = self.missing.borrow().get(id, js_sys::Date::now());

@@ -15,6 +15,8 @@ import { IDS_NEEDING_ENCODING } from './hostile.mjs';
 import { registerLoadingTests } from './loading.mjs';
 import { registerProxyTests } from './proxy.mjs';
 import { registerProxyGuardTests } from './proxy-guard.mjs';
+import { registerHistoryStoreTests } from './history-stores.mjs';
+import { registerHistoryTests } from './history.mjs';
 import { buildWorker } from './workerd.mjs';
 import { ENGINES, LABELS, engine, closeBrowsers, once } from './browsers.mjs';
 
@@ -365,6 +367,8 @@ test('README examples marked `js test` run as written against the dev server', a
   assert.match(all, /instagram: 12450 views, fetched \d{4}-/);
   assert.match(all, /not found \(request req_/);
   assert.match(all, /posted 890/);
+  assert.match(all, /history: recorded 1 of 1 looked up/);
+  assert.match(all, /history: 1 day\(s\), 12450 views, 0 gains, 0 gaps, complete: false/);
 });
 
 test('resilience fault matrix in Node', async () => {
@@ -402,6 +406,52 @@ browserTest('cache in a page: the dashboard, every rule, and the README\'s Index
     (e) => { window.__results = [{ name: 'cache scenario threw', ok: false, detail: String((e && e.stack) || e) }]; });
 </script>`);
     assertAllPassed(`cache (${engineName})`, await runPage('/cache.html'), 20);
+  } finally {
+    await server.close();
+  }
+});
+
+browserTest('history in a page: the README\'s IndexedDB history store records each snapshot once and reads the series back', async ({ engineName, runPage }) => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const example = /```js\n\/\/ idb-history-example[^\n]*\n([^]*?)```/.exec(readme);
+  assert.ok(example, 'README has the IndexedDB history example');
+  const body = example[1].replace(/\nconst client = new PowerPost\([^\n]*\n?$/, '\n').replace("'powerpost-history'", 'name');
+  assert.ok(!/const client/.test(body) && /name, 1/.test(body), 'the example ends with the client line and opens a named database');
+  const DAY = 400;
+  const server = await startDevServer({ port: 0, rateLimit: 1e9, dayMs: DAY });
+  try {
+    fs.writeFileSync(path.join(project, 'history.html'), `<!doctype html><title>history</title>
+<script type="module">
+  import { PowerPost } from './node_modules/powerpost-analytics/dist/index.js';
+  const results = [];
+  const check = (name, ok, detail) => results.push({ name, ok: !!ok, detail: ok ? undefined : JSON.stringify(detail) });
+  const name = 'powerpost-history-test-' + Date.now();
+  ${body}
+  (async () => {
+    const [a, b] = await Promise.all([store.append('k', 1, 'x'), store.append('k', 1, 'y')]);
+    check('two appends of one (key, at): exactly one adds', (a ? 1 : 0) + (b ? 1 : 0) === 1, [a, b]);
+    check('list of the series', JSON.stringify(await store.list('k')).length > 2 && (await store.list('k')).length === 1, await store.list('k'));
+    const client = new PowerPost({ apiKey: 'pp_test_sk_local_dev', workspaceId: 'ws_local_dev', dangerouslyAllowBrowser: true,
+      baseUrl: ${JSON.stringify(server.url)}, history: { store, snapshotIntervalMs: ${DAY} } });
+    await new Promise((r) => setTimeout(r, ${DAY} - (Date.now() % ${DAY}) + 50)); // a day's start: the idle pass stays in it
+    const first = await client.recordSnapshots(['gen-page']);
+    check('first pass records the current snapshot', first.recorded === 1 && first.lookedUp.length === 1, first);
+    const idle = await client.recordSnapshots(['gen-page']);
+    check('a pass before the next snapshot costs nothing', idle.skipped.length === 1 && idle.lookedUp.length === 0, idle);
+    // Just into the next day (gen- items' days start at multiples of the day).
+    await new Promise((r) => setTimeout(r, ${DAY} - (Date.now() % ${DAY}) + 50));
+    const second = await client.recordSnapshots(['gen-page']);
+    check('a day later, the next one', second.recorded === 1, second);
+    const h = await client.getPostItemHistory('gen-page');
+    check('two snapshots, one gain, no gap', h.snapshots.length === 2 && h.gains.length === 1 && h.gaps.length === 0 && h.complete === false, h);
+    // Another client over the same IndexedDB: what is kept survives the first.
+    const again = await new PowerPost({ apiKey: 'pp_test_sk_local_dev', workspaceId: 'ws_local_dev', dangerouslyAllowBrowser: true,
+      baseUrl: ${JSON.stringify(server.url)}, history: { store, snapshotIntervalMs: ${DAY} } }).getPostItemHistory('gen-page');
+    check('read back by another client', JSON.stringify(again) === JSON.stringify(h), again);
+    window.__results = results;
+  })().catch((e) => { window.__results = [{ name: 'history page threw', ok: false, detail: String((e && e.stack) || e) }]; });
+</script>`);
+    assertAllPassed(`history (${engineName})`, await runPage('/history.html'), 7);
   } finally {
     await server.close();
   }
@@ -536,7 +586,8 @@ test('make demo: on a set-up machine with a built package, its URL answers withi
 });
 
 test('make demo: prints a real lookup through the package and the CLI, and the page URL', async () => {
-  const out = await runScript(process.execPath, path.join(root, 'scripts', 'demo.mjs'), { cwd: root, env: { PORT: '0', DEMO_EXIT_AFTER_LOOKUP: '1' } });
+  // Real days: the sample numbers as at start-up (simulated days would move them within seconds).
+  const out = await runScript(process.execPath, path.join(root, 'scripts', 'demo.mjs'), { cwd: root, env: { PORT: '0', DEMO_EXIT_AFTER_LOOKUP: '1', DEMO_DAY_MS: '86400000' } });
   assert.match(out, /"views": 12450/);
   assert.match(out, /550e8400-e29b-41d4-a716-446655440000\s+instagram\s+posted\s+12,450/);
   assert.match(out, /Demo page: http:\/\/127\.0\.0\.1:\d+\//);
@@ -925,6 +976,18 @@ const proxy = registerProxyTests(test, browserTest, {
 // What the proxy spends, the key's rate limit, guarded (issue #29); the standalone CLI's health and shutdown.
 const proxyGuard = registerProxyGuardTests(test, {
   get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; }, here, root, NODES, run, sh,
+});
+
+// History stores (powerpost-analytics/stores) with SQLite and a real Redis; the dev server's simulated days.
+registerHistoryStoreTests(test, {
+  get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; },
+  root, sh, run, NODES, runScript, assertAllPassed,
+});
+
+// Snapshot history end to end: the recorder's cost, Redis shared and killed, the CLI killed, the proxy route.
+registerHistoryTests(test, {
+  get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; },
+  root, sh, run, NODES, runScript, assertAllPassed,
 });
 
 // Last: the browser tests of every engine, one engine after another (see browserTest).

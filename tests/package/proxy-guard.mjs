@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { installServerPackages, rawRequest, readmeRedisStore, startHost, startRedis } from './proxy.mjs';
+import { installLockedPackages, rawRequest, readmeRedisStore, startHost, startRedis } from './proxy.mjs';
 
 const analytics = (base, id) => `${base}/api/v1/post-items/${encodeURIComponent(id)}/analytics`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -84,7 +84,7 @@ export function registerProxyGuardTests(test, ctx) {
 
   test('proxy guard + Redis: at the rate limit one instance stops, writes the pause to the README store, and the other stops too until the reset', async () => {
     fs.writeFileSync(path.join(ctx.project, 'redis-store.mjs'), readmeRedisStore(ctx.root));
-    installServerPackages(ctx);
+    installLockedPackages(ctx);
     const redis = await startRedis(fs.mkdtempSync(path.join(ctx.work, 'redis-')));
     // A budget of 10 requests per 5 s window: the 10th answer says X-RateLimit-Remaining: 0.
     const api = await ctx.startDevServer({ port: 0, rateLimit: 10, rateWindowMs: 5000 });
@@ -251,7 +251,7 @@ console.log(JSON.stringify({ refused, before, lines, later: [later.status, later
       await many([plain.url], 'nope-nocache', 10);
       assert.deepEqual([await count('gen-nocache'), await count('nope-nocache')], [10, 10], '--no-cache asks every time');
 
-      installServerPackages(ctx);
+      installLockedPackages(ctx);
       redis = await startRedis(fs.mkdtempSync(path.join(ctx.work, 'redis-')));
       const shared = [await startCli(['--allow-anonymous', '--redis', redis.url], env), await startCli(['--allow-anonymous', '--redis', redis.url], env)];
       started.push(...shared);

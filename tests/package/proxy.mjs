@@ -85,6 +85,19 @@ function table(tag) {
     '//pp/api/v1/post-items/x/analytics',
   ];
   for (const p of paths) rows.push([`404 for ${p.length > 60 ? `${p.slice(0, 57)}…` : p}`, 'GET', p, SESSION_OK, notFound]);
+  // The history route (#28): the lookup's rules, and never upstream; these proxies keep no history.
+  const history = (base, id) => `${analytics(base, id)}/history`;
+  rows.push(
+    ['history on a proxy without history: a 404 envelope, nothing forwarded', 'GET', history('/pp', gen('hist')), SESSION_OK,
+      { ...notFound, message: /keeps no snapshot history/ }],
+    ['history, authorize false: 401, nothing forwarded', 'GET', history('/pp', gen('hist')), {}, { status: 401, code: 'UNAUTHORIZED', forwarded: 0 }],
+    ['history, POST: 405 with Allow, nothing forwarded', 'POST', history('/pp', gen('hist')), SESSION_OK, { status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'GET, HEAD', forwarded: 0 }],
+    ['history, a cross-site GET from another origin: 403, nothing forwarded', 'GET', history('/cors', gen('hist')),
+      { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { status: 403, code: 'ORIGIN_NOT_ALLOWED', forwarded: 0, noCors: true }],
+  );
+  for (const id of ['a%2Fb', '%2e%2e', 'x%00', '%zz', 'a'.repeat(257)]) {
+    rows.push([`404 for the history of ${id.length > 20 ? `${id.slice(0, 17)}…` : id}`, 'GET', history('/pp', id), SESSION_OK, notFound]);
+  }
   rows.push(
     ['an id of 256 characters is an id', 'GET', analytics('/open', `gen-${'b'.repeat(252)}`), {}, { status: 200, forwarded: 1 }],
     ['an encoded space and non-ASCII id is one segment upstream', 'GET', analytics('/open', 'gen-%C3%A9t%C3%A9%20x'), {}, { status: 200, forwarded: 1, upstreamId: 'gen-été x' }],
@@ -230,9 +243,9 @@ function stop(child) {
   });
 }
 
-/** Starts Debian's redis-server on a free loopback port, without persistence. */
-export async function startRedis(dir) {
-  const port = await freePort();
+/** Starts Debian's redis-server on a loopback port (a free one unless given), without persistence. */
+export async function startRedis(dir, port) {
+  port ??= await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -263,9 +276,9 @@ export function readmeRedisStore(root) {
 
 /**
  * Installs the servers' packages (the root's locked dev tools) into the consumer project, all
- * at once: a later `npm install --no-save` would prune the earlier ones. `ctx`: project, root, sh.
+ * at once: a later `npm install --no-save` would prune the earlier ones.
  */
-export function installServerPackages(ctx) {
+export function installLockedPackages(ctx) {
   const missing = ['express', 'hono', 'redis'].filter((n) => !fs.existsSync(path.join(ctx.project, 'node_modules', n)));
   if (!missing.length) return;
   const version = (n) => JSON.parse(fs.readFileSync(path.join(ctx.root, 'node_modules', n, 'package.json'), 'utf8')).version;
@@ -422,7 +435,7 @@ ${check}`);
     }
   });
 
-  const installLocked = () => installServerPackages(ctx);
+  const installLocked = () => installLockedPackages(ctx);
 
   test('proxy: the README\'s Express (Node) and Hono (Bun) setups serve the browser client and refuse the rest', async () => {
     await setUp();
@@ -637,7 +650,8 @@ console.log(JSON.stringify({ port: server.port }));
   });
 
   browserTest('make demo: the demo page through the proxy holds no key, and every request it makes goes to its own origin', async ({ engineName }) => {
-    const child = spawn(process.execPath, [path.join(ctx.root, 'scripts', 'demo.mjs')], { cwd: ctx.root, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // One simulated day a second: the reel's missing day and the tiktok's correction come within seconds.
+    const child = spawn(process.execPath, [path.join(ctx.root, 'scripts', 'demo.mjs')], { cwd: ctx.root, env: { ...process.env, PORT: '0', DEMO_DAY_MS: '1000' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -659,7 +673,20 @@ console.log(JSON.stringify({ port: server.port }));
       assert.equal(await page.evaluate(() => document.getElementById('apiKey').value), '');
       await page.click('#submit');
       await page.waitForSelector('[data-metric="views"]', { timeoutMs: 60_000 });
-      assert.match(await page.text('[data-metric="views"]'), /12,?450/);
+      // 12,450 at start-up, growing a little every simulated day since.
+      const views = Number((await page.text('[data-metric="views"]')).replace(/[^0-9]/g, ''));
+      assert.ok(views >= 12450 && views < 30000, `views: ${views}`);
+      // Snapshot history: each posted item's curves grow a point per simulated day; the reel's
+      // missing day is marked, and the tiktok's correction downwards.
+      const reel = '[data-history="550e8400-e29b-41d4-a716-446655440000"]';
+      await page.waitFor((sel) => {
+        const card = document.querySelector(sel);
+        return !!card && Number(card.dataset.snapshots) >= 5 && Number(card.dataset.gapCount) >= 1
+          && !!document.querySelector('[data-history="6f1c2b7e-8a43-4d2c-9e15-3b7d0c9a1f22"] [data-correction]');
+      }, reel, { timeoutMs: 60_000, what: 'the curves with a missing day and a correction' });
+      const curves = await page.evaluate((sel) => [...document.querySelectorAll(`${sel} svg[data-curve]`)].map((s) => [s.dataset.curve, Number(s.dataset.points), Number(s.dataset.gaps)]), reel);
+      assert.deepEqual(curves.map((c) => c[0]), ['views', 'likes', 'comments']);
+      assert.ok(curves.every(([, points, gaps]) => points >= 5 && gaps >= 1), JSON.stringify(curves));
       const seen = await page.evaluate(() => ({
         html: document.documentElement.outerHTML,
         stored: JSON.stringify(localStorage),
@@ -669,6 +696,7 @@ console.log(JSON.stringify({ port: server.port }));
       assert.ok(!seen.html.includes(apiKey) && !seen.stored.includes(apiKey), 'no key in the page or its storage');
       assert.deepEqual(seen.origins, [new URL(url).origin], 'every request went to the page\'s own server');
       assert.ok(seen.names.some((n) => n.startsWith('/api/powerpost/api/v1/post-items/')), `the lookup went to the proxy: ${seen.names}`);
+      assert.ok(seen.names.some((n) => /\/analytics\/history$/.test(n)), 'the curves were read from the proxy\'s history route');
       assert.deepEqual((await page.problems()).pageErrors, []);
     } finally {
       await page.close();

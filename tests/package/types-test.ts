@@ -63,7 +63,7 @@ try {
   }
   if (isPowerPostError(e)) {
     const k: 'invalid_argument' | 'connection' | 'timeout' | 'aborted' | 'invalid_response' | 'api' | 'bad_request'
-      | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server' | 'wasm_load' = e.kind;
+      | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server' | 'store' | 'wasm_load' = e.kind;
     const retry: boolean = e.retryable;
     const attempts: number = e.attempts;
     void k; void retry; void attempts;
@@ -89,3 +89,33 @@ function wrongField(a: PostItemAnalytics): string { return a.postItemId; }
 void wrongField;
 const opts: ClientOptions = {};
 void opts;
+
+// Snapshot history (#28).
+import { StoreError, type PostItemHistory, type HistoryStore, type RecordSummary, type Snapshot, type Gain, type Gap } from 'powerpost-analytics';
+const mine: HistoryStore = { append: async () => true, list: () => [], get: () => null, set: () => undefined };
+const recording = new PowerPost({ history: { store: mine, snapshotIntervalMs: 1000, maxPending: 10 } });
+const memoryOnly = new PowerPost({ history: true });
+async function growth(): Promise<number> {
+  const h: PostItemHistory = await recording.getPostItemHistory('id');
+  const first: Snapshot | undefined = h.snapshots[0];
+  const gain: Gain | undefined = h.gains[0];
+  const gap: Gap | undefined = h.gaps[0];
+  const done: boolean = h.complete;
+  const s: RecordSummary = await memoryOnly.recordSnapshots(['a', 'b'], { signal: new AbortController().signal, concurrency: 2 });
+  const failed: PowerPostError | undefined = s.errors[0]?.error;
+  void failed; void done;
+  return (first?.views ?? 0) + (gain?.views ?? 0) + (gap?.expected_at.length ?? 0) + s.recorded + s.pending + s.lookedUp.length + s.skipped.length;
+}
+void growth;
+// @ts-expect-error a store needs append, list, get and set
+new PowerPost({ history: { store: { get: () => null, set: () => undefined } } });
+// @ts-expect-error recordSnapshots takes an array of ids
+void memoryOnly.recordSnapshots('a');
+// @ts-expect-error history is true or an object
+new PowerPost({ history: 'yes' });
+try { void 0; } catch (e) {
+  if (e instanceof StoreError) {
+    const k: 'store' = e.kind;
+    void k;
+  }
+}
