@@ -89,7 +89,7 @@ export async function benchHistory({ pkg, devServer, quick }) {
       const at = start + k * day;
       await store.append(key, at, JSON.stringify({ fetched_at: new Date(at).toISOString().replace('.000Z', 'Z'), views: 1000 + k * 37, likes: 10 + k, comments: k >> 2 }));
     }
-    const server = http.createServer(toNodeListener(createProxyHandler({ ...opts, allowAnonymous: true, history: { store }, logLevel: 'off' })));
+    const server = http.createServer(toNodeListener(createProxyHandler({ ...opts, allowAnonymous: true, callerLimit: false, history: { store }, logLevel: 'off' })));
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${server.address().port}/api/v1/post-items/${id}/analytics/history`;
     const calls = quick ? 200 : 1000;

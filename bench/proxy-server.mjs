@@ -6,8 +6,8 @@ import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 
 const { createProxyHandler, toNodeListener } = await import(pathToFileURL(process.env.PROXY_ENTRY).href);
-const plain = toNodeListener(createProxyHandler({ basePath: '/direct', allowAnonymous: true, maxRetries: 0 }));
-const cached = toNodeListener(createProxyHandler({ basePath: '/cached', allowAnonymous: true, maxRetries: 0, cache: { maxEntries: 100_000 } }));
+const plain = toNodeListener(createProxyHandler({ basePath: '/direct', allowAnonymous: true, maxRetries: 0, callerLimit: false }));
+const cached = toNodeListener(createProxyHandler({ basePath: '/cached', allowAnonymous: true, maxRetries: 0, callerLimit: false, cache: { maxEntries: 100_000 } }));
 const server = http.createServer((req, res) => {
   if (req.url === '/__stats' || req.url === '/__stats?gc') {
     if (req.url.endsWith('?gc')) globalThis.gc?.();

@@ -28,8 +28,9 @@ const upstream = await startDevServer({ port: 0, dayMs: DAY_MS });
 const history = { store: await openHistoryStore('memory:'), snapshotIntervalMs: DAY_MS };
 const proxy = toNodeListener(createProxyHandler({
   apiKey: upstream.apiKey, workspaceId: upstream.workspaceId, baseUrl: upstream.url, basePath: BASE_PATH,
-  // A local demo on loopback: no login. A real app passes `authorize`.
-  allowAnonymous: true, cache: { snapshotIntervalMs: DAY_MS }, history,
+  // A local demo on loopback: no login (a real app passes `authorize`), and no caller limit:
+  // its page redraws every history every simulated half day.
+  allowAnonymous: true, callerLimit: false, cache: { snapshotIntervalMs: DAY_MS }, history,
 }));
 const info = await (await fetch(`${upstream.url}/__dev/info`)).json();
 const historyItems = info.items.filter((id) => (info.postedAt ?? {})[id] && !id.startsWith('a1b2'));

@@ -184,6 +184,9 @@ struct Inner {
     in_flight: Option<InFlight<Fetched>>,
     /// Snapshot history, when turned on.
     history: Option<Rc<Recorder>>,
+    /// A proxy's upstream slots: each attempt takes one.
+    #[cfg(feature = "proxy")]
+    upstream: Option<Rc<crate::proxy::upstream::Upstream>>,
 }
 
 /// What one request (or the request shared with it) gave.
@@ -264,8 +267,32 @@ impl Client {
             .clone()
             .map(|o| Rc::new(Recorder::new(o, config.base_url(), config.workspace_id(), config.log.clone())));
         Client {
-            inner: Rc::new(Inner { config, rate_limit: Cell::new(None), headers: std::cell::OnceCell::new(), cache, in_flight, history }),
+            inner: Rc::new(Inner {
+                config,
+                rate_limit: Cell::new(None),
+                headers: std::cell::OnceCell::new(),
+                cache,
+                in_flight,
+                history,
+                #[cfg(feature = "proxy")]
+                upstream: None,
+            }),
         }
+    }
+
+    /// This (new) client, each of its attempts taking a slot of `upstream` first; with a shared
+    /// store, the pause at the rate limit is kept there too.
+    #[cfg(feature = "proxy")]
+    pub(crate) fn with_upstream(mut self, upstream: Rc<crate::proxy::upstream::Upstream>) -> Client {
+        if let Some(c) = &self.inner.cache {
+            if let Some(store) = &c.options.store {
+                upstream.share_pause(Rc::clone(store), format!("powerpost-analytics/pause {}", c.partition));
+            }
+        }
+        if let Some(inner) = Rc::get_mut(&mut self.inner) {
+            inner.upstream = Some(upstream);
+        }
+        self
     }
 
     /// Empties the client's cache: memory, and what this client wrote to a store.
@@ -639,6 +666,12 @@ impl Client {
                 log.write(LogLevel::Info, || format!("post item {id}: aborted by the caller's AbortSignal before attempt {}", attempt + 1));
                 return Err(with_attempts(transport::aborted_error(), attempt));
             }
+            // A proxy's attempt waits for an upstream slot (bounded), held until its answer is read.
+            #[cfg(feature = "proxy")]
+            let slot = match &self.inner.upstream {
+                Some(u) => Some(u.slot(timeout_ms, signal).await.map_err(|e| with_attempts(e, attempt))?),
+                None => None,
+            };
             attempt += 1;
             let started = if log.enabled(LogLevel::Info) { now_ms() } else { 0.0 };
             let outcome = match transport::send(config, headers, &url, timeout_ms, signal).await {
@@ -679,6 +712,15 @@ impl Client {
                     Err((e, None))
                 }
             };
+            // A proxy learns from every answer whether the key's budget is spent.
+            #[cfg(feature = "proxy")]
+            if let Some(u) = &self.inner.upstream {
+                match &outcome {
+                    Ok(f) => u.observe(200, &crate::retry::WaitHints { rate_limit: f.rate_limit, ..Default::default() }).await,
+                    Err((e, Some(hints))) => u.observe(e.status().unwrap_or(0), hints).await,
+                    Err(_) => {}
+                }
+            }
             let (err, hints) = match outcome {
                 Ok(item) => return Ok(item),
                 Err(x) => x,
@@ -732,6 +774,9 @@ impl Client {
                     });
                 }
             }
+            // Nobody's slot waits out a retry's pause.
+            #[cfg(feature = "proxy")]
+            drop(slot);
             transport::sleep(wait, signal).await.map_err(|e| with_attempts(e, attempt))?;
         }
     }

@@ -417,9 +417,12 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
     text.get(..end).unwrap_or_default()
 }
 
-/// A short, bounded description of a string for error messages: never the whole input.
+/// A short, bounded description of a string for error messages: never the whole input, and
+/// never the credentials of a URL (`https://user:password@host` is shown as
+/// `https://[credentials]@host`).
 pub(crate) fn describe_str(s: &str) -> String {
     const MAX: usize = 40;
+    let s = without_userinfo(s);
     let mut out = String::from("\"");
     for (n, ch) in s.chars().enumerate() {
         if n == MAX {
@@ -437,6 +440,19 @@ pub(crate) fn describe_str(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// `s` with the userinfo of a URL (`scheme://userinfo@host`) replaced by `[credentials]`.
+fn without_userinfo(s: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = s.find("://").map(|i| i + 3) else { return s.into() };
+    let rest = s.get(start..).unwrap_or_default();
+    let authority = rest.find(['/', '?', '#']).map_or(rest, |end| rest.get(..end).unwrap_or_default());
+    match (authority.rfind('@'), s.get(..start), rest.get(authority.len()..)) {
+        (Some(at), Some(scheme), Some(path)) => {
+            format!("{scheme}[credentials]{}{path}", authority.get(at..).unwrap_or_default()).into()
+        }
+        _ => s.into(),
+    }
 }
 
 /// Removes every occurrence of `secret` from `text`; used on anything the server sends back
@@ -493,6 +509,21 @@ mod tests {
         assert_eq!(describe_str("a\"b\n"), "\"a\\\"b\\u{a}\"");
         let long = "x".repeat(10_000);
         assert!(describe_str(&long).chars().count() < 50);
+    }
+
+    #[test]
+    fn no_quoted_value_carries_url_credentials() {
+        use crate::config::{ClientOptions, Config, Env, Runtime};
+        for url in ["https://svc:s3cr3t@api.example.com", "http://s3cr3t@127.0.0.1:9/x", "HTTPS://svc:s3cr3t@h/p?q"] {
+            let e = Config::resolve(ClientOptions::new().api_key("k").workspace_id("w").base_url(url), &Env::default(), Runtime::Server).unwrap_err();
+            assert!(!e.message().contains("s3cr3t") && e.message().contains("credentials"), "{e}");
+            let env = Env { base_url: Some(url.to_owned()), ..Env::default() };
+            let e = Config::resolve(ClientOptions::new().api_key("k").workspace_id("w"), &env, Runtime::Server).unwrap_err();
+            assert!(!e.message().contains("s3cr3t"), "{e}");
+        }
+        assert_eq!(describe_str("https://u:p@h/x@y"), "\"https://[credentials]@h/x@y\"");
+        assert_eq!(describe_str("mailto:a@b"), "\"mailto:a@b\"");
+        assert_eq!(describe_str("https://h/p@x"), "\"https://h/p@x\"");
     }
 
     #[test]

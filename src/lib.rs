@@ -86,4 +86,4 @@ pub use client::{BatchItem, Client, Lookup, RecordSummary, RequestOptions};
 #[cfg(feature = "proxy")]
 pub use proxy::ProxyOptions;
 #[cfg(all(feature = "proxy", target_arch = "wasm32"))]
-pub use proxy::{Authorize, AuthorizeFuture, Proxy};
+pub use proxy::{Authorize, AuthorizeFuture, CallerKey, Proxy};

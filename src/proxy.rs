@@ -14,10 +14,25 @@ use crate::config::{check_post_item_id, ClientOptions};
 use crate::error::{redact, Error, ErrorKind};
 use crate::types::{PostItemAnalytics, RateLimit};
 
+mod callers;
+mod guard;
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
 mod handler;
+mod missing;
 #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
-pub use handler::{Authorize, AuthorizeFuture, Proxy};
+pub(crate) mod upstream;
+pub use guard::{DEFAULT_MAX_CONCURRENT_UPSTREAM, DEFAULT_MAX_QUEUE};
+pub use missing::DEFAULT_CACHE_NOT_FOUND_MS;
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
+pub use callers::DEFAULT_CALLER_PER_MINUTE;
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
+pub(crate) use callers::Callers;
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
+pub(crate) use missing::Missing;
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(unused_imports))]
+pub(crate) use guard::{pause_after, Admit, Guard, Pause, Turn};
+#[cfg(all(target_arch = "wasm32", feature = "proxy"))]
+pub use handler::{Authorize, AuthorizeFuture, CallerKey, Proxy};
 
 /// The path every forwarded request has after the base path, around the id.
 const API_PREFIX: &str = "/api/v1/post-items/";
@@ -42,14 +57,41 @@ const PREFLIGHT_MAX_AGE_S: u32 = 600;
 ///     .allowed_origins(["https://app.example.com"]);
 /// # let _ = options;
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ProxyOptions {
     pub(crate) client: ClientOptions,
     pub(crate) base_path: String,
     pub(crate) allow_anonymous: bool,
     pub(crate) allowed_origins: Vec<String>,
+    pub(crate) max_concurrent_upstream: u32,
+    pub(crate) max_queue: u32,
+    pub(crate) cache_not_found_ms: u64,
+    /// Lookups a minute per caller: `None` until set (then on for `allow_anonymous` without
+    /// `authorize`, off otherwise), `Some(0)` off.
+    pub(crate) caller_per_minute: Option<u32>,
+    #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
+    pub(crate) caller_key: Option<CallerKey>,
     #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
     pub(crate) authorize: Option<Authorize>,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> ProxyOptions {
+        ProxyOptions {
+            client: ClientOptions::default(),
+            base_path: String::new(),
+            allow_anonymous: false,
+            allowed_origins: Vec::new(),
+            max_concurrent_upstream: DEFAULT_MAX_CONCURRENT_UPSTREAM,
+            max_queue: DEFAULT_MAX_QUEUE,
+            cache_not_found_ms: DEFAULT_CACHE_NOT_FOUND_MS,
+            caller_per_minute: None,
+            #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
+            caller_key: None,
+            #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
+            authorize: None,
+        }
+    }
 }
 
 impl fmt::Debug for ProxyOptions {
@@ -59,6 +101,10 @@ impl fmt::Debug for ProxyOptions {
             .field("base_path", &self.base_path)
             .field("allow_anonymous", &self.allow_anonymous)
             .field("allowed_origins", &self.allowed_origins)
+            .field("max_concurrent_upstream", &self.max_concurrent_upstream)
+            .field("max_queue", &self.max_queue)
+            .field("cache_not_found_ms", &self.cache_not_found_ms)
+            .field("caller_per_minute", &self.caller_per_minute)
             .finish_non_exhaustive()
     }
 }
@@ -90,6 +136,52 @@ impl ProxyOptions {
     /// none (same-origin pages only).
     pub fn allowed_origins<S: Into<String>>(mut self, origins: impl IntoIterator<Item = S>) -> Self {
         self.allowed_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// At most this many requests to PowerPost at once (default
+    /// [`DEFAULT_MAX_CONCURRENT_UPSTREAM`], 8; at least 1): the key's rate limit is spent no
+    /// faster than that, whoever calls. Lookups of one id share one request, and cache hits
+    /// take no slot.
+    pub fn max_concurrent_upstream(mut self, n: u32) -> Self {
+        self.max_concurrent_upstream = n.max(1);
+        self
+    }
+
+    /// At most this many lookups wait for an upstream slot (default [`DEFAULT_MAX_QUEUE`],
+    /// 256), each for at most its timeout; past either, the proxy answers 503 `PROXY_BUSY`
+    /// with `Retry-After`, without asking PowerPost.
+    pub fn max_queue(mut self, n: u32) -> Self {
+        self.max_queue = n;
+        self
+    }
+
+    /// With a cache, how long a 404 from PowerPost is answered from it (default
+    /// [`DEFAULT_CACHE_NOT_FOUND_MS`], 60 s; 0 turns it off), so that a repeated unknown id does
+    /// not reach upstream each time.
+    pub fn cache_not_found_ms(mut self, ms: u64) -> Self {
+        self.cache_not_found_ms = ms;
+        self
+    }
+
+    /// At most `per_minute` lookups a minute from one caller (0 turns the limit off); past it,
+    /// 429 `CALLER_LIMIT_EXCEEDED` with `Retry-After`, counted before anything is asked of
+    /// PowerPost. A caller is its client address (known through `toNodeListener`, and in
+    /// Cloudflare Workers) unless [`ProxyOptions::caller_key`] says otherwise. Default: off
+    /// with an `authorize` callback, [`DEFAULT_CALLER_PER_MINUTE`] (60) with `allow_anonymous`.
+    pub fn caller_limit(mut self, per_minute: u32) -> Self {
+        self.caller_per_minute = Some(per_minute);
+        self
+    }
+
+    /// Who counts as one caller for [`ProxyOptions::caller_limit`], from the incoming request
+    /// (a user id from the session, say); `None` leaves a request uncounted.
+    #[cfg(all(target_arch = "wasm32", feature = "proxy"))]
+    pub fn caller_key<F>(mut self, key: F) -> Self
+    where
+        F: Fn(&web_sys::Request) -> Option<String> + 'static,
+    {
+        self.caller_key = Some(std::rc::Rc::new(key));
         self
     }
 
@@ -166,7 +258,7 @@ impl Answer {
         Answer { status, headers, body: Some(body.to_string()) }
     }
 
-    fn with(mut self, name: &'static str, value: String) -> Answer {
+    pub(crate) fn with(mut self, name: &'static str, value: String) -> Answer {
         self.headers.push((name, value));
         self
     }
@@ -200,6 +292,15 @@ impl Rules {
             origins.push(check_origin(origin)?);
         }
         Ok(Rules { base_path: base.to_owned(), allowed_origins: origins })
+    }
+
+    /// The methods answered, for `Allow`: `OPTIONS` too when there are preflights to answer.
+    pub(crate) fn allow(&self) -> &'static str {
+        if self.has_cors() {
+            "GET, HEAD, OPTIONS"
+        } else {
+            "GET, HEAD"
+        }
     }
 
     /// Whether cross-origin pages may call the proxy at all.
@@ -256,7 +357,7 @@ impl Rules {
                     let mut a = if ok {
                         Answer { status: 204, headers: vec![("cache-control", "no-store".into())], body: None }
                     } else {
-                        method_not_allowed(self.has_cors())
+                        method_not_allowed(self.allow())
                     };
                     a.headers.extend(cors_headers(origin));
                     a.headers.push(("access-control-allow-methods", "GET, HEAD".into()));
@@ -275,7 +376,7 @@ impl Rules {
             Route::History(id) => (id, true),
         };
         let answer = if method != "GET" && method != "HEAD" {
-            method_not_allowed(self.has_cors())
+            method_not_allowed(self.allow())
         } else if headers.cross_site && allowed.is_none() {
             // A page of another site, as the browser itself says: not served unless allowed.
             cross_origin_refused(headers.origin)
@@ -336,8 +437,7 @@ pub(crate) fn not_found() -> Answer {
     )
 }
 
-fn method_not_allowed(cors: bool) -> Answer {
-    let allow = if cors { "GET, HEAD, OPTIONS" } else { "GET, HEAD" };
+fn method_not_allowed(allow: &str) -> Answer {
     Answer::error(405, "METHOD_NOT_ALLOWED", "Method not allowed: this proxy answers only GET and HEAD.", None).with("allow", allow.into())
 }
 
@@ -348,6 +448,54 @@ fn cross_origin_refused(origin: Option<&str>) -> Answer {
         "ORIGIN_NOT_ALLOWED",
         &format!("Cross-origin requests{from} are not allowed: list the origin in the proxy's allowedOrigins."),
         None,
+    )
+}
+
+/// The code of the proxy's own 503 when no upstream slot is free.
+pub(crate) const BUSY_CODE: &str = "PROXY_BUSY";
+
+/// The error of a lookup refused for want of an upstream slot (`why`): no status (nothing was
+/// asked of PowerPost, and the client does not retry it), code [`BUSY_CODE`].
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(dead_code))]
+pub(crate) fn busy_error(why: &str) -> Error {
+    let mut e = Error::new(ErrorKind::Server, format!("The proxy is busy: {why}."));
+    let inner = e.inner_mut();
+    inner.code = Some(BUSY_CODE.to_owned());
+    inner.retry_after_ms = Some(guard::BUSY_RETRY_AFTER_S * 1000);
+    e
+}
+
+/// The error of a lookup refused because the key's budget is spent until `pause.until_ms`:
+/// no status (nothing was asked of PowerPost), kind `RateLimit`, the wait and the rate limit
+/// known.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(dead_code))]
+pub(crate) fn paused_error(pause: Pause, now_ms: f64) -> Error {
+    let mut e = Error::new(
+        ErrorKind::RateLimit,
+        "The PowerPost API's rate limit for this key is spent: the proxy asks again after its reset.",
+    );
+    let inner = e.inner_mut();
+    inner.code = Some("RATE_LIMIT_EXCEEDED".to_owned());
+    inner.retry_after_ms = Some((pause.until_ms - now_ms).max(0.0).ceil() as u64);
+    inner.rate_limit = pause.rate_limit.map(|r| RateLimit { remaining: 0, ..r });
+    e
+}
+
+/// 500 for a proxy that has no key (or whose environment does not resolve): the server's
+/// configuration, not the caller's request, is at fault.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(dead_code))]
+pub(crate) fn misconfigured() -> Answer {
+    Answer::error(500, "PROXY_MISCONFIGURED", "The proxy is not configured (no API key on the server); the server's log says why.", None)
+}
+
+/// 429 for a caller past the caller limit, until `wait_ms` from now.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "proxy")), allow(dead_code))]
+pub(crate) fn caller_limited(per_minute: u32, wait_ms: u64) -> Answer {
+    Answer::error(
+        429,
+        "CALLER_LIMIT_EXCEEDED",
+        &format!("Too many lookups from this caller: this proxy answers at most {per_minute} a minute to each."),
+        Some(wait_ms.div_ceil(1000).max(1)),
     )
 }
 
@@ -386,19 +534,22 @@ pub(crate) fn no_history() -> Answer {
 
 /// The answer for a successful lookup: the validated item, `private` caching for as long as
 /// the snapshot rule says it stays current, and what the browser client reads (request id,
-/// rate limit).
+/// rate limit); `cache` says whether it came from the proxy's cache, when it has one.
 pub(crate) fn success(
     item: &PostItemAnalytics,
     fresh_until_ms: f64,
     now_ms: f64,
     request_id: Option<&str>,
     rate_limit: Option<RateLimit>,
-    from_cache: bool,
+    cache: Option<bool>,
 ) -> Answer {
     let mut headers = json_headers();
     let max_age = ((fresh_until_ms - now_ms) / 1000.0).floor().max(0.0) as u64;
     headers.push(("cache-control", format!("private, max-age={max_age}")));
-    headers.push(("x-powerpost-cache", if from_cache { "hit" } else { "miss" }.into()));
+    // Only a proxy with a cache says whether the answer came from it.
+    if let Some(hit) = cache {
+        headers.push(("x-powerpost-cache", if hit { "hit" } else { "miss" }.into()));
+    }
     pass_on(&mut headers, request_id, rate_limit);
     // The types serialize with the API's own field names; a failure here cannot happen for
     // them, and would still be an answer, not a panic.
@@ -422,10 +573,22 @@ fn pass_on(headers: &mut Vec<(&'static str, String)>, request_id: Option<&str>, 
 /// The answer for a failed lookup. An API error keeps its status, code and the server's
 /// message; a body that failed validation is 502 `INVALID_RESPONSE`; no connection, 502
 /// `UPSTREAM_UNAVAILABLE`; a timeout, 504 `UPSTREAM_TIMEOUT`. Everything is redacted of the
-/// key (`secret`), and what is passed on is re-written from parsed values, never copied.
-pub(crate) fn failure(e: &Error, secret: Option<&str>) -> Answer {
+/// key (`secret`), and what is passed on is re-written from parsed values, never copied; a
+/// wait is clamped to `max_wait_ms`.
+pub(crate) fn failure(e: &Error, secret: Option<&str>, max_wait_ms: u64) -> Answer {
     let clean = |s: &str| redact(s, secret);
+    if e.status().is_none() && e.code() == Some(BUSY_CODE) {
+        return Answer::error(
+            503,
+            BUSY_CODE,
+            "The proxy is busy: too many lookups are waiting for the PowerPost API. Try again shortly.",
+            Some(guard::BUSY_RETRY_AFTER_S),
+        );
+    }
+    // Refused here at the limit: nothing was asked of PowerPost.
+    let wait_s = |e: &Error| e.retry_after_ms().map(|ms| ms.min(max_wait_ms).div_ceil(1000).max(1));
     let mut answer = match e.kind() {
+        ErrorKind::RateLimit if e.status().is_none() => Answer::error(429, "RATE_LIMIT_EXCEEDED", e.message(), wait_s(e)),
         ErrorKind::Timeout => Answer::error(
             504,
             "UPSTREAM_TIMEOUT",
@@ -447,12 +610,10 @@ pub(crate) fn failure(e: &Error, secret: Option<&str>) -> Answer {
         }
         _ => match e.status() {
             Some(status) if (400..600).contains(&status) => {
-                let env = e.body().and_then(|b| crate::response::envelope(b.as_bytes()));
-                let message = env.as_ref().and_then(|v| v.message.as_deref()).map(clean).unwrap_or_else(|| {
-                    format!("The PowerPost API answered HTTP {status} without its JSON error (often a gateway page).")
-                });
-                let code = e.code().map(clean).unwrap_or_else(|| default_code(status).to_owned());
-                let retry_after_s = e.retry_after_ms().map(|ms| ms.div_ceil(1000));
+                let (code, message) = api_error_parts(e, status, secret);
+                // Never a longer wait than the client itself accepts (`maxRetryWaitMs`): an absurd
+                // Retry-After from upstream is not passed on as it came.
+                let retry_after_s = e.retry_after_ms().map(|ms| ms.min(max_wait_ms).div_ceil(1000));
                 Answer::error(status, &code, &message, retry_after_s)
             }
             Some(status) => Answer::error(
@@ -469,6 +630,17 @@ pub(crate) fn failure(e: &Error, secret: Option<&str>) -> Answer {
     };
     pass_on(&mut answer.headers, e.request_id().map(clean).as_deref(), e.rate_limit());
     answer
+}
+
+/// The code and message an upstream error of `status` is passed on with, redacted of `secret`.
+pub(crate) fn api_error_parts(e: &Error, status: u16, secret: Option<&str>) -> (String, String) {
+    let clean = |s: &str| redact(s, secret);
+    let env = e.body().and_then(|b| crate::response::envelope(b.as_bytes()));
+    let message = env.as_ref().and_then(|v| v.message.as_deref()).map(clean).unwrap_or_else(|| {
+        format!("The PowerPost API answered HTTP {status} without its JSON error (often a gateway page).")
+    });
+    let code = e.code().map(clean).unwrap_or_else(|| default_code(status).to_owned());
+    (code, message)
 }
 
 fn attempts(e: &Error) -> String {
@@ -643,7 +815,7 @@ mod tests {
         assert_eq!(a.status, 403);
         // Without Sec-Fetch-Site the request is served, but no page of that origin can read it.
         assert!(matches!(r.plan("GET", OK, &from("https://evil.example", false)), Plan::Forward { .. }));
-        let ok = r.finish(success(&item(), 0.0, 0.0, None, None, false), Some("https://evil.example"));
+        let ok = r.finish(success(&item(), 0.0, 0.0, None, None, None), Some("https://evil.example"));
         assert!(!ok.headers.iter().any(|(n, _)| n.starts_with("access-control")));
         assert!(ok.headers.contains(&("vary", "Origin".into())));
     }
@@ -670,15 +842,69 @@ mod tests {
 
     #[test]
     fn success_is_private_and_validated_json() {
-        let a = success(&item(), 91_500.0, 1_000.0, Some("req_1"), Some(RateLimit::new(10, 9, 99)), false);
+        let a = success(&item(), 91_500.0, 1_000.0, Some("req_1"), Some(RateLimit::new(10, 9, 99)), None);
+        assert!(!a.headers.iter().any(|(n, _)| *n == "x-powerpost-cache"), "no cache, no cache header");
+        assert!(success(&item(), 0.0, 0.0, None, None, Some(false)).headers.contains(&("x-powerpost-cache", "miss".into())));
+        assert!(success(&item(), 0.0, 0.0, None, None, Some(true)).headers.contains(&("x-powerpost-cache", "hit".into())));
         assert_eq!(a.status, 200);
         assert!(a.headers.contains(&("cache-control", "private, max-age=90".into())));
         assert!(a.headers.contains(&("x-request-id", "req_1".into())));
         assert!(a.headers.contains(&("x-ratelimit-remaining", "9".into())));
         let back: PostItemAnalytics = serde_json::from_str(a.body.as_deref().unwrap()).unwrap();
         assert_eq!(back, item());
-        let stale = success(&item(), 0.0, 5_000.0, None, None, true);
+        let stale = success(&item(), 0.0, 5_000.0, None, None, Some(true));
         assert!(stale.headers.contains(&("cache-control", "private, max-age=0".into())));
+    }
+
+    const WAIT: u64 = crate::config::DEFAULT_MAX_RETRY_WAIT_MS;
+
+    #[test]
+    fn waits_passed_on_are_clamped_to_what_the_client_accepts() {
+        for (sent, want) in [("18446744073709552", "60"), ("99999", "60"), ("3", "3"), ("0.2", "1")] {
+            let meta = crate::response::ResponseMeta { status: 429, retry_after: Some(sent.into()), ..Default::default() };
+            let (e, _) = crate::response::interpret(&meta, &crate::response::Body::Complete(b"{}".to_vec()), "p1", None, 0.0).unwrap_err();
+            let a = failure(&e, None, WAIT);
+            assert!(a.headers.contains(&("retry-after", want.into())), "{sent}: {:?}", a.headers);
+            let v: serde_json::Value = serde_json::from_str(a.body.as_deref().unwrap()).unwrap();
+            assert_eq!(v["retryAfter"].to_string(), want, "{sent}");
+        }
+        let meta = crate::response::ResponseMeta { status: 503, retry_after: Some("7200".into()), ..Default::default() };
+        let (e, _) = crate::response::interpret(&meta, &crate::response::Body::Complete(b"{}".to_vec()), "p1", None, 0.0).unwrap_err();
+        assert!(failure(&e, None, 3_600_000).headers.contains(&("retry-after", "3600".into())));
+    }
+
+    #[test]
+    fn busy_is_503_proxy_busy_with_retry_after_and_never_retried() {
+        let e = busy_error("its queue is full");
+        assert!(!e.is_retryable(), "the client must not retry a refusal");
+        let a = failure(&e, None, WAIT);
+        assert_eq!(a.status, 503);
+        assert!(a.headers.contains(&("retry-after", "1".into())) && a.headers.contains(&("cache-control", "no-store".into())));
+        let v: serde_json::Value = serde_json::from_str(a.body.as_deref().unwrap()).unwrap();
+        assert_eq!((v["error"]["code"].as_str(), v["retryAfter"].as_u64()), (Some("PROXY_BUSY"), Some(1)));
+        // An upstream 503 stays the upstream's.
+        let meta = crate::response::ResponseMeta { status: 503, ..Default::default() };
+        let (e, _) = crate::response::interpret(&meta, &crate::response::Body::Complete(b"{}".to_vec()), "p1", None, 0.0).unwrap_err();
+        assert!(failure(&e, None, WAIT).body.unwrap().contains("SERVICE_UNAVAILABLE"));
+    }
+
+    #[test]
+    fn at_the_limit_the_proxy_answers_429_itself_with_the_wait_and_the_rate_limit() {
+        let pause = Pause { until_ms: 10_500.0, rate_limit: Some(RateLimit::new(1000, 3, 42)) };
+        let e = paused_error(pause, 1_000.0);
+        assert!(e.status().is_none(), "nothing was asked upstream");
+        let a = failure(&e, None, WAIT);
+        assert_eq!(a.status, 429);
+        for h in [("retry-after", "10"), ("x-ratelimit-limit", "1000"), ("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "42"), ("cache-control", "no-store")] {
+            assert!(a.headers.contains(&(h.0, h.1.into())), "{h:?} in {:?}", a.headers);
+        }
+        let v: serde_json::Value = serde_json::from_str(a.body.as_deref().unwrap()).unwrap();
+        assert_eq!((v["error"]["code"].as_str(), v["retryAfter"].as_u64()), (Some("RATE_LIMIT_EXCEEDED"), Some(10)));
+        // A long pause is passed on as what the client accepts, and a last millisecond as a second.
+        let long = failure(&paused_error(Pause { until_ms: 3_600_000.0, rate_limit: None }, 0.0), None, WAIT);
+        assert!(long.headers.contains(&("retry-after", "60".into())));
+        let last = failure(&paused_error(Pause { until_ms: 1.0, rate_limit: None }, 0.5), None, WAIT);
+        assert!(last.headers.contains(&("retry-after", "1".into())));
     }
 
     #[test]
@@ -693,7 +919,7 @@ mod tests {
         };
         let body = format!(r#"{{"error":{{"message":"slow down {key}","code":"RATE_LIMIT_EXCEEDED"}},"retryAfter":3}}"#);
         let (e, _) = crate::response::interpret(&meta, &crate::response::Body::Complete(body.into_bytes()), "p1", Some(key), 0.0).unwrap_err();
-        let a = failure(&e, Some(key));
+        let a = failure(&e, Some(key), WAIT);
         assert_eq!(a.status, 429);
         let text = format!("{a:?}");
         assert!(!text.contains(key) && !text.contains("CANARY"), "{text}");
@@ -707,17 +933,17 @@ mod tests {
 
         let html = crate::response::ResponseMeta { status: 502, ..Default::default() };
         let (e, _) = crate::response::interpret(&html, &crate::response::Body::Complete(b"<html>".to_vec()), "p1", None, 0.0).unwrap_err();
-        let a = failure(&e, None);
+        let a = failure(&e, None, WAIT);
         assert_eq!((a.status, a.body.as_deref().unwrap().contains("BAD_GATEWAY")), (502, true));
 
         let ok = crate::response::ResponseMeta { status: 200, ..Default::default() };
         let (e, _) = crate::response::interpret(&ok, &crate::response::Body::Complete(b"{".to_vec()), "p1", None, 0.0).unwrap_err();
-        assert_eq!(failure(&e, None).status, 502);
-        assert!(failure(&e, None).body.unwrap().contains("INVALID_RESPONSE"));
+        assert_eq!(failure(&e, None, WAIT).status, 502);
+        assert!(failure(&e, None, WAIT).body.unwrap().contains("INVALID_RESPONSE"));
 
         let redirect = crate::response::ResponseMeta { status: 302, location: Some(format!("http://x/?k={key}")), ..Default::default() };
         let (e, _) = crate::response::interpret(&redirect, &crate::response::Body::Complete(vec![]), "p1", Some(key), 0.0).unwrap_err();
-        let a = failure(&e, Some(key));
+        let a = failure(&e, Some(key), WAIT);
         assert_eq!(a.status, 502);
         assert!(!format!("{a:?}").contains(key));
     }

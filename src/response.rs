@@ -94,20 +94,68 @@ pub(crate) fn interpret_for(
     })
 }
 
-/// The body with the key redacted when it carries the key, as written or (in JSON) spelt with
-/// `\u` escapes, which decoding would turn back into the key; `None` otherwise.
+/// The body with the key redacted when it carries the key, as written or spelt with JSON
+/// escapes (`\u0070`), which a reader would turn back into the key; `None` otherwise.
 pub(crate) fn scrubbed(bytes: &[u8], secret: Option<&str>) -> Option<String> {
     let key = secret.filter(|k| !k.is_empty())?;
     let text = String::from_utf8_lossy(bytes);
     if text.contains(key) {
         return Some(redact(&text, Some(key)));
     }
-    if text.contains("\\u") {
-        // The same JSON with plain characters (the parser's own output), then searched again.
-        let plain = validate::normalized_json(bytes)?;
+    if text.contains('\\') {
+        // The same JSON with plain characters (the parser's own output), or, for a body that
+        // does not parse (cut short, an HTML page), the escapes decoded where they stand.
+        let plain = validate::normalized_json(bytes).unwrap_or_else(|| unescape(&text));
         return plain.contains(key).then(|| redact(&plain, Some(key)));
     }
     None
+}
+
+/// `text` with every JSON escape decoded (`\uXXXX`, surrogate pairs, `\n`, `\"`, …) wherever it
+/// stands; anything else, a lone surrogate or a bad escape included, is kept as it is.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let hex4 = |s: &str| s.get(..4).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit())).and_then(|h| u32::from_str_radix(h, 16).ok());
+    while let Some(at) = rest.find('\\') {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        let after = rest.get(at + 1..).unwrap_or_default();
+        let simple = match after.chars().next() {
+            Some('"') => Some('"'),
+            Some('\\') => Some('\\'),
+            Some('/') => Some('/'),
+            Some('b') => Some('\u{8}'),
+            Some('f') => Some('\u{c}'),
+            Some('n') => Some('\n'),
+            Some('r') => Some('\r'),
+            Some('t') => Some('\t'),
+            _ => None,
+        };
+        if let Some(c) = simple {
+            out.push(c);
+            rest = after.get(1..).unwrap_or_default();
+            continue;
+        }
+        let unit = after.strip_prefix('u').and_then(hex4);
+        let low = after.get(5..).and_then(|s| s.strip_prefix("\\u")).and_then(hex4).filter(|l| (0xDC00..0xE000).contains(l));
+        let (c, used) = match (unit, low) {
+            (Some(hi @ 0xD800..=0xDBFF), Some(lo)) => (char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)), 11),
+            (Some(u), _) => (char::from_u32(u), 5),
+            (None, _) => (None, 0),
+        };
+        match c {
+            Some(c) => {
+                out.push(c);
+                rest = after.get(used..).unwrap_or_default();
+            }
+            None => {
+                out.push('\\');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 pub(crate) struct Envelope {
@@ -377,6 +425,26 @@ mod tests {
         let e = err(401, &body);
         let shown = format!("{e} {e:?} {:?}", e.body());
         assert!(!shown.contains(&KEY[..12]), "{shown}");
+    }
+
+    #[test]
+    fn a_key_spelt_with_escapes_in_a_body_that_is_not_json_is_redacted_too() {
+        let key = "pp_live_sk_CANARY0123456789abcdefghijklmnopqrstuvwxyzAB";
+        let esc = |c: char| format!("\\u{:04x}", c as u32);
+        let all: String = key.chars().map(esc).collect();
+        // Cut short, so it does not parse: the escapes must still be read before redacting.
+        let truncated = format!(r#"{{"error":{{"message":"bad key {all}"#);
+        // One escaped character in an HTML page hides the key from a plain search.
+        let (head, tail) = key.split_at(11);
+        let first = tail.chars().next().unwrap();
+        let html = format!("<html><body>key {head}{}{} rejected</body></html>", esc(first), &tail[1..]);
+        for (status, body) in [(401, truncated.clone()), (502, html.clone()), (200, truncated), (200, html)] {
+            let (e, _) = interpret(&meta(status), &Body::Complete(body.into_bytes()), "i", Some(key), 0.0).unwrap_err();
+            let shown = format!("{e} {e:?} {:?}", e.body());
+            assert!(!shown.contains(&all[..18]) && !shown.contains(&tail[1..]) && !shown.contains("CANARY"), "{status}: {shown}");
+            assert!(shown.contains("[redacted]"), "{status}: {shown}");
+        }
+        assert_eq!(unescape(r#"a\u00e9\ud83d\ude00 \"q\" \x \ud83d \u12"#), "aé😀 \"q\" \\x \\ud83d \\u12");
     }
 
     #[test]

@@ -14,15 +14,24 @@ Options:
   --base-path PATH      where the proxy is mounted (default: the root)
   --allow-origin ORIGIN a site whose pages may call it (repeatable), e.g. https://site.example
   --allow-anonymous     required: anyone who can reach it may use it (there is no login here)
+  --caller-limit N      lookups a minute from one client address (default 60; 0 = no limit)
+  --no-cache            ask PowerPost every time (by default answers are cached in memory as the
+                        snapshot rule allows, and a 404 for 60 s)
+  --redis URL           cache in Redis instead, shared by every proxy using it (needs the redis
+                        package: npm install redis)
   --verbose             log every request to stderr (never the key)
   --help
+
+GET /healthz answers 200 while the proxy serves and 503 once it is stopping. SIGTERM or SIGINT
+stops accepting connections and gives answers in flight 10 s to finish before every connection
+is closed; a second signal exits at once.
 
 The API key is read from POWERPOST_API_KEY only (never a flag: flags show in ps); the workspace
 from POWERPOST_WORKSPACE_ID, the API's address from POWERPOST_BASE_URL.`;
 
 /** Parses the flags and starts the server; `fail(message)` is a usage error (exit 2). */
 export async function runProxy(argv, fail) {
-  const o = { port: 8787, host: '127.0.0.1', allowedOrigins: [] };
+  const o = { port: 8787, host: '127.0.0.1', allowedOrigins: [], cache: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -39,6 +48,13 @@ export async function runProxy(argv, fail) {
     else if (a === '--allow-origin') o.allowedOrigins.push(value());
     else if (a === '--allow-anonymous') o.allowAnonymous = true;
     else if (a === '--verbose') o.verbose = true;
+    else if (a === '--no-cache') o.cache = false;
+    else if (a === '--caller-limit') {
+      const v = value();
+      if (!/^\d+$/.test(v) || Number(v) > 1_000_000) fail(`--caller-limit needs a number of lookups a minute, got ${JSON.stringify(v)}`);
+      o.callerLimit = Number(v) === 0 ? false : { perMinute: Number(v) };
+    }
+    else if (a === '--redis') o.redis = value();
     else if (a === '--api-key' || a.startsWith('--api-key=')) fail('the API key is read from POWERPOST_API_KEY only, never from a flag (flags show in ps and shell history)');
     else fail(`unknown option ${a}`);
   }
@@ -47,17 +63,34 @@ export async function runProxy(argv, fail) {
       + 'and spend your API key\'s rate limit. Pass --allow-anonymous if that is what you want (keep --host 127.0.0.1, '
       + 'or list the sites that may use it with --allow-origin).');
   }
+  // The handler itself waits for a key until its first request (a build has no secrets); a
+  // server started without one is a mistake to say at once.
+  if (!process.env.POWERPOST_API_KEY) fail('No API key for the proxy: set the POWERPOST_API_KEY environment variable.');
+  if (o.redis && !o.cache) fail('--redis is a cache: it cannot go with --no-cache');
+  const cache = o.redis ? { store: await redisStore(o.redis, fail) } : o.cache;
   let handler;
   try {
     const stderr = (line) => process.stderr.write(`${line}\n`);
     handler = createProxyHandler({
-      basePath: o.basePath, allowAnonymous: o.allowAnonymous, allowedOrigins: o.allowedOrigins,
+      basePath: o.basePath, allowAnonymous: o.allowAnonymous, allowedOrigins: o.allowedOrigins, ...(cache ? { cache } : {}),
+      ...(o.callerLimit !== undefined ? { callerLimit: o.callerLimit } : {}),
       ...(o.verbose ? { logLevel: 'debug', logger: { error: stderr, warn: stderr, info: stderr, debug: stderr } } : {}),
     });
   } catch (e) {
     fail(isPowerPostError(e) ? e.message : String(e && e.message));
   }
-  const server = http.createServer(toNodeListener(handler));
+  const listener = toNodeListener(handler);
+  let stopping = false;
+  const server = http.createServer((req, res) => {
+    // A load balancer's probe: outside basePath, no upstream request, nothing secret in it.
+    if (req.url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const body = JSON.stringify({ status: stopping ? 'stopping' : 'ok' });
+      res.writeHead(stopping ? 503 : 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(stopping ? { connection: 'close' } : {}) });
+      return res.end(req.method === 'HEAD' ? undefined : body);
+    }
+    if (stopping) res.setHeader('connection', 'close');
+    listener(req, res);
+  });
   await new Promise((resolve, reject) => {
     server.once('error', (e) => reject(e));
     server.listen(o.port, o.host, resolve);
@@ -65,7 +98,43 @@ export async function runProxy(argv, fail) {
   const { port } = server.address();
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   process.stdout.write(`powerpost-analytics proxy: listening on http://${host}:${port}${(o.basePath ?? '').replace(/\/$/, '')} (Ctrl-C stops)\n`);
-  const stop = () => server.close(() => process.exit(0));
+  // The first signal stops accepting connections and closes the idle ones; answers in flight
+  // get GRACE_MS to finish, then every connection is closed. A second signal exits at once.
+  const stop = () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    setTimeout(() => {
+      clearInterval(idle);
+      server.closeAllConnections();
+      process.exit(0);
+    }, GRACE_MS).unref();
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
+
+/** A cache store in Redis at `url` (the README's store), through the optional `redis` package. */
+async function redisStore(url, fail) {
+  let createClient;
+  try {
+    ({ createClient } = await import('redis'));
+  } catch {
+    fail('--redis needs the redis package next to powerpost-analytics: npm install redis');
+  }
+  // Fail fast while Redis is away: the proxy then works without it and warns once.
+  const redis = createClient({ url, disableOfflineQueue: true });
+  redis.on('error', () => {});
+  await redis.connect().catch((e) => fail(`cannot reach Redis at --redis: ${e.message}`));
+  return {
+    get: (key) => redis.get(key),
+    set: (key, value) => redis.set(key, value, { EX: 86_400 }),
+    delete: (key) => redis.del(key),
+    add: async (key, value) => (await redis.set(key, value, { NX: true, EX: 60 })) === 'OK',
+  };
+}
+
+/** How long answers in flight may take to finish after SIGTERM or SIGINT. */
+export const GRACE_MS = 10_000;

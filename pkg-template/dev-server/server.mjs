@@ -221,6 +221,8 @@ export function startDevServer(options = {}) {
   const received = []; // what arrived, for tests (never the key)
   let windowStart = Date.now();
   let used = 0;
+  let inFlight = 0; // API requests not yet answered (or given up on), and the most seen at once
+  let peakInFlight = 0;
   const sockets = new Set();
 
   const server = http.createServer((req, res) => {
@@ -267,7 +269,8 @@ export function startDevServer(options = {}) {
     received.push(entry);
     res.on('finish', () => { entry.status = res.statusCode; });
     // The client went away before the response was complete (an abort, a timeout, a cancelled future).
-    res.on('close', () => { if (!res.writableFinished) entry.closedEarly = true; });
+    res.on('close', () => { inFlight--; if (!res.writableFinished) entry.closedEarly = true; });
+    peakInFlight = Math.max(peakInFlight, ++inFlight);
     if (received.length > 10_000) received.splice(0, received.length - 10_000);
     if (id !== undefined) counters.set(id, (counters.get(id) ?? 0) + 1);
     log(`${req.method} ${req.url}`);
@@ -430,10 +433,10 @@ export function startDevServer(options = {}) {
     if (url.pathname === '/__dev/requests') {
       const id = url.searchParams.get('id');
       const list = id === null ? received : received.filter((r) => r.id === id);
-      return send({ count: id === null ? received.length : (counters.get(id) ?? 0), requests: list.slice(-200) });
+      return send({ count: id === null ? received.length : (counters.get(id) ?? 0), peakInFlight, requests: list.slice(-200) });
     }
     if (url.pathname === '/__dev/reset') {
-      counters.clear(); received.length = 0; used = 0; windowStart = Date.now();
+      counters.clear(); received.length = 0; used = 0; windowStart = Date.now(); peakInFlight = inFlight;
       return send({ ok: true });
     }
     if (url.pathname === '/__dev/info') {

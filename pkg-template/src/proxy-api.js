@@ -2,6 +2,10 @@
 // ProxyHandler (every rule lives in the crate), and `toNodeListener` adapts a Fetch-API handler
 // to Node's `http` (and so Express), which has no `Request`.
 
+const ALLOW = Symbol.for('powerpost-analytics/proxy.allow');
+// Where the Request built here carries the client's address, for the proxy's caller limit.
+const CLIENT_ADDRESS = Symbol.for('powerpost-analytics/proxy.client-address');
+
 export function makeProxyApi(load, ProxyHandler) {
   /** `(request, env?) => Promise<Response>`; `env` is a Cloudflare Worker's bindings. */
   function createProxyHandler(options) {
@@ -9,9 +13,12 @@ export function makeProxyApi(load, ProxyHandler) {
     const proxy = new ProxyHandler(options);
     // Next.js passes a context object and Workers their `env` as the second argument; only a
     // Worker's POWERPOST_* bindings are read from it.
-    return function powerpostProxy(request, env) {
+    function powerpostProxy(request, env) {
       return proxy.handle(request, env);
-    };
+    }
+    // What toNodeListener's own 405 (TRACE, CONNECT: no Request can carry them) lists in Allow.
+    Object.defineProperty(powerpostProxy, ALLOW, { value: proxy.allow });
+    return powerpostProxy;
   }
   return { createProxyHandler, toNodeListener };
 }
@@ -39,7 +46,7 @@ export function toNodeListener(handler) {
       // A method the Fetch API forbids (CONNECT, TRACE) or a target no URL can be made of.
       const json = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        return send(res, 405, { ...json, allow: 'GET, HEAD' },
+        return send(res, 405, { ...json, allow: handler[ALLOW] ?? 'GET, HEAD' },
           JSON.stringify({ error: { message: 'Method not allowed: this proxy answers only GET and HEAD.', code: 'METHOD_NOT_ALLOWED' } }));
       }
       return send(res, 400, json, JSON.stringify({ error: { message: 'Bad request target.', code: 'VALIDATION_ERROR' } }));
@@ -76,11 +83,14 @@ function toRequest(req, signal) {
     }
   }
   // Appended, not resolved: a target starting `//` keeps its empty segment, as in every Fetch runtime.
-  return new Request(new URL(`${scheme}://${host}${target}`), {
+  const request = new Request(new URL(`${scheme}://${host}${target}`), {
     method: req.method,
     headers,
     signal,
   });
+  const address = req.socket && req.socket.remoteAddress;
+  if (typeof address === 'string') Object.defineProperty(request, CLIENT_ADDRESS, { value: address });
+  return request;
 }
 
 function send(res, status, headers, body) {

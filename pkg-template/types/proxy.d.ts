@@ -25,6 +25,29 @@ export interface ProxyOptions extends Omit<ClientOptions, 'dangerouslyAllowBrows
   allowAnonymous?: boolean;
   /** Origins whose pages may call the proxy cross-origin (`https://app.example.com`). Default: same-origin only. */
   allowedOrigins?: string[];
+  /**
+   * At most this many requests to PowerPost at once, whoever calls (default 8, at least 1):
+   * the key's rate limit is spent no faster. Lookups of one id share one request; cache hits take no slot.
+   */
+  maxConcurrentUpstream?: number;
+  /**
+   * At most this many lookups wait for an upstream slot (default 256), each for at most its
+   * `timeoutMs`; past either, 503 `PROXY_BUSY` with `Retry-After`, without asking PowerPost.
+   */
+  maxQueue?: number;
+  /**
+   * With a `cache`, how long a 404 from PowerPost is answered from it (ms, default 60 000; 0: never),
+   * so that a repeated unknown id does not reach upstream each time.
+   */
+  cacheNotFoundMs?: number;
+  /**
+   * At most `perMinute` lookups a minute from one caller (default 60), then 429
+   * `CALLER_LIMIT_EXCEEDED` with `Retry-After`, counted before anything is asked of PowerPost. A
+   * caller is its client address (known through `toNodeListener` and in Cloudflare Workers), or
+   * what `key(request)` returns (anything but a string: not counted). On by default with
+   * `allowAnonymous`, off with `authorize`; `false` turns it off.
+   */
+  callerLimit?: false | { perMinute?: number; key?: (request: Request) => string | null | undefined };
 }
 
 /** A Fetch-API handler. The second argument is ignored unless it holds a Worker's POWERPOST_* bindings. */
@@ -33,8 +56,10 @@ export type ProxyHandler = (request: Request, env?: unknown) => Promise<Response
 /**
  * Creates the proxy: it answers only `GET`/`HEAD {basePath}/api/v1/post-items/{id}/analytics`
  * (404 for any other path, 405 for other methods), forwards nothing the browser sent, and returns
- * a validated body. Throws `InvalidArgumentError` for bad options, without `authorize` unless
- * `allowAnonymous: true`, and without a key.
+ * a validated body. Throws `InvalidArgumentError` for bad options and without `authorize` unless
+ * `allowAnonymous: true`. The key is not needed to create it (a build has no secrets): it is read
+ * at the first request, and until there is one requests are answered 500 `PROXY_MISCONFIGURED`
+ * (the server's log says why, once).
  */
 export declare function createProxyHandler(options?: ProxyOptions): ProxyHandler;
 

@@ -8,13 +8,21 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use super::{check_options_object, client_options, field, string_opt, to_js_error, type_name, CLIENT_OPTIONS};
-use crate::config::Env;
+use super::{check_option_names, check_options_object, client_options, field, number, string_opt, to_js_error, type_name, CLIENT_OPTIONS};
+use crate::config::{check_count, check_ms, Env};
 use crate::error::Error;
 use crate::proxy::{Authorize, Proxy, ProxyOptions};
 
 /// What the proxy adds to the client's options.
-const PROXY_OPTIONS: &[&str] = &["basePath", "authorize", "allowAnonymous", "allowedOrigins"];
+const PROXY_OPTIONS: &[&str] = &[
+    "basePath", "authorize", "allowAnonymous", "allowedOrigins", "maxConcurrentUpstream", "maxQueue", "cacheNotFoundMs", "callerLimit",
+];
+
+/// The keys of `callerLimit`.
+const CALLER_LIMIT_OPTIONS: &[&str] = &["perMinute", "key"];
+
+/// Largest `maxConcurrentUpstream` and `maxQueue`.
+const MAX_UPSTREAM_COUNT: u32 = 100_000;
 
 /// The proxy (JavaScript class `ProxyHandler`, wrapped by `createProxyHandler`).
 #[wasm_bindgen(js_name = ProxyHandler)]
@@ -29,6 +37,12 @@ impl JsProxy {
     pub fn new(options: JsValue) -> Result<JsProxy, JsValue> {
         let proxy = proxy_options(&options).and_then(Proxy::new).map_err(to_js_error)?;
         Ok(JsProxy { proxy: Rc::new(proxy) })
+    }
+
+    /// The `Allow` header of the proxy's 405s (`toNodeListener` answers `TRACE` with it).
+    #[wasm_bindgen(getter)]
+    pub fn allow(&self) -> String {
+        self.proxy.allow().to_owned()
     }
 
     /// `handle(request, env?)`: a promise of the `Response`. `env` is a Worker's bindings.
@@ -85,6 +99,18 @@ fn proxy_options(options: &JsValue) -> Result<ProxyOptions, Error> {
         }
         o = o.allowed_origins(origins);
     }
+    for (key, min) in [("maxConcurrentUpstream", 1), ("maxQueue", 0)] {
+        if let Some(v) = field(options, key)? {
+            let n = check_count(&format!("Option `{key}`"), number(&v, key)?, min, MAX_UPSTREAM_COUNT)?;
+            o = if min == 1 { o.max_concurrent_upstream(n) } else { o.max_queue(n) };
+        }
+    }
+    if let Some(v) = field(options, "cacheNotFoundMs")? {
+        o = o.cache_not_found_ms(check_ms("Option `cacheNotFoundMs`", number(&v, "cacheNotFoundMs")?)?);
+    }
+    if let Some(v) = field(options, "callerLimit")? {
+        o = caller_limit(o, &v)?;
+    }
     if let Some(f) = field(options, "authorize")? {
         let f: js_sys::Function = f.dyn_into().map_err(|v| {
             Error::invalid_argument(format!(
@@ -94,6 +120,33 @@ fn proxy_options(options: &JsValue) -> Result<ProxyOptions, Error> {
         })?;
         let authorize = js_authorize(f);
         o = o.authorize(move |request: &web_sys::Request| authorize(request));
+    }
+    Ok(o)
+}
+
+/// `callerLimit`: `false` (off), or `{ perMinute?, key? }` (on; 60 a minute by default; `key(request)`
+/// names the caller with a string, anything else leaves the request uncounted).
+fn caller_limit(mut o: ProxyOptions, v: &JsValue) -> Result<ProxyOptions, Error> {
+    if v.as_bool() == Some(false) {
+        return Ok(o.caller_limit(0));
+    }
+    if !v.is_object() || Array::is_array(v) {
+        return Err(Error::invalid_argument(format!(
+            "Option `callerLimit` must be false or {{ perMinute, key }}, got {}.",
+            type_name(v)
+        )));
+    }
+    check_option_names(v, &[CALLER_LIMIT_OPTIONS])?;
+    let per_minute = match field(v, "perMinute")? {
+        Some(n) => check_count("Option `callerLimit.perMinute`", number(&n, "callerLimit.perMinute")?, 1, 1_000_000)?,
+        None => crate::proxy::DEFAULT_CALLER_PER_MINUTE,
+    };
+    o = o.caller_limit(per_minute);
+    if let Some(f) = field(v, "key")? {
+        let f: js_sys::Function = f.dyn_into().map_err(|v| {
+            Error::invalid_argument(format!("Option `callerLimit.key` must be a function (request) => string, got {}.", type_name(&v)))
+        })?;
+        o = o.caller_key(move |request: &web_sys::Request| f.call1(&JsValue::UNDEFINED, request).ok().and_then(|k| k.as_string()));
     }
     Ok(o)
 }

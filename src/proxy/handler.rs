@@ -8,7 +8,11 @@ use std::rc::Rc;
 
 use web_sys::{Request, Response, ResponseInit};
 
-use super::{failure, history_answer, internal_error, no_history, success, unauthorized, Answer, Plan, ProxyOptions, RequestHeaders, Rules};
+use super::upstream::Upstream;
+use super::{
+    api_error_parts, caller_limited, failure, history_answer, internal_error, misconfigured, no_history, success, unauthorized, Answer, Callers,
+    Missing, Plan, ProxyOptions, RequestHeaders, Rules, DEFAULT_CALLER_PER_MINUTE,
+};
 use crate::client::{browser_reason, global_defined, process_env, Client, RequestOptions};
 use crate::config::{ClientOptions, Config, Env, Runtime};
 use crate::error::{redact, Error};
@@ -25,6 +29,13 @@ pub type Authorize = Rc<dyn Fn(&Request) -> AuthorizeFuture>;
 /// What an [`Authorize`] callback returns.
 pub type AuthorizeFuture = Pin<Box<dyn Future<Output = Result<bool, String>>>>;
 
+/// Who counts as one caller for the caller limit, as [`ProxyOptions::caller_key`] keeps it:
+/// `None` leaves the request uncounted.
+pub type CallerKey = Rc<dyn Fn(&Request) -> Option<String>>;
+
+/// Where `toNodeListener` leaves the client's address on the `Request` it builds.
+const CLIENT_ADDRESS: &str = "powerpost-analytics/proxy.client-address";
+
 /// The proxy: forwards `GET`/`HEAD {base_path}/api/v1/post-items/{id}/analytics` to PowerPost
 /// with the server's key, and refuses everything else (see the module documentation).
 ///
@@ -37,6 +48,13 @@ pub type AuthorizeFuture = Pin<Box<dyn Future<Output = Result<bool, String>>>>;
 pub struct Proxy {
     rules: Rules,
     authorize: Option<Authorize>,
+    /// The upstream slots every lookup of this proxy takes turns at.
+    upstream: Rc<Upstream>,
+    /// The caller limit, when on: lookups a minute, who is a caller, the counts.
+    callers: Option<(u32, Option<CallerKey>, RefCell<Callers>)>,
+    /// With a cache: the ids PowerPost answered 404 for, and for how long they are kept.
+    missing: RefCell<Missing>,
+    not_found_ms: u64,
     state: RefCell<State>,
 }
 
@@ -48,16 +66,20 @@ impl std::fmt::Debug for Proxy {
 
 enum State {
     Ready(Client),
-    /// A Cloudflare Worker gets its variables with each request (`env`), not at start-up: the
-    /// client is made from the first request's `env`.
-    Deferred { options: ClientOptions, why: Error },
+    /// No key yet: a build (`next build`, `vite build`) loads the route module where the
+    /// server's secrets are not set, and a Cloudflare Worker gets its variables with each
+    /// request (`env`). The client is made at the first request that finds a key.
+    Deferred { options: ClientOptions, logged: bool },
 }
 
 impl Proxy {
     /// Checks `options` and resolves the client against the environment (`POWERPOST_*`).
     ///
-    /// Fails in a browser (the proxy holds the key: it runs on a server), without a key, and
-    /// without an authorize callback unless [`ProxyOptions::allow_anonymous`] is set.
+    /// Fails in a browser (the proxy holds the key: it runs on a server), for options that
+    /// cannot work, and without an authorize callback unless
+    /// [`ProxyOptions::allow_anonymous`] is set. Without a key it is created all the same (a
+    /// build has no secrets): the key is read at the first request, and until there is one
+    /// every request is answered 500 `PROXY_MISCONFIGURED` (logged at error level once).
     pub fn new(options: ProxyOptions) -> Result<Proxy, Error> {
         if let Some(why) = browser_reason() {
             return Err(Error::invalid_argument(format!(
@@ -74,13 +96,34 @@ impl Proxy {
                  `allowAnonymous: true`.",
             ));
         }
-        let state = match resolve(options.client.clone(), &process_env()) {
+        let upstream = Upstream::new(options.max_concurrent_upstream, options.max_queue);
+        let keep = options.client.cache.as_ref().map_or(0, |c| c.max_entries);
+        let env = process_env();
+        let state = match resolve(options.client.clone(), &env, &upstream) {
             Ok(client) => State::Ready(client),
             // Workers have no process environment at start-up: wait for the first request's `env`.
-            Err(why) if global_defined("WorkerGlobalScope") => State::Deferred { options: options.client, why },
-            Err(e) => return Err(e),
+            Err(_) if global_defined("WorkerGlobalScope") => State::Deferred { options: options.client, logged: false },
+            Err(e) if has_key(&options.client, &env) => return Err(e),
+            Err(_) => {
+                // The rest of the options must still work once a key is there: checked now.
+                let with_key = ClientOptions { api_key: Some("pp_build_placeholder".into()), ..options.client.clone() };
+                let env_ws = Env { workspace_id: env.workspace_id.clone().or_else(|| Some("ws_build_placeholder".into())), ..env };
+                Config::resolve(with_key, &env_ws, Runtime::Server)?;
+                State::Deferred { options: options.client, logged: false }
+            }
         };
-        Ok(Proxy { rules, authorize: options.authorize, state: RefCell::new(state) })
+        // On by default only for an open proxy: with `authorize`, the app knows its callers.
+        let per_minute = options.caller_per_minute.unwrap_or(if options.authorize.is_none() { DEFAULT_CALLER_PER_MINUTE } else { 0 });
+        let callers = (per_minute > 0).then(|| (per_minute, options.caller_key, RefCell::new(Callers::new(per_minute))));
+        Ok(Proxy {
+            rules,
+            callers,
+            authorize: options.authorize,
+            upstream,
+            missing: RefCell::new(Missing::new(keep)),
+            not_found_ms: if keep == 0 { 0 } else { options.cache_not_found_ms },
+            state: RefCell::new(state),
+        })
     }
 
     /// Answers one request.
@@ -106,11 +149,31 @@ impl Proxy {
         let (answer, head, secret) = match self.rules.plan(&method, &url, &seen) {
             Plan::Answer(a) => (a, method == "HEAD", self.secret()),
             Plan::Forward { id, head, history } => {
-                let (answer, secret) = self.forward(request, &id, history, env).await;
+                let (answer, secret) = match self.over_caller_limit(request) {
+                    Some(refused) => (refused, self.secret()),
+                    None => self.forward(request, &id, history, env).await,
+                };
                 (self.rules.finish(answer, seen.origin), head, secret)
             }
         };
         respond(answer, head, secret.as_deref())
+    }
+
+    /// The methods the proxy answers, as its 405s' `Allow` header lists them (adapters that
+    /// must answer a method the Fetch API cannot carry, such as `TRACE`, say the same).
+    pub fn allow(&self) -> &'static str {
+        self.rules.allow()
+    }
+
+    /// The 429 for a caller past the caller limit (this request counted), if it is.
+    fn over_caller_limit(&self, request: &Request) -> Option<Answer> {
+        let (per_minute, key, counts) = self.callers.as_ref()?;
+        let caller = match key {
+            Some(key) => key(request),
+            None => client_address(request),
+        }?;
+        let wait_ms = counts.borrow_mut().admit(&caller, js_sys::Date::now()).err()?;
+        Some(caller_limited(*per_minute, wait_ms))
     }
 
     fn secret(&self) -> Option<String> {
@@ -120,14 +183,26 @@ impl Proxy {
         }
     }
 
-    /// The client, made from `env` first if it was deferred.
-    fn client(&self, env: Option<&Env>) -> Result<Client, Error> {
+    /// The client, made first if it was deferred: from a Worker's `env`, else the process
+    /// environment as it is now. Without a key, the answer for the request (logged once).
+    fn client(&self, env: Option<&Env>) -> Result<Client, Answer> {
         let mut state = self.state.borrow_mut();
-        let made = match &*state {
+        let made = match &mut *state {
             State::Ready(c) => return Ok(c.clone()),
-            State::Deferred { options, why } => match env {
-                Some(env) => resolve(options.clone(), env)?,
-                None => return Err(why.clone()),
+            State::Deferred { options, logged } => match resolve(options.clone(), env.unwrap_or(&process_env()), &self.upstream) {
+                Ok(client) => client,
+                Err(e) => {
+                    if !*logged {
+                        *logged = true;
+                        let log = crate::log::Log {
+                            level: options.log_level.unwrap_or_default(),
+                            logger: options.logger.clone(),
+                            secret: options.api_key.clone(),
+                        };
+                        log.write(LogLevel::Error, || format!("proxy: not configured, every request is answered 500 until it is: {}", e.message()));
+                    }
+                    return Err(misconfigured());
+                }
             },
         };
         *state = State::Ready(made.clone());
@@ -137,10 +212,7 @@ impl Proxy {
     async fn forward(&self, request: &Request, id: &str, history: bool, env: Option<&Env>) -> (Answer, Option<String>) {
         let client = match self.client(env) {
             Ok(c) => c,
-            Err(e) => {
-                crate::log::Log::default().write(LogLevel::Error, || format!("proxy: not configured: {}", e.message()));
-                return (internal_error("The proxy is not configured"), None);
-            }
+            Err(answer) => return (answer, None),
         };
         let config = client.config();
         let (log, secret) = (&config.log, config.api_key.clone());
@@ -148,13 +220,15 @@ impl Proxy {
             // Bounded, and given up when the client goes away: a callback that never settles
             // must not hold the request forever.
             let signal = request.signal();
-            let outcome = crate::store::within(AUTHORIZE_TIMEOUT_MS, authorize(request), Some(&signal)).await.unwrap_or_else(|| {
-                Err(if signal.aborted() {
-                    "the client went away first".to_owned()
-                } else {
-                    format!("it did not answer within {} s", AUTHORIZE_TIMEOUT_MS / 1000)
-                })
-            });
+            let outcome = crate::store::within(AUTHORIZE_TIMEOUT_MS, authorize(request), Some(&signal)).await;
+            if signal.aborted() {
+                // Nobody is left to answer: not a failure of the proxy, and nothing was sent.
+                log.write(LogLevel::Debug, || {
+                    format!("proxy: post item {id}: the client closed the connection while authorize() was pending; nothing was answered")
+                });
+                return (internal_error("Authorization was abandoned"), secret);
+            }
+            let outcome = outcome.unwrap_or_else(|| Err(format!("it did not answer within {} s", AUTHORIZE_TIMEOUT_MS / 1000)));
             match outcome {
                 Ok(true) => {}
                 Ok(false) => {
@@ -181,24 +255,61 @@ impl Proxy {
             };
             return (answer, secret);
         }
+        if self.not_found_ms > 0 {
+            let kept = self.missing.borrow().get(id, js_sys::Date::now());
+            if let Some((code, message)) = kept {
+                log.write(LogLevel::Debug, || format!("proxy: post item {id}: answered 404 from the cache"));
+                return (Answer::error(404, &code, &message, None).with("x-powerpost-cache", "hit".into()), secret);
+            }
+        }
         let answer = match client.lookup_stored(id, &RequestOptions::default()).await {
-            Ok(f) => success(&f.item, f.meta.fresh_until_ms, js_sys::Date::now(), f.meta.request_id.as_deref(), f.meta.rate_limit, f.from_cache),
-            Err(e) => failure(&e, secret.as_deref()),
+            Ok(f) => {
+                let cache = config.cache.is_some().then_some(f.from_cache);
+                success(&f.item, f.meta.fresh_until_ms, js_sys::Date::now(), f.meta.request_id.as_deref(), f.meta.rate_limit, cache)
+            }
+            Err(e) => {
+                if let (Some(404), true) = (e.status(), self.not_found_ms > 0) {
+                    let (code, message) = api_error_parts(&e, 404, secret.as_deref());
+                    self.missing.borrow_mut().put(id, js_sys::Date::now() + self.not_found_ms as f64, code, message);
+                }
+                failure(&e, secret.as_deref(), config.max_retry_wait_ms)
+            }
         };
         log.write(LogLevel::Debug, || format!("proxy: post item {id}: answered {}", answer.status));
         (answer, secret)
     }
 }
 
-/// A client for the proxy: the key is required (a proxy without one can only fail).
-fn resolve(options: ClientOptions, env: &Env) -> Result<Client, Error> {
-    if options.api_key.is_none() && env.api_key.as_deref().is_none_or(str::is_empty) {
+/// The client's address: as `toNodeListener` left it on the request, or in a Cloudflare
+/// Worker the `CF-Connecting-IP` header Cloudflare sets (anywhere else a caller could forge it).
+fn client_address(request: &Request) -> Option<String> {
+    let symbol = js_sys::Symbol::for_(CLIENT_ADDRESS);
+    let left = js_sys::Reflect::get(request, &symbol).ok().and_then(|v| v.as_string());
+    left.or_else(|| {
+        let cloudflare = global_defined("WorkerGlobalScope") && browser_reason().is_none();
+        if cloudflare {
+            request.headers().get("cf-connecting-ip").ok().flatten()
+        } else {
+            None
+        }
+    })
+}
+
+/// Whether `options` or `env` holds a key.
+fn has_key(options: &ClientOptions, env: &Env) -> bool {
+    options.api_key.is_some() || env.api_key.as_deref().is_some_and(|k| !k.is_empty())
+}
+
+/// A client for the proxy, taking turns at `upstream`: the key is required (a proxy without
+/// one can only fail).
+fn resolve(options: ClientOptions, env: &Env, upstream: &Rc<Upstream>) -> Result<Client, Error> {
+    if !has_key(&options, env) {
         return Err(Error::invalid_argument(
             "No API key for the proxy: set the POWERPOST_API_KEY environment variable on the server (in a Cloudflare \
              Worker, a secret of that name) or pass apiKey.",
         ));
     }
-    Ok(Client::build(Config::resolve(options, env, Runtime::Server)?, true))
+    Ok(Client::build(Config::resolve(options, env, Runtime::Server)?, true).with_upstream(Rc::clone(upstream)))
 }
 
 /// The `Response` for `answer`; every header value and the body are redacted of the key once

@@ -15,6 +15,7 @@ import { IDS_NEEDING_ENCODING } from './hostile.mjs';
 import { FAULT_ROW_COUNT } from './faults.mjs';
 import { registerLoadingTests } from './loading.mjs';
 import { registerProxyTests } from './proxy.mjs';
+import { registerProxyGuardTests } from './proxy-guard.mjs';
 import { registerHistoryStoreTests } from './history-stores.mjs';
 import { registerHistoryTests } from './history.mjs';
 import { buildWorker } from './workerd.mjs';
@@ -111,6 +112,7 @@ before(async () => {
 after(async () => {
   await loading.close();
   await proxy.close();
+  await proxyGuard.close();
   await closeBrowsers();
   await api?.close();
   await pages?.close();
@@ -977,6 +979,11 @@ const loading = registerLoadingTests(test, browserTest, {
 const proxy = registerProxyTests(test, browserTest, {
   get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; }, get pages() { return pages; },
   here, root, bin, sh, run, NODES, runScript, assertAllPassed, runtimeVersion, engine,
+});
+
+// What the proxy spends, the key's rate limit, guarded (issue #29); the standalone CLI's health and shutdown.
+const proxyGuard = registerProxyGuardTests(test, {
+  get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; }, here, root, NODES, run, sh,
 });
 
 // History stores (powerpost-analytics/stores) with SQLite and a real Redis; the dev server's simulated days.

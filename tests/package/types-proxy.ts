@@ -36,3 +36,13 @@ createProxyHandler({ dangerouslyAllowBrowser: true });
 createProxyHandler({ allowedOrigins: 'https://app.example' });
 // @ts-expect-error the handler takes a Request
 handler('http://localhost/');
+
+// The upstream guard's options (#29).
+const guarded: ProxyHandler = createProxyHandler({ allowAnonymous: true, maxConcurrentUpstream: 4, maxQueue: 0, cacheNotFoundMs: 0 });
+const limited: ProxyHandler = createProxyHandler({ allowAnonymous: true, callerLimit: { perMinute: 30, key: (r: Request) => r.headers.get('x-user') } });
+const unlimited: ProxyHandler = createProxyHandler({ allowAnonymous: true, callerLimit: false });
+void guarded; void limited; void unlimited;
+// @ts-expect-error false or a limit, not true
+createProxyHandler({ allowAnonymous: true, callerLimit: true });
+// @ts-expect-error a count, not a string
+createProxyHandler({ allowAnonymous: true, maxQueue: '8' });
