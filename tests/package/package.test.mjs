@@ -877,8 +877,14 @@ test('logging: every attempt, retry, wait, pause, timeout and abort by content; 
   assert.match(logged.stdout + logged.stderr, /powerpost-analytics: GET \/api\/v1\/post-items\/550e8400-e29b-41d4-a716-446655440000\/analytics -> 200 in \d+ ms/);
   const silent = await run(process.execPath, [script], { env: { ...process.env, ...env } });
   assert.equal(silent.stdout + silent.stderr, '', 'nothing at the default level on success');
-  const bad = await run(process.execPath, [script], { env: { ...process.env, ...env, POWERPOST_LOG: 'loud' } });
-  assert.match(bad.stderr, /POWERPOST_LOG must be one of off, error, warn, info, debug/);
+  // Caught and printed by the script: Node's own report of an uncaught error quotes the minified
+  // line it came from (the embedded wasm, 400 KB), and under load its tail was once missing.
+  const badScript = nodeScript('log-env-bad.mjs', `
+    import { PowerPost } from 'powerpost-analytics';
+    try { new PowerPost(); } catch (e) { console.error(e.name + ': ' + e.message); process.exitCode = 1; }`);
+  const bad = await run(process.execPath, [badScript], { env: { ...process.env, ...env, POWERPOST_LOG: 'loud' } });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /InvalidArgumentError: POWERPOST_LOG must be one of off, error, warn, info, debug/);
   // The CLI: --verbose logs to stderr, stdout stays one JSON document.
   const cli = path.join(project, 'node_modules', 'powerpost-analytics', 'bin', 'powerpost-analytics.mjs');
   const verbose = await run(process.execPath, [cli, '550e8400-e29b-41d4-a716-446655440000', '--json', '--verbose'], { env: { ...process.env, ...env } });
