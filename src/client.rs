@@ -535,7 +535,7 @@ impl Client {
         if (200..300).contains(&x.meta.status) {
             // The proxy's interval (the gaps are derived with it); PowerPost's daily one if unsaid.
             let interval = x.headers.get(crate::history::INTERVAL_HEADER).and_then(|v| v.trim().parse::<u64>().ok()).filter(|v| *v > 0);
-            let interval = interval.unwrap_or(crate::DEFAULT_SNAPSHOT_INTERVAL_MS);
+            let interval = crate::history::clamp_interval(interval.unwrap_or(crate::DEFAULT_SNAPSHOT_INTERVAL_MS));
             return match &x.body {
                 crate::response::Body::Complete(bytes) => {
                     // A body carrying the key is read with it redacted, as a lookup's is: errors quote values.
@@ -574,35 +574,51 @@ impl Client {
                 config.surface.name(Opt::History)
             )));
         };
-        for id in post_item_ids {
-            crate::config::check_post_item_id(id).map_err(|e| e.with_post_item_id(id))?;
-        }
         if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
             return Err(batch_aborted());
         }
-        // Once each, in input order.
-        let mut unique: Vec<&str> = Vec::with_capacity(post_item_ids.len());
-        for id in post_item_ids {
-            if !unique.contains(&id.as_str()) {
-                unique.push(id);
-            }
-        }
+        // Once each, in input order (the batch's dedup, then each id at its first position).
+        let (distinct, slot_of) = crate::batch::dedup(post_item_ids);
+        let mut seen = vec![false; distinct.len()];
+        let unique: Vec<&str> = slot_of
+            .iter()
+            .filter_map(|&slot| {
+                let first = seen.get_mut(slot).is_some_and(|s| !std::mem::replace(s, true));
+                distinct.get(slot).copied().filter(|_| first)
+            })
+            .collect();
         let interval = history.options.snapshot_interval_ms;
         let now = now_ms();
         let gate = Gate::default();
-        let fresh = RequestOptions { cache: CacheMode::NoStore, ..options.clone() };
+        let signal = options.signal.as_ref();
         let results = pool(&unique, concurrency, |id| {
-            let (fresh, gate) = (&fresh, &gate);
+            let gate = &gate;
             async move {
+                // A bad id is that id's error, not the run's; an abort stops what is left.
+                crate::config::check_post_item_id(id)?;
+                if signal.is_some_and(AbortSignal::aborted) {
+                    return Err(batch_aborted());
+                }
                 // Due by its series and last check (an unreadable store: due, and the snapshot
                 // waits in memory for it).
-                let h = history.history(id).await.ok();
-                let checked = history.checked_at(id).await.ok().flatten();
-                let (last, complete) = h.map_or((None, false), |h| (h.last_at_ms(), h.complete));
+                let (last, checked, complete) = match history.history_and_check(id).await {
+                    Ok((h, checked)) => (h.last_at_ms(), checked, h.complete),
+                    Err(_) => (None, None, false),
+                };
                 if crate::history::next_check_ms(last, checked, complete, interval) > now {
                     return Ok(None);
                 }
-                let fetched = self.request(id, fresh, Some(gate)).await.map_err(|e| e.with_post_item_id(id))?;
+                let fetched = match self.request(id, options, Some(gate)).await {
+                    Ok(f) => f,
+                    Err(e) => {
+                        // PowerPost's answer about the id (404, 403…) holds until the next check;
+                        // a network failure or an abort does not.
+                        if e.is_api() {
+                            history.mark_checked(id, now_ms()).await;
+                        }
+                        return Err(e);
+                    }
+                };
                 let recorded = history.record(id, &fetched.item).await;
                 history.mark_checked(id, now_ms()).await;
                 Ok::<_, Error>(Some(recorded))
@@ -619,13 +635,15 @@ impl Client {
                 }
                 Some(Err(e)) if e.kind() == ErrorKind::Aborted => return Err(batch_aborted()),
                 Some(Err(e)) => {
-                    summary.looked_up.push(id.clone());
-                    summary.errors.push((id, e));
+                    if !e.is_invalid_argument() {
+                        summary.looked_up.push(id.clone());
+                    }
+                    summary.errors.push((id.clone(), e.with_post_item_id(&id)));
                 }
                 None => summary.errors.push((id, Error::invalid_argument("internal: the item was not looked up"))),
             }
         }
-        history.flush().await;
+        summary.recorded += history.flush().await;
         summary.pending = history.pending() as u32;
         Ok(summary)
     }

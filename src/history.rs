@@ -40,8 +40,8 @@ pub const COMPLETE_RECHECK_INTERVALS: u32 = 7;
 pub const DEFAULT_MAX_PENDING: usize = 10_000;
 /// The header a proxy's history answer carries its snapshot interval in (milliseconds).
 pub const INTERVAL_HEADER: &str = "x-powerpost-snapshot-interval-ms";
-/// At most this many gaps are reported between two snapshots (a hostile store could claim
-/// years between them).
+/// At most this many gaps are reported in one history (a hostile store could claim years
+/// between two snapshots).
 const MAX_GAPS: usize = 90;
 
 /// One daily snapshot of one post item's counts.
@@ -148,7 +148,7 @@ impl History {
             snapshots.into_iter().enumerate().filter_map(|(i, s)| s.at_ms().map(|at| (at, i, s))).collect();
         timed.sort_unstable_by_key(|(at, i, _)| (*at, *i));
         timed.dedup_by_key(|(at, _, _)| *at);
-        let interval = interval_ms.max(1) as i64;
+        let interval = clamp_interval(interval_ms) as i64;
         let mut gains = Vec::with_capacity(timed.len().saturating_sub(1));
         let mut gaps = Vec::new();
         for pair in timed.windows(2) {
@@ -248,6 +248,15 @@ pub fn parse_history(body: &[u8], post_item_id: &str, interval_ms: u64) -> Resul
     Ok(history)
 }
 
+/// The longest snapshot interval the rules take: a year (the window's 90 intervals stay far
+/// inside `i64` milliseconds).
+pub const MAX_INTERVAL_MS: u64 = 365 * 86_400_000;
+
+/// `ms` within 1 ms and [`MAX_INTERVAL_MS`].
+pub fn clamp_interval(ms: u64) -> u64 {
+    ms.clamp(1, MAX_INTERVAL_MS)
+}
+
 /// How long a recorder waits before asking again about a snapshot that is due but late (an
 /// hour at the default 24 h interval).
 pub fn late_check_ms(interval_ms: u64) -> u64 {
@@ -295,9 +304,10 @@ impl HistoryOptions {
         self.store = Some(store);
         self
     }
-    /// How often PowerPost takes a snapshot (default 24 h; the dev server's `--day-ms`).
+    /// How often PowerPost takes a snapshot (default 24 h; the dev server's `--day-ms`), from
+    /// 1 ms to a year.
     pub fn snapshot_interval_ms(mut self, ms: u64) -> HistoryOptions {
-        self.snapshot_interval_ms = ms.max(1);
+        self.snapshot_interval_ms = clamp_interval(ms);
         self
     }
     /// Snapshots kept in memory while the store fails (at least 1); the oldest go first.
@@ -442,7 +452,8 @@ impl Backlog {
 
     /// Queues `p` (unless the same snapshot waits already); returns the one dropped to make room.
     pub(crate) fn push(&mut self, p: Pending) -> Option<Pending> {
-        if self.items.iter().any(|q| q.key == p.key && q.at_ms == p.at_ms) {
+        // The instant first: a cheap comparison rules out nearly every entry.
+        if self.items.iter().any(|q| q.at_ms == p.at_ms && q.key == p.key) {
             return None;
         }
         self.items.push(p);
@@ -453,9 +464,17 @@ impl Backlog {
         }
     }
 
-    /// Takes every waiting snapshot (to be written; those that fail again are pushed back).
-    pub(crate) fn take(&mut self) -> Vec<Pending> {
-        std::mem::take(&mut self.items)
+    /// The oldest waiting snapshot. It stays queued until [`Backlog::acknowledged`]: a read
+    /// meanwhile still sees it.
+    pub(crate) fn oldest(&self) -> Option<Pending> {
+        self.items.first().cloned()
+    }
+
+    /// Removes the snapshot the store acknowledged.
+    pub(crate) fn acknowledged(&mut self, key: &str, at_ms: i64) {
+        if let Some(i) = self.items.iter().position(|q| q.at_ms == at_ms && q.key == key) {
+            self.items.remove(i);
+        }
     }
 
     /// The snapshots waiting for series `key`.
@@ -547,6 +566,9 @@ mod tests {
         // Years apart: bounded.
         let far = History::build("p", vec![snap("2000-01-01T00:00:00Z", 1), snap("2026-01-01T00:00:00Z", 2)], None, DAY);
         assert_eq!(far.gaps.len(), MAX_GAPS);
+        // An absurd interval (a proxy's header) is clamped, never an overflow.
+        let h = History::build("p", vec![snap("2026-04-01T09:00:00Z", 1), snap("2026-04-04T09:20:00Z", 4)], None, u64::MAX);
+        assert!(h.gaps.is_empty() && !h.complete);
     }
 
     #[test]
@@ -608,7 +630,11 @@ mod tests {
         assert_eq!(b.push(p(2)), None);
         assert_eq!(b.push(p(3)).map(|d| d.at_ms), Some(1), "the oldest goes first");
         assert_eq!(b.len(), 2);
-        assert_eq!(b.take().len(), 2);
+        assert_eq!(b.oldest().map(|o| o.at_ms), Some(2));
+        assert_eq!(b.len(), 2, "the oldest stays queued until acknowledged");
+        b.acknowledged("k", 2);
+        assert_eq!(b.oldest().map(|o| o.at_ms), Some(3));
+        b.acknowledged("k", 3);
         assert_eq!(b.len(), 0);
     }
 

@@ -22,6 +22,15 @@ use crate::types::PostItemAnalytics;
 /// costs one bounded wait, not one per lookup.
 const STORE_REST_MS: f64 = 5000.0;
 
+/// What one write to the store did.
+#[derive(Debug, Clone, PartialEq)]
+enum Written {
+    Added,
+    Known,
+    /// The store rests or failed: the snapshot, to wait in the backlog.
+    Failed(Pending),
+}
+
 /// What recording one result did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Recorded {
@@ -44,6 +53,8 @@ pub(crate) struct Recorder {
     backlog: RefCell<Backlog>,
     /// When the store last failed (`None`: it answers).
     failed_at: Cell<Option<f64>>,
+    /// A flush is under way (one at a time).
+    flushing: Cell<bool>,
     log: Log,
 }
 
@@ -72,6 +83,7 @@ impl Recorder {
             base_url: base_url.to_owned(),
             workspace_id: workspace_id.map(str::to_owned),
             failed_at: Cell::new(None),
+            flushing: Cell::new(false),
             log,
         }
     }
@@ -86,6 +98,9 @@ impl Recorder {
 
     /// Records `item` in the background (a lookup's result: the caller does not wait).
     pub(crate) fn note(self: &Rc<Self>, id: &str, item: &PostItemAnalytics) {
+        if item.metrics.is_none() {
+            return; // nothing to record: no task, no copy
+        }
         let (this, id, item) = (Rc::clone(self), id.to_owned(), item.clone());
         wasm_bindgen_futures::spawn_local(async move {
             let _ = this.record(&id, &item).await;
@@ -104,7 +119,7 @@ impl Recorder {
                 let fetched_at = item.metrics.as_ref().map(|m| crate::error::describe_str(&m.fetched_at)).unwrap_or_default();
                 self.log.write(LogLevel::Warn, || {
                     let what = match why {
-                        Unrecorded::Future => "is more than 5 min ahead of this clock",
+                        Unrecorded::Future => "is more than 5 min ahead of this clock (history::CLOCK_SKEW_MS)",
                         _ => "is not an RFC 3339 timestamp",
                     };
                     format!("post item {id}: snapshot not recorded in the history: fetched_at {fetched_at} {what}")
@@ -114,7 +129,14 @@ impl Recorder {
         };
         let key = self.keys(id).0;
         self.flush().await;
-        self.write(Pending { key, post_item_id: id.to_owned(), at_ms: at, snapshot }).await
+        match self.write(&Pending { key, post_item_id: id.to_owned(), at_ms: at, snapshot }).await {
+            Written::Added => Recorded::Added,
+            Written::Known => Recorded::Known,
+            Written::Failed(p) => {
+                self.wait(p);
+                Recorded::Waiting
+            }
+        }
     }
 
     /// Whether the store is left alone now, after a recent failure.
@@ -145,26 +167,24 @@ impl Recorder {
         }
     }
 
-    /// Writes one snapshot, or queues it while the store fails.
-    async fn write(&self, p: Pending) -> Recorded {
+    /// Writes one snapshot; a store that rests or fails hands it back.
+    async fn write(&self, p: &Pending) -> Written {
         if self.resting() {
-            self.wait(p);
-            return Recorded::Waiting;
+            return Written::Failed(p.clone());
         }
-        let Some(text) = to_json(&p.snapshot) else { return Recorded::Nothing };
+        let Some(text) = to_json(&p.snapshot) else { return Written::Known };
         match within(self.store.append(&p.key, p.at_ms, text)).await {
             Ok(added) => {
                 self.report("append", Ok(()));
                 if added {
-                    Recorded::Added
+                    Written::Added
                 } else {
-                    Recorded::Known
+                    Written::Known
                 }
             }
             Err(why) => {
                 self.report("append", Err(why));
-                self.wait(p);
-                Recorded::Waiting
+                Written::Failed(p.clone())
             }
         }
     }
@@ -181,20 +201,26 @@ impl Recorder {
         }
     }
 
-    /// Writes the snapshots that waited, oldest first; those the store refuses again wait on.
-    pub(crate) async fn flush(&self) {
-        if self.backlog.borrow().len() == 0 || self.resting() {
-            return;
+    /// Writes the snapshots that waited, oldest first, one flush at a time; each leaves the
+    /// backlog only once the store acknowledged it (a read meanwhile still sees it). Returns how
+    /// many the store added.
+    pub(crate) async fn flush(&self) -> u32 {
+        if self.flushing.replace(true) {
+            return 0;
         }
-        let waiting = self.backlog.borrow_mut().take();
-        let mut rest = waiting.into_iter();
-        while let Some(p) = rest.next() {
-            if self.write(p).await == Recorded::Waiting {
-                for p in rest.by_ref() {
-                    self.wait(p);
+        let mut added = 0;
+        loop {
+            let Some(p) = self.backlog.borrow().oldest() else { break };
+            match self.write(&p).await {
+                Written::Failed(_) => break,
+                written => {
+                    added += u32::from(written == Written::Added);
+                    self.backlog.borrow_mut().acknowledged(&p.key, p.at_ms);
                 }
             }
         }
+        self.flushing.set(false);
+        added
     }
 
     /// Snapshots waiting for the store.
@@ -202,11 +228,22 @@ impl Recorder {
         self.backlog.borrow().len()
     }
 
-    /// When the API was last asked about `id` (the recorder's record), if the store says.
-    pub(crate) async fn checked_at(&self, id: &str) -> Result<Option<f64>, Error> {
-        let text = within(self.store.get(&self.keys(id).1)).await.map_err(|why| store_error("get", &why))?;
-        // Whole milliseconds (integer parsing: float parsing's tables are 10 KB of the module).
-        Ok(text.and_then(|t| t.trim().parse::<i64>().ok()).map(|t| t as f64))
+    /// A read from the store: refused at once while it rests after a failure (a hung store costs
+    /// one bounded wait, not one per item), and its outcome reported. The store is called only
+    /// when it is used: a JS promise nobody awaits would reject unhandled.
+    async fn read<T: 'static>(&self, op: &str, call: impl FnOnce() -> crate::cache::StoreFuture<T>) -> Result<T, Error> {
+        if self.resting() {
+            return Err(self.store_error(op, "it failed less than 5 s ago; tried again after that"));
+        }
+        let outcome = within(call()).await;
+        self.report(op, outcome.as_ref().map(|_| ()).map_err(Clone::clone));
+        outcome.map_err(|why| self.store_error(op, &why))
+    }
+
+    fn store_error(&self, op: &str, why: &str) -> Error {
+        // What a store threw is outside text: the key is redacted from it, as in log lines.
+        let why = crate::error::redact(why, self.log.secret.as_deref());
+        Error::new(ErrorKind::Store, format!("The history store failed ({op}: {why}). Check that it is reachable; recording goes on meanwhile."))
     }
 
     /// Notes that the API was asked about `id` at `at` (best effort: a failure costs at most
@@ -220,11 +257,16 @@ impl Recorder {
         self.report("set", outcome);
     }
 
-    /// The history of `id`: what the store holds, with the snapshots still waiting for it.
+    /// The history of `id`: what the store holds, with the snapshots still waiting for it
+    /// (not written first: a read does not wait for the backlog).
     pub(crate) async fn history(&self, id: &str) -> Result<History, Error> {
-        self.flush().await;
-        let (key, _) = self.keys(id);
-        let texts = within(self.store.list(&key)).await.map_err(|why| store_error("list", &why))?;
+        self.history_and_check(id).await.map(|(h, _)| h)
+    }
+
+    /// [`Recorder::history`] and when the API was last asked about `id`, in one read each.
+    pub(crate) async fn history_and_check(&self, id: &str) -> Result<(History, Option<f64>), Error> {
+        let (key, checked_key) = self.keys(id);
+        let texts = self.read("list", || self.store.list(&key)).await?;
         let mut snapshots: Vec<Snapshot> = Vec::with_capacity(texts.len());
         for text in &texts {
             // A store is outside data: what does not read as a snapshot is left out.
@@ -234,13 +276,12 @@ impl Recorder {
             }
         }
         snapshots.extend(self.backlog.borrow().of(&key));
-        let checked = self.checked_at(id).await?;
-        Ok(History::build(id, snapshots, checked, self.interval()))
+        // When the API was last asked about it (the recorder's record): whole milliseconds
+        // (integer parsing: float parsing's tables are 10 KB of the module).
+        let checked = self.read("get", || self.store.get(&checked_key)).await?;
+        let checked = checked.and_then(|t| t.trim().parse::<i64>().ok()).map(|t| t as f64);
+        Ok((History::build(id, snapshots, checked, self.interval()), checked))
     }
-}
-
-fn store_error(op: &str, why: &str) -> Error {
-    Error::new(ErrorKind::Store, format!("The history store failed ({op}: {why}). Check that it is reachable; recording goes on meanwhile."))
 }
 
 fn to_json(s: &Snapshot) -> Option<String> {

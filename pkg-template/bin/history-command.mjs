@@ -3,7 +3,7 @@
 // only parses flags, opens the store and prints.
 import { readFileSync } from 'node:fs';
 import { PowerPost, isPowerPostError } from '../dist/index.js';
-import { openHistoryStore } from '../dist/stores.js';
+import { openHistoryStore, redactUrl } from '../dist/stores.js';
 
 export const DEFAULT_STORE = 'sqlite:powerpost-history.sqlite';
 
@@ -16,7 +16,7 @@ item per snapshot, plus at most one an hour while PowerPost is late.
 Options:
   --ids-file FILE          more ids, one per line (# comments and blank lines skipped)
   --store URL              sqlite:PATH (default ${DEFAULT_STORE}, in the working
-                           directory; needs Node 22.5 or newer) or redis://HOST:PORT
+                           directory; needs Node 22.13 or newer) or redis://HOST:PORT
   --every DURATION         run again every DURATION (e.g. 1h, 15m) until stopped; without it, one pass
   --snapshot-interval D    how often PowerPost takes a snapshot (default 24h)
   --base-url URL           API base URL (default: POWERPOST_BASE_URL, else https://powerpost.ai)
@@ -115,9 +115,7 @@ async function closeStore(store) {
 }
 
 /** A store URL for messages: never the credentials of a redis:// URL. */
-function describeStore(spec) {
-  return String(spec).replace(/^(rediss?:\/\/)[^@/]*@/, '$1');
-}
+const describeStore = redactUrl;
 
 function summaryLine(s) {
   const bits = [`${s.lookedUp.length} looked up`, `${s.skipped.length} not due`, `${s.recorded} new snapshot${s.recorded === 1 ? '' : 's'}`];
@@ -148,7 +146,12 @@ export async function runRecord(argv, fail) {
       try {
         s = await client.recordSnapshots(o.ids, { concurrency: o.concurrency, signal: controller.signal });
       } catch (e) {
-        if (stopping && isPowerPostError(e) && e.kind === 'aborted') break;
+        if (stopping && isPowerPostError(e) && e.kind === 'aborted') {
+          // Interrupted: not a success (a cron job's timeout must not read as one).
+          process.stderr.write('powerpost-analytics record: interrupted; the pass in flight was stopped\n');
+          status = 130;
+          break;
+        }
         throw e;
       }
       for (const { postItemId, error } of s.errors) {

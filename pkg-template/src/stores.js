@@ -9,7 +9,8 @@ const FORMS = 'sqlite:PATH, redis://host:port (or rediss://…), or memory:';
 
 /** `scheme://user:pass@host…` without its user and password: what messages may show of a URL. */
 export function redactUrl(text) {
-  return String(text).replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s@]*@/gi, '$1');
+  // Up to the last @ before the path: a password may hold an @ of its own.
+  return String(text).replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/gi, '$1');
 }
 
 /** Arguments are checked here so that every store fails the same way on a bad call. */
@@ -96,7 +97,7 @@ export async function sqliteHistoryStore(path) {
   try {
     // NORMAL with WAL: each commit is in the WAL file before run() returns, so a killed process
     // loses nothing it acknowledged (only a power cut can lose the last commits).
-    db.exec(`PRAGMA busy_timeout = 5000;
+    db.exec(`PRAGMA busy_timeout = 1000;
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS powerpost_history (key TEXT NOT NULL, at INTEGER NOT NULL, snapshot TEXT NOT NULL, PRIMARY KEY (key, at)) WITHOUT ROWID;

@@ -310,11 +310,29 @@ process.stdout.write(JSON.stringify(out));`), { env }).then(JSON.parse);
       const old = await ctx.run(ctx.NODES[20], [cli, 'record', ids[0], '--store', `sqlite:${db}`], { env, cwd: ctx.project });
       assert.equal(old.code, 2);
       assert.match(old.stderr, /Node 22\.\d+ or newer.*redis:\/\//s);
-      // A failing id: exit 1, the others recorded.
-      const mixed = await ctx.run(ctx.NODES[24], [cli, 'record', 'gen-cli3', 'fault-404-html', '--store', `sqlite:${db}`, '--snapshot-interval', `${DAY}ms`], { env, cwd: ctx.project });
+      // A failing id and an invalid one: exit 1, the others recorded.
+      // Real days here: PowerPost's 404 is asked again after an hour, not after 1/24 of a simulated day.
+      const mixedArgs = [cli, 'record', 'gen-cli3', 'fault-404-html', 'x'.repeat(300), '--store', `sqlite:${db}`];
+      const mixed = await ctx.run(ctx.NODES[24], mixedArgs, { env, cwd: ctx.project });
       assert.equal(mixed.code, 1, mixed.stderr);
-      assert.match(mixed.stdout, /2 looked up, 0 not due, 1 new snapshot, 1 failed/);
-      assert.equal((await history('gen-cli3')).length, 1);
+      assert.match(mixed.stdout, /2 looked up, 0 not due, 1 new snapshot, 2 failed/);
+      assert.match(mixed.stderr, /InvalidArgumentError/);
+      const r3 = await ctx.run(ctx.NODES[24], [cli, 'history', 'gen-cli3', '--store', `sqlite:${db}`, '--json'], { env, cwd: ctx.project });
+      assert.equal(JSON.parse(r3.stdout).snapshots.length, 1, r3.stderr);
+      // PowerPost's 404 holds until the next check: a pass right after does not ask again.
+      const { count: asked } = await serverSide(upstream, 'fault-404-html');
+      const again404 = await ctx.run(ctx.NODES[24], mixedArgs, { env, cwd: ctx.project });
+      assert.equal(again404.code, 1, again404.stderr);
+      assert.equal((await serverSide(upstream, 'fault-404-html')).count, asked, 'a 404 id is not asked again before its next check');
+      // Interrupted (a cron job's timeout): not a success.
+      const hung = spawn(ctx.NODES[24], [cli, 'record', 'fault-hang', '--store', `sqlite:${db}`, '--snapshot-interval', `${DAY}ms`], { cwd: ctx.project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let hungErr = '';
+      hung.stderr.on('data', (d) => (hungErr += d));
+      await sleep(1500);
+      hung.kill('SIGTERM');
+      const hungCode = await new Promise((r) => hung.once('exit', (c) => r(c)));
+      assert.equal(hungCode, 130, hungErr);
+      assert.match(hungErr, /interrupted/);
       assert.ok(![old, mixed, again].some((r) => `${r.stdout}${r.stderr}`.includes(KEY)), 'the key is never printed');
     } finally {
       await upstream.close();
