@@ -19,6 +19,7 @@
 //! and a complete series is asked again once a week ([`COMPLETE_RECHECK_INTERVALS`]).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -358,31 +359,24 @@ pub trait HistoryStore {
 /// The in-memory [`HistoryStore`] (`history: true`): kept for the client's life.
 #[derive(Debug, Default)]
 pub struct MemoryHistoryStore {
-    /// Series and records, ascending by key (a sorted `Vec` rather than a map: its code is
-    /// already in the module), each series' snapshots ascending by instant.
-    keys: RefCell<Vec<(String, Kept)>>,
+    /// Series and records by key (a map: a proxy or recorder may hold thousands of items, and a
+    /// sorted `Vec` moves them all on each new one), each series' snapshots ascending by instant.
+    keys: RefCell<HashMap<String, Kept>>,
 }
 
 impl MemoryHistoryStore {
     /// `f` on the entry of `key`, made empty first if there is none.
     fn with<T>(&self, key: &str, f: impl FnOnce(&mut Kept) -> T) -> T {
         let mut keys = self.keys.borrow_mut();
-        let i = match keys.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
-            Ok(i) => i,
-            Err(i) => {
-                keys.insert(i, (key.to_owned(), Kept::default()));
-                i
-            }
-        };
-        let mut empty = Kept::default();
-        f(keys.get_mut(i).map_or(&mut empty, |(_, kept)| kept))
+        match keys.get_mut(key) {
+            Some(kept) => f(kept),
+            None => f(keys.entry(key.to_owned()).or_default()),
+        }
     }
 
     /// `f` on the entry of `key`, if there is one.
     fn read<T>(&self, key: &str, f: impl FnOnce(&Kept) -> T) -> Option<T> {
-        let keys = self.keys.borrow();
-        let i = keys.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
-        keys.get(i).map(|(_, kept)| f(kept))
+        self.keys.borrow().get(key).map(f)
     }
 }
 
