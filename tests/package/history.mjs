@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
-import { installLockedPackages, freePort } from './proxy.mjs';
+import { installLockedPackages, freePort, startRedis } from './proxy.mjs';
 
 const KEY = 'pp_test_sk_local_dev';
 const WS = 'ws_local_dev';
@@ -70,24 +69,8 @@ function takenWhileRecording(taken, got, start, end) {
   return all.filter((s) => Date.parse(s.fetched_at) >= first && Date.parse(s.fetched_at) <= end);
 }
 
-/** A redis-server that keeps its data across a kill (append-only file, fsync'd each write). */
-async function startDurableRedis(dir, port) {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d) => (log += d));
-  child.stderr.on('data', (d) => (log += d));
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (up) return { url: `redis://127.0.0.1:${port}`, child, log: () => log };
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`redis-server did not start:\n${log}`);
-}
+/** A redis-server that keeps its data across a kill. */
+const startDurableRedis = (dir, port) => startRedis(dir, port, { durable: true });
 
 function killByPid(child) {
   return new Promise((resolve) => {

@@ -245,10 +245,14 @@ function stop(child) {
   });
 }
 
-/** Starts Debian's redis-server on a loopback port (a free one unless given), without persistence. */
-export async function startRedis(dir, port) {
+/**
+ * Starts Debian's redis-server on a loopback port (a free one unless given), without persistence,
+ * or `durable`: an append-only file fsync'd on each write, so its data outlives a SIGKILL.
+ */
+export async function startRedis(dir, port, { durable = false } = {}) {
   port ??= await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+  const persistence = durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
