@@ -111,15 +111,7 @@ impl JsClient {
     #[wasm_bindgen(js_name = getPostItemAnalyticsBatch)]
     pub fn get_post_item_analytics_batch(&self, post_item_ids: JsValue, options: JsValue) -> Promise {
         let client = self.client.clone();
-        let prepared = (|| {
-            let ids = string_array(&post_item_ids)?;
-            let opts = request_options(&options, &[CALL_OPTIONS, BATCH_OPTIONS])?;
-            let concurrency = match field(&options, "concurrency")? {
-                None => DEFAULT_CONCURRENCY,
-                Some(v) => check_count("concurrency", number(&v, "concurrency")?, 1, MAX_CONCURRENCY)?,
-            };
-            Ok((ids, opts, concurrency))
-        })();
+        let prepared = batch_args(&post_item_ids, &options);
         future_to_promise(async move {
             let (ids, opts, concurrency) = prepared.map_err(to_js_error)?;
             let items = client.get_post_item_analytics_batch(&ids, &opts, concurrency).await.map_err(to_js_error)?;
@@ -159,18 +151,12 @@ impl JsClient {
     #[wasm_bindgen(js_name = recordSnapshots)]
     pub fn record_snapshots(&self, post_item_ids: JsValue, options: JsValue) -> Promise {
         let client = self.client.clone();
-        let prepared = (|| {
-            let ids = string_array(&post_item_ids)?;
-            let opts = request_options(&options, &[CALL_OPTIONS, BATCH_OPTIONS])?;
-            if opts.cache != CacheMode::Default {
+        let prepared = batch_args(&post_item_ids, &options).and_then(|args| {
+            if args.1.cache != CacheMode::Default {
                 return Err(Error::invalid_argument("Option `cache` is not accepted here: recordSnapshots always asks the API."));
             }
-            let concurrency = match field(&options, "concurrency")? {
-                None => DEFAULT_CONCURRENCY,
-                Some(v) => check_count("concurrency", number(&v, "concurrency")?, 1, MAX_CONCURRENCY)?,
-            };
-            Ok((ids, opts, concurrency))
-        })();
+            Ok(args)
+        });
         future_to_promise(async move {
             let (ids, opts, concurrency) = prepared.map_err(to_js_error)?;
             let summary = client.record_snapshots(&ids, &opts, concurrency).await.map_err(to_js_error)?;
@@ -207,6 +193,18 @@ impl JsClient {
     pub fn rate_limit(&self) -> JsValue {
         self.client.rate_limit().map_or(JsValue::NULL, |r| to_js(&r))
     }
+}
+
+/// The arguments of a call over many ids (`getPostItemAnalyticsBatch`, `recordSnapshots`): the
+/// ids, the per-call options and `concurrency`.
+fn batch_args(post_item_ids: &JsValue, options: &JsValue) -> Result<(Vec<String>, RequestOptions, u32), Error> {
+    let ids = string_array(post_item_ids)?;
+    let opts = request_options(options, &[CALL_OPTIONS, BATCH_OPTIONS])?;
+    let concurrency = match field(options, "concurrency")? {
+        None => DEFAULT_CONCURRENCY,
+        Some(v) => check_count("concurrency", number(&v, "concurrency")?, 1, MAX_CONCURRENCY)?,
+    };
+    Ok((ids, opts, concurrency))
 }
 
 /// `getPostItemAnalytics(postItemId, options?)`: a one-off client for one call.

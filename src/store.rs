@@ -376,19 +376,16 @@ fn claim_of(text: &str) -> Option<ClaimRecord> {
     serde_wasm_bindgen::from_value(js_sys::JSON::parse(text).ok()?).ok()
 }
 
-/// How far ahead of this clock another writer's may be: an entry stored by a host whose clock
-/// runs ahead by up to this much counts as stored now, not as one from the future.
-const CLOCK_SKEW_MS: f64 = 300_000.0;
-
 /// An entry read back from a store: its item goes through the validator again (a store is
 /// outside data too), and its life is computed again from the time it was stored (a stored
-/// expiry could be anything).
+/// expiry could be anything). An entry stored by a host whose clock runs ahead by up to
+/// [`CLOCK_SKEW_MS`](crate::history::CLOCK_SKEW_MS) counts as stored now, not from the future.
 fn stored_entry(text: &str, id: &str, options: &CacheOptions, now: f64) -> Option<Entry> {
     let record = js_sys::JSON::parse(text).ok()?;
     let get = |name: &str| Reflect::get(&record, &JsValue::from_str(name)).ok();
     let doc = crate::validate::from_js(get("item")?).ok()?;
     let item = crate::validate::validate(doc, Some(id)).ok()?;
     let stored_at = get("storedAt")?.as_f64().filter(|t| t.is_finite())?;
-    let stored_at = if stored_at > now && stored_at - now <= CLOCK_SKEW_MS { now } else { stored_at };
+    let stored_at = if stored_at > now && stored_at - now <= crate::history::CLOCK_SKEW_MS { now } else { stored_at };
     Some(Entry::new(item, stored_at, options))
 }
