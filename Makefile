@@ -22,6 +22,7 @@ test: setup
 
 test-native:
 	cargo test --quiet
+	cargo test --quiet --doc --features observe
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown --all-features -- -D warnings

@@ -19,6 +19,10 @@ const tpl = path.join(root, 'pkg-template');
 //    feature, so the browser entries carry none of it. Both use talc as the allocator
 //    (`package-allocator`: smaller than std's dlmalloc, no slower; Rust users' builds keep theirs).
 const main = buildWasm({ crateDir: root, outDir: out, outName: 'powerpost_analytics', features: ['js', 'package-allocator'] });
+// The server runtimes' entry (`node` condition, dist/node.js) is the default one built with the
+// `observe` feature: lookups report their events for OpenTelemetry and diagnostics_channel
+// (pkg-template/src/telemetry.js). A third build, so the browser entries' bytes stay as they were.
+const node = buildWasm({ crateDir: root, outDir: path.join(root, 'target', 'wasm-pack-out-node'), outName: 'powerpost_analytics_node', features: ['js', 'observe', 'package-allocator'] });
 const proxy = buildWasm({ crateDir: root, outDir: path.join(root, 'target', 'wasm-pack-out-proxy'), outName: 'powerpost_analytics_proxy', features: ['js', 'proxy', 'package-allocator'] });
 const { wasmBytes, optWasm } = main;
 
@@ -45,6 +49,7 @@ function pluginFor({ glue, glueText, wasmBytes }, outName) {
 }
 const plugin = pluginFor(main, 'powerpost_analytics');
 const proxyPlugin = pluginFor(proxy, 'powerpost_analytics_proxy');
+const nodePlugin = pluginFor(node, 'powerpost_analytics_node');
 fs.rmSync(pkg, { recursive: true, force: true });
 fs.mkdirSync(path.join(pkg, 'dist'), { recursive: true });
 // wasm-bindgen lists one snippet module once per Rust module that imports it: same namespace, harmless.
@@ -60,6 +65,11 @@ const wasmLiteral = wasmTextLiteral(wasmBytes);
 embedBytes(path.join(pkg, 'dist', 'index.js'), wasmLiteral);
 embedBytes(path.join(pkg, 'dist', 'index.cjs'), wasmLiteral);
 await entry('workerd.js', 'esm', 'workerd.js', plugin, { external: ['./powerpost_analytics_bg.wasm'] });
+await entry('node.js', 'esm', 'node.js', nodePlugin);
+await entry('node.js', 'cjs', 'node.cjs', nodePlugin);
+const nodeLiteral = wasmTextLiteral(node.wasmBytes);
+embedBytes(path.join(pkg, 'dist', 'node.js'), nodeLiteral);
+embedBytes(path.join(pkg, 'dist', 'node.cjs'), nodeLiteral);
 await entry('slim.js', 'esm', 'slim.js', plugin);
 fs.copyFileSync(optWasm, path.join(pkg, 'dist', 'powerpost_analytics_bg.wasm'));
 // The proxy: embedded for Node, Deno, Bun and bundlers; a .wasm module import for workerd.

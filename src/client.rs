@@ -25,6 +25,8 @@ use crate::history_store::{Recorded, Recorder};
 use crate::inflight::InFlight;
 use crate::store::Cache;
 use crate::log::LogLevel;
+#[cfg(feature = "observe")]
+use crate::observe::{CacheResult, Event, Trace};
 use crate::retry::{backoff_ms, WaitSource};
 use crate::transport;
 use crate::types::{PostItemAnalytics, RateLimit};
@@ -80,6 +82,17 @@ pub struct RequestOptions {
     pub max_retries: Option<u32>,
     /// How this call uses the client's cache, when it has one.
     pub cache: CacheMode,
+    /// Reports this call's lookups to an observer instead of the client's (feature `observe`).
+    #[cfg(feature = "observe")]
+    pub observer: Option<crate::observe::ObserverRef>,
+}
+
+#[cfg(feature = "observe")]
+impl RequestOptions {
+    /// These options for lookup `lookup` of a call over many ids (its events say which).
+    fn for_lookup(&self, lookup: u32) -> RequestOptions {
+        RequestOptions { observer: self.observer.as_ref().map(|o| o.at(lookup)), ..self.clone() }
+    }
 }
 
 /// One entry of a batch result, in input order.
@@ -217,6 +230,12 @@ impl Gate {
         }
     }
 
+    /// How long the pause still lasts, in milliseconds (0 when there is none).
+    #[cfg(feature = "observe")]
+    fn remaining_ms(&self) -> f64 {
+        (self.until_ms.get() - now_ms()).max(0.0)
+    }
+
     /// Moves the pause's end to `t` if that is later; true when it did.
     fn pause_until(&self, t: f64) -> bool {
         let later = t > self.until_ms.get();
@@ -344,6 +363,28 @@ impl Client {
         self.lookup_shared(id, options, gate, false).await
     }
 
+    /// The observer of a call with `options`: its own, or the client's (lookup 0 of the call).
+    #[cfg(feature = "observe")]
+    fn trace(&self, options: &RequestOptions) -> Trace {
+        Trace(options.observer.clone().or_else(|| self.inner.config.observer.clone()))
+    }
+
+    /// `work` (one lookup of `id`) between its start and end events.
+    #[cfg(feature = "observe")]
+    async fn traced<T>(&self, id: &str, trace: &Trace, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        trace.emit(|lookup| {
+            let (url_template, server_address, server_port) = crate::observe::target_of(self.inner.config.base_url());
+            Event::LookupStart { lookup, post_item_id: id.to_owned(), url_template, server_address, server_port }
+        });
+        let result = work.await;
+        trace.emit(|lookup| Event::LookupEnd {
+            lookup,
+            error_type: result.as_ref().err().map(|e| e.kind().class_name().to_owned()),
+            status: result.as_ref().err().and_then(Error::status),
+        });
+        result
+    }
+
     /// [`Client::lookup`] for the proxy: a result is written to the cache's store before it is
     /// returned, so that the next instance asked finds it.
     #[cfg(feature = "proxy")]
@@ -353,7 +394,23 @@ impl Client {
 
     /// [`Client::lookup_in`]; with `wait_for_store`, a result is written to the cache's store
     /// before it is returned.
-    async fn lookup_shared(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>, #[allow(unused)] wait_for_store: bool) -> Result<Found, Error> {
+    #[cfg(feature = "observe")]
+    async fn lookup_shared(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>, wait_for_store: bool) -> Result<Found, Error> {
+        let trace = self.trace(options);
+        if trace.on() {
+            return self.traced(id, &trace, self.lookup_body(id, options, gate, wait_for_store)).await;
+        }
+        self.lookup_body(id, options, gate, wait_for_store).await
+    }
+
+    /// [`Client::lookup_body`] itself: without observers, no future around it.
+    #[cfg(not(feature = "observe"))]
+    fn lookup_shared<'a>(&'a self, id: &'a str, options: &'a RequestOptions, gate: Option<&'a Gate>, wait_for_store: bool) -> impl Future<Output = Result<Found, Error>> + 'a {
+        self.lookup_body(id, options, gate, wait_for_store)
+    }
+
+    /// [`Client::lookup_shared`]'s work.
+    async fn lookup_body(&self, id: &str, options: &RequestOptions, gate: Option<&Gate>, #[allow(unused)] wait_for_store: bool) -> Result<Found, Error> {
         let cache = self.inner.cache.as_ref().filter(|_| options.cache != CacheMode::NoStore);
         #[cfg(feature = "proxy")]
         let rule = cache.map_or_else(CacheOptions::default, |c| c.options.clone());
@@ -381,6 +438,8 @@ impl Client {
                     log.write(LogLevel::Debug, || {
                         format!("cache hit for post item {id} (fresh for {} more)", fmt_wait((entry.fresh_until_ms - now).max(0.0) as u64))
                     });
+                    #[cfg(feature = "observe")]
+                    self.trace(options).emit(|lookup| Event::Cache { lookup, result: CacheResult::Hit });
                     return Ok(Found::cached(entry));
                 }
             }
@@ -388,12 +447,18 @@ impl Client {
             if let Some(shared) = in_flight.find(&key).filter(|_| options.signal.is_none()) {
                 log.write(LogLevel::Debug, || format!("post item {id}: sharing the request in flight"));
                 match shared.wait().await {
-                    Some(result) => return result.map(|f| network(f, now_ms())),
+                    Some(result) => {
+                        #[cfg(feature = "observe")]
+                        self.trace(options).emit(|lookup| Event::Cache { lookup, result: CacheResult::Shared });
+                        return result.map(|f| network(f, now_ms()));
+                    }
                     None => continue,
                 }
             }
             if cache.is_some() {
                 log.write(LogLevel::Debug, || format!("cache miss for post item {id}"));
+                #[cfg(feature = "observe")]
+                self.trace(options).emit(|lookup| Event::Cache { lookup, result: CacheResult::Miss });
             }
             let lead = in_flight.lead(key.clone());
             #[cfg(feature = "proxy")]
@@ -437,6 +502,7 @@ impl Client {
         let result = match stored {
             Some(entry) => {
                 config.log.write(LogLevel::Debug, || format!("post item {id}: served from the entry another instance stored"));
+                self.trace(options).emit(|lookup| Event::Cache { lookup, result: CacheResult::Shared });
                 Ok((Fetched { item: entry.item.clone(), request_id: None, rate_limit: None }, Some(entry)))
             }
             None => {
@@ -473,8 +539,16 @@ impl Client {
         // Each distinct id is fetched once; `slot_of` maps every input position to its slot.
         let (unique, slot_of) = crate::batch::dedup(post_item_ids);
         let gate = Gate::default();
-        let results = pool(&unique, concurrency, |id| async {
+        #[cfg(not(feature = "observe"))]
+        let results = pool(&unique, concurrency, |_, id| async {
             self.lookup_in(id, options, Some(&gate)).await.map_err(|e| e.with_post_item_id(id))
+        })
+        .await;
+        // Each lookup's events carry its position in the call.
+        #[cfg(feature = "observe")]
+        let results = pool(&unique, concurrency, |i, id| {
+            let (item, gate) = (options.for_lookup(i), &gate);
+            async move { self.lookup_in(id, &item, Some(gate)).await.map_err(|e| e.with_post_item_id(id)) }
         })
         .await;
         if results.iter().any(|r| matches!(r, Some(Err(e)) if e.kind() == ErrorKind::Aborted)) {
@@ -591,9 +665,13 @@ impl Client {
         let now = now_ms();
         let gate = Gate::default();
         let signal = options.signal.as_ref();
-        let results = pool(&unique, concurrency, |id| {
+        let results = pool(&unique, concurrency, |_i, id| {
+            #[cfg(feature = "observe")]
+            let item = options.for_lookup(_i);
             let gate = &gate;
             async move {
+                #[cfg(feature = "observe")]
+                let options = &item;
                 // A bad id is that id's error, not the run's; an abort stops what is left.
                 crate::config::check_post_item_id(id)?;
                 if signal.is_some_and(AbortSignal::aborted) {
@@ -608,7 +686,14 @@ impl Client {
                 if crate::history::next_check_ms(last, checked, complete, interval) > now {
                     return Ok(None);
                 }
-                let fetched = match self.request(id, options, Some(gate)).await {
+                #[cfg(feature = "observe")]
+                #[cfg(feature = "observe")]
+                let trace = self.trace(options);
+                #[cfg(feature = "observe")]
+                let lookup = self.traced(id, &trace, self.request(id, options, Some(gate)));
+                #[cfg(not(feature = "observe"))]
+                let lookup = self.request(id, options, Some(gate));
+                let fetched = match lookup.await {
                     Ok(f) => f,
                     Err(e) => {
                         // PowerPost's answer about the id (404, 403…) holds until the next check;
@@ -675,9 +760,16 @@ impl Client {
         let log = &config.log;
         // The path only: the origin adds nothing a reader needs, and the key is never in a URL.
         let path = url.find("/api/v1/").and_then(|i| url.get(i..)).unwrap_or(&url);
+        #[cfg(feature = "observe")]
+        let trace = self.trace(options);
         let mut attempt: u32 = 0;
         loop {
             if let Some(g) = gate {
+                #[cfg(feature = "observe")]
+                if trace.on() && g.remaining_ms() > 0.0 {
+                    let ms = g.remaining_ms().ceil() as u64;
+                    trace.emit(|lookup| Event::Wait { lookup, attempt: attempt + 1, ms, reason: crate::observe::WaitReason::BatchPause });
+                }
                 g.wait(signal).await.map_err(|e| with_attempts(e, attempt))?;
             }
             if signal.is_some_and(AbortSignal::aborted) {
@@ -691,9 +783,26 @@ impl Client {
                 None => None,
             };
             attempt += 1;
+            #[cfg(not(feature = "observe"))]
             let started = if log.enabled(LogLevel::Info) { now_ms() } else { 0.0 };
+            #[cfg(feature = "observe")]
+            let started = if log.enabled(LogLevel::Info) || trace.on() { now_ms() } else { 0.0 };
+            #[cfg(feature = "observe")]
+            trace.emit(|lookup| Event::AttemptStart { lookup, attempt });
+            // The attempt's trace context goes with it (to the base URL: the only place requests go).
+            #[cfg(feature = "observe")]
+            let traced_headers = traced_headers(headers, &trace);
+            #[cfg(feature = "observe")]
+            let headers = traced_headers.as_ref().unwrap_or(headers);
+            // This attempt's status and rate limit, for its event.
+            #[cfg(feature = "observe")]
+            let mut seen = (None, None);
             let outcome = match transport::send(config, headers, &url, timeout_ms, signal).await {
                 Ok(x) => {
+                    #[cfg(feature = "observe")]
+                    {
+                        seen = (Some(x.meta.status), x.meta.rate_limit);
+                    }
                     if x.meta.rate_limit.is_some() {
                         self.inner.rate_limit.set(x.meta.rate_limit);
                     }
@@ -730,6 +839,11 @@ impl Client {
                     Err((e, None))
                 }
             };
+            #[cfg(feature = "observe")]
+            trace.emit(|lookup| {
+                let error_type = outcome.as_ref().err().map(|(e, _)| e.kind().class_name().to_owned());
+                Event::AttemptEnd { lookup, attempt, status: seen.0, error_type, rate_limit: seen.1, duration_ms: now_ms() - started }
+            });
             // A proxy learns from every answer whether the key's budget is spent.
             #[cfg(feature = "proxy")]
             if let Some(u) = &self.inner.upstream {
@@ -792,6 +906,8 @@ impl Client {
                     });
                 }
             }
+            #[cfg(feature = "observe")]
+            trace.emit(|lookup| Event::Wait { lookup, attempt: attempt + 1, ms: wait, reason: source.into() });
             // Nobody's slot waits out a retry's pause.
             #[cfg(feature = "proxy")]
             drop(slot);
@@ -822,7 +938,7 @@ fn finish(mut e: Error, attempts: u32) -> Error {
 /// workers and their polling ([`run_pool`]) are compiled once for the batch and the recorder.
 async fn pool<'a, T, F, Fut>(ids: &'a [&'a str], concurrency: u32, work: F) -> Vec<Option<T>>
 where
-    F: Fn(&'a str) -> Fut,
+    F: Fn(u32, &'a str) -> Fut,
     Fut: Future<Output = T>,
 {
     let results: Vec<Cell<Option<T>>> = ids.iter().map(|_| Cell::new(None)).collect();
@@ -833,13 +949,13 @@ where
 /// [`pool`]'s work: each result in its slot.
 async fn fill<'a, 'b, T: 'b, F, Fut>(ids: &'b [&'a str], results: &'b [Cell<Option<T>>], work: &'b F, concurrency: u32)
 where
-    F: Fn(&'a str) -> Fut,
+    F: Fn(u32, &'a str) -> Fut,
     Fut: Future<Output = T> + 'b,
 {
     let item = |i: usize| -> PoolItem<'b> {
         Box::pin(async move {
             if let (Some(id), Some(slot)) = (ids.get(i), results.get(i)) {
-                slot.set(Some(work(id).await));
+                slot.set(Some(work(i as u32, id).await));
             }
         })
     };
@@ -886,4 +1002,19 @@ async fn join_all<F: Future<Output = ()>>(futures: Vec<F>) {
         }
     })
     .await
+}
+
+/// `headers` with the trace context `trace` propagates, or `None` when it adds none (the
+/// client's shared headers are then sent as they are).
+#[cfg(feature = "observe")]
+fn traced_headers(headers: &JsValue, trace: &Trace) -> Option<JsValue> {
+    let extra = trace.headers();
+    if extra.is_empty() {
+        return None;
+    }
+    let copy = web_sys::Headers::new_with_headers(wasm_bindgen::JsCast::unchecked_ref(headers)).ok()?;
+    for (name, value) in extra {
+        let _ = copy.set(&name, &value);
+    }
+    Some(copy.into())
 }

@@ -121,6 +121,8 @@ pub struct ClientOptions {
     pub(crate) logger: Option<Logger>,
     pub(crate) cache: Option<CacheOptions>,
     pub(crate) history: Option<HistoryOptions>,
+    #[cfg(feature = "observe")]
+    pub(crate) observer: Option<crate::observe::ObserverRef>,
     /// In a browser-like runtime: the `POWERPOST_*` variables that are set but not read, and
     /// why the runtime counts as a browser, so that messages can say so.
     pub(crate) unread_env: Option<UnreadEnv>,
@@ -212,6 +214,15 @@ impl ClientOptions {
         self.history = Some(history);
         self
     }
+
+    /// Reports what happens in each lookup to `observer` (feature `observe`; see
+    /// [`Observer`](crate::Observer)). A call's own observer
+    /// ([`RequestOptions`](crate::RequestOptions)`::observer`) takes its place for that call.
+    #[cfg(feature = "observe")]
+    pub fn observer(mut self, observer: std::rc::Rc<dyn crate::observe::Observer>) -> Self {
+        self.observer = Some(crate::observe::ObserverRef::new(observer));
+        self
+    }
 }
 
 impl fmt::Debug for ClientOptions {
@@ -290,6 +301,8 @@ pub struct Config {
     pub(crate) log: Log,
     pub(crate) cache: Option<CacheOptions>,
     pub(crate) history: Option<HistoryOptions>,
+    #[cfg(feature = "observe")]
+    pub(crate) observer: Option<crate::observe::ObserverRef>,
     /// Whether the base URL is PowerPost's own (otherwise: proxy mode).
     pub(crate) is_powerpost: bool,
 }
@@ -410,6 +423,8 @@ impl Config {
             log,
             cache: options.cache,
             history: options.history,
+            #[cfg(feature = "observe")]
+            observer: options.observer,
             is_powerpost: base.is_powerpost,
         })
     }

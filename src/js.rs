@@ -427,7 +427,67 @@ fn request_options(options: &JsValue, allowed: &[&[&str]]) -> Result<RequestOpti
             ))
         })?,
     };
-    Ok(RequestOptions { signal, timeout_ms: ms_opt(options, "timeoutMs")?, max_retries: retries_opt(options)?, cache })
+    Ok(RequestOptions {
+        signal,
+        timeout_ms: ms_opt(options, "timeoutMs")?,
+        max_retries: retries_opt(options)?,
+        cache,
+        #[cfg(feature = "observe")]
+        observer: observer_of(options),
+    })
+}
+
+/// The observer the package's own JavaScript put on a call's options (under a symbol, so it is
+/// neither an option name nor visible to a caller's `Object.keys`).
+#[cfg(feature = "observe")]
+fn observer_of(options: &JsValue) -> Option<crate::observe::ObserverRef> {
+    let v = Reflect::get(options, &js_sys::Symbol::for_(OBSERVER_KEY)).ok()?;
+    js_observer(v)
+}
+
+/// Where the JavaScript side puts a call's observer.
+#[cfg(feature = "observe")]
+const OBSERVER_KEY: &str = "powerpost-analytics/observer";
+
+/// A JavaScript observer `{ event(e), headers(lookup) }`, if `v` is an object.
+#[cfg(feature = "observe")]
+pub(crate) fn js_observer(v: JsValue) -> Option<crate::observe::ObserverRef> {
+    v.is_object().then(|| crate::observe::ObserverRef::new(Rc::new(JsObserver(v))))
+}
+
+/// Calls the JavaScript observer's `event(event)` with each event as a plain object, and
+/// `headers(lookup)` for the trace context; what it throws is dropped (it cannot break a lookup).
+#[cfg(feature = "observe")]
+struct JsObserver(JsValue);
+
+#[cfg(feature = "observe")]
+impl JsObserver {
+    fn call(&self, method: &str, arg: &JsValue) -> Option<JsValue> {
+        let f = Reflect::get(&self.0, &JsValue::from_str(method)).ok()?.dyn_into::<js_sys::Function>().ok()?;
+        f.call1(&self.0, arg).ok()
+    }
+}
+
+#[cfg(feature = "observe")]
+impl crate::observe::Observer for JsObserver {
+    fn event(&self, event: &crate::observe::Event) {
+        self.call("event", &to_js(event));
+    }
+
+    fn propagation(&self, lookup: u32) -> Vec<(String, String)> {
+        // `[[name, value], …]`; only the first few entries are read.
+        let Some(list) = self.call("headers", &JsValue::from_f64(f64::from(lookup))).filter(Array::is_array) else {
+            return Vec::new();
+        };
+        let list: Array = list.unchecked_into();
+        (0..list.length().min(4))
+            .filter_map(|i| {
+                let pair = list.get(i);
+                let text = |j: u32| Reflect::get_u32(&pair, j).ok()?.dyn_into::<js_sys::JsString>().ok().filter(|s| s.length() <= 512).map(String::from);
+                Some((text(0)?, text(1)?))
+            })
+            .collect()
+    }
 }
 
 /// The client's `cache` option: `true`, `false`, or `{ maxEntries, maxAgeMs, snapshotIntervalMs, store }`.

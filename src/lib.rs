@@ -31,6 +31,10 @@ mod config;
 mod error;
 mod history;
 mod log;
+// Natively for its tests; on wasm with the `observe` feature (without it, not a byte of it is in
+// the module: the browser entries' build).
+#[cfg(any(test, feature = "observe"))]
+mod observe;
 // Natively only the pure rules are built, for their tests.
 #[cfg(any(test, feature = "proxy"))]
 #[cfg_attr(not(all(feature = "proxy", target_arch = "wasm32")), allow(dead_code))]
@@ -78,6 +82,10 @@ pub use history::{
     Snapshot, Unrecorded, CLOCK_SKEW_MS, COMPLETE_RECHECK_INTERVALS, DEFAULT_MAX_PENDING, STALL_INTERVALS, WINDOW_INTERVALS,
 };
 pub use log::{LogLevel, Logger};
+#[cfg(any(test, feature = "observe"))]
+pub use observe::{
+    propagated, target_of, CacheResult, Event, Observer, ObserverRef, WaitReason, PROPAGATED_HEADERS, SPAN_NAME, URL_TEMPLATE,
+};
 pub use types::{Metrics, PostItemAnalytics, PostStatus, RateLimit};
 pub use validate::{parse_post_item_analytics, MAX_BODY_BYTES};
 

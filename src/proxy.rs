@@ -270,6 +270,11 @@ fn json_headers() -> Vec<(&'static str, String)> {
 
 impl Rules {
     /// Checks the base path and the origins.
+    /// The template of the routes the proxy forwards (OpenTelemetry's `http.route`).
+    pub(crate) fn route_template(&self, history: bool) -> String {
+        format!("{}{}{}", self.base_path, crate::observe::URL_TEMPLATE, if history { "/history" } else { "" })
+    }
+
     pub(crate) fn new(base_path: &str, allowed_origins: &[String]) -> Result<Rules, Error> {
         let base = base_path.trim_end_matches('/');
         let bad = |why: &str| {
@@ -776,6 +781,8 @@ mod tests {
         }
         let root = Rules::new("", &[]).unwrap();
         assert_eq!(root.route("http://h/api/v1/post-items/x/analytics"), Route::Analytics("x".into()));
+        assert_eq!(root.route_template(false), "/api/v1/post-items/{post_item_id}/analytics");
+        assert_eq!(Rules::new("/p/", &[]).unwrap().route_template(true), "/p/api/v1/post-items/{post_item_id}/analytics/history");
         assert_eq!(Rules::new("/p/", &[]).unwrap().route("http://h/p/api/v1/post-items/x/analytics"), Route::Analytics("x".into()));
     }
 

@@ -265,7 +265,7 @@ export function startDevServer(options = {}) {
     const headerKey = req.headers['x-api-key'] ?? (/^Bearer (.+)$/.exec(req.headers.authorization ?? '') || [])[1];
     const entry = { method: req.method, path: req.url, id: id ?? null, at: Date.now(), status: null,
       workspaceId: req.headers['x-workspace-id'] ?? null, hasApiKey: headerKey !== undefined, accept: req.headers.accept ?? null,
-      origin: origin ?? null, headerNames: Object.keys(req.headers).sort() };
+      origin: origin ?? null, headerNames: Object.keys(req.headers).sort(), traceparent: req.headers.traceparent ?? null };
     received.push(entry);
     res.on('finish', () => { entry.status = res.statusCode; });
     // The client went away before the response was complete (an abort, a timeout, a cancelled future).

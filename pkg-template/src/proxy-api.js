@@ -2,6 +2,9 @@
 // ProxyHandler (every rule lives in the crate), and `toNodeListener` adapts a Fetch-API handler
 // to Node's `http` (and so Express), which has no `Request`.
 
+import { createError } from '../../js/errors.js';
+import { observeRequest, telemetryOptions, telemetryWanted } from './telemetry.js';
+
 const ALLOW = Symbol.for('powerpost-analytics/proxy.allow');
 // Where the Request built here carries the client's address, for the proxy's caller limit.
 const CLIENT_ADDRESS = Symbol.for('powerpost-analytics/proxy.client-address');
@@ -10,11 +13,14 @@ export function makeProxyApi(load, ProxyHandler) {
   /** `(request, env?) => Promise<Response>`; `env` is a Cloudflare Worker's bindings. */
   function createProxyHandler(options) {
     load();
-    const proxy = new ProxyHandler(options);
+    // `tracerProvider` and `meterProvider` are read here (./telemetry.js), the rest in the wasm.
+    const [rest, telemetry] = telemetryOptions(options, createError);
+    const proxy = new ProxyHandler(rest);
     // Next.js passes a context object and Workers their `env` as the second argument; only a
     // Worker's POWERPOST_* bindings are read from it.
     function powerpostProxy(request, env) {
-      return proxy.handle(request, env);
+      if (!telemetryWanted(telemetry)) return proxy.handle(request, env);
+      return observeRequest(telemetry, request, (observer) => proxy.handle(request, env, observer));
     }
     // What toNodeListener's own 405 (TRACE, CONNECT: no Request can carry them) lists in Allow.
     Object.defineProperty(powerpostProxy, ALLOW, { value: proxy.allow });

@@ -45,8 +45,9 @@ impl JsProxy {
         self.proxy.allow().to_owned()
     }
 
-    /// `handle(request, env?)`: a promise of the `Response`. `env` is a Worker's bindings.
-    pub fn handle(&self, request: JsValue, env: JsValue) -> Promise {
+    /// `handle(request, env?, observer?)`: a promise of the `Response`. `env` is a Worker's
+    /// bindings; `observer` (the package's telemetry) receives the route and the lookup's events.
+    pub fn handle(&self, request: JsValue, env: JsValue, observer: JsValue) -> Promise {
         let request: web_sys::Request = match request.dyn_into() {
             Ok(r) => r,
             Err(other) => {
@@ -59,7 +60,8 @@ impl JsProxy {
         };
         let env = worker_env(&env);
         let proxy = Rc::clone(&self.proxy);
-        future_to_promise(async move { Ok(proxy.handle_with_env(&request, env.as_ref()).await.into()) })
+        let observer = super::js_observer(observer);
+        future_to_promise(async move { Ok(proxy.handle_observed(&request, env.as_ref(), observer).await.into()) })
     }
 }
 

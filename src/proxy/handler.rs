@@ -13,6 +13,7 @@ use super::{
     api_error_parts, caller_limited, failure, history_answer, internal_error, misconfigured, no_history, success, unauthorized, Answer, Callers,
     Missing, Plan, ProxyOptions, RequestHeaders, Rules, DEFAULT_CALLER_PER_MINUTE,
 };
+use crate::observe::{Event, ObserverRef};
 use crate::client::{browser_reason, global_defined, process_env, Client, RequestOptions};
 use crate::config::{ClientOptions, Config, Env, Runtime};
 use crate::error::{redact, Error};
@@ -134,6 +135,12 @@ impl Proxy {
     /// Answers one request; `env` holds a Worker's variables (`POWERPOST_API_KEY`, …), used when
     /// the options and the process environment had no key.
     pub async fn handle_with_env(&self, request: &Request, env: Option<&Env>) -> Response {
+        self.handle_observed(request, env, None).await
+    }
+
+    /// Answers one request, reporting to `observer` the route taken ([`Event::Route`]) and the
+    /// lookup made for it (whose span is then a child of the caller's server span).
+    pub async fn handle_observed(&self, request: &Request, env: Option<&Env>, observer: Option<ObserverRef>) -> Response {
         let method = request.method();
         let url = request.url();
         let headers = request.headers();
@@ -149,9 +156,12 @@ impl Proxy {
         let (answer, head, secret) = match self.rules.plan(&method, &url, &seen) {
             Plan::Answer(a) => (a, method == "HEAD", self.secret()),
             Plan::Forward { id, head, history } => {
+                if let Some(o) = &observer {
+                    o.event(&Event::Route { route: self.rules.route_template(history) });
+                }
                 let (answer, secret) = match self.over_caller_limit(request) {
                     Some(refused) => (refused, self.secret()),
-                    None => self.forward(request, &id, history, env).await,
+                    None => self.forward(request, &id, history, env, observer).await,
                 };
                 (self.rules.finish(answer, seen.origin), head, secret)
             }
@@ -209,7 +219,7 @@ impl Proxy {
         Ok(made)
     }
 
-    async fn forward(&self, request: &Request, id: &str, history: bool, env: Option<&Env>) -> (Answer, Option<String>) {
+    async fn forward(&self, request: &Request, id: &str, history: bool, env: Option<&Env>, observer: Option<ObserverRef>) -> (Answer, Option<String>) {
         let client = match self.client(env) {
             Ok(c) => c,
             Err(answer) => return (answer, None),
@@ -262,7 +272,7 @@ impl Proxy {
                 return (Answer::error(404, &code, &message, None).with("x-powerpost-cache", "hit".into()), secret);
             }
         }
-        let answer = match client.lookup_stored(id, &RequestOptions::default()).await {
+        let answer = match client.lookup_stored(id, &RequestOptions { observer, ..RequestOptions::default() }).await {
             Ok(f) => {
                 let cache = config.cache.is_some().then_some(f.from_cache);
                 success(&f.item, f.meta.fresh_until_ms, js_sys::Date::now(), f.meta.request_id.as_deref(), f.meta.rate_limit, cache)
