@@ -22,6 +22,11 @@ Options:
   --verbose             log every request to stderr (never the key)
   --help
 
+OpenTelemetry: with OTEL_EXPORTER_OTLP_ENDPOINT set (or the _TRACES_/_METRICS_ one), traces and
+metrics are exported over OTLP, configured by the standard OTEL_* variables (OTEL_SERVICE_NAME,
+default powerpost-analytics-proxy; OTEL_EXPORTER_OTLP_PROTOCOL; …). It needs the SDK next to the
+package: npm install @opentelemetry/api @opentelemetry/sdk-node
+
 GET /healthz answers 200 while the proxy serves and 503 once it is stopping. SIGTERM or SIGINT
 stops accepting connections and gives answers in flight 10 s to finish before every connection
 is closed; a second signal exits at once.
@@ -68,9 +73,10 @@ export async function runProxy(argv, fail) {
   if (!process.env.POWERPOST_API_KEY) fail('No API key for the proxy: set the POWERPOST_API_KEY environment variable.');
   if (o.redis && !o.cache) fail('--redis is a cache: it cannot go with --no-cache');
   const cache = o.redis ? { store: await redisStore(o.redis, fail) } : o.cache;
+  const stderr = (line) => process.stderr.write(`${line}\n`);
+  const telemetry = await startTelemetry(stderr);
   let handler;
   try {
-    const stderr = (line) => process.stderr.write(`${line}\n`);
     handler = createProxyHandler({
       basePath: o.basePath, allowAnonymous: o.allowAnonymous, allowedOrigins: o.allowedOrigins, ...(cache ? { cache } : {}),
       ...(o.callerLimit !== undefined ? { callerLimit: o.callerLimit } : {}),
@@ -103,17 +109,51 @@ export async function runProxy(argv, fail) {
   const stop = () => {
     if (stopping) process.exit(1);
     stopping = true;
-    server.close(() => process.exit(0));
+    server.close(() => flush(telemetry).then(() => process.exit(0)));
     server.closeIdleConnections();
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     setTimeout(() => {
       clearInterval(idle);
       server.closeAllConnections();
-      process.exit(0);
+      flush(telemetry).then(() => process.exit(0));
     }, GRACE_MS).unref();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** The OTLP endpoint variables: one of them set turns exporting on. */
+const OTLP_ENDPOINTS = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'];
+
+/**
+ * With an OTLP endpoint in the environment: the OpenTelemetry Node SDK (the user's optional
+ * @opentelemetry/sdk-node), configured by the standard OTEL_* variables, registered globally so
+ * the proxy's spans and metrics are exported. Not installed: one line saying what to install.
+ */
+async function startTelemetry(stderr) {
+  const set = OTLP_ENDPOINTS.find((name) => process.env[name]);
+  if (!set) return undefined;
+  let NodeSDK;
+  try {
+    ({ NodeSDK } = await import('@opentelemetry/sdk-node'));
+  } catch {
+    stderr(`powerpost-analytics proxy: ${set} is set, but the OpenTelemetry SDK is not installed, so nothing is exported: `
+      + 'npm install @opentelemetry/api @opentelemetry/sdk-node');
+    return undefined;
+  }
+  // OTEL_SERVICE_NAME, when set, names the service (the SDK reads it); otherwise this default.
+  const sdk = new NodeSDK(process.env.OTEL_SERVICE_NAME ? {} : { serviceName: 'powerpost-analytics-proxy' });
+  sdk.start();
+  // Where to: the endpoint without its credentials (a URL's userinfo, query or fragment).
+  const to = (() => { try { const u = new URL(process.env[set]); return `${u.protocol}//${u.host}${u.pathname}`; } catch { return 'the configured endpoint'; } })();
+  stderr(`powerpost-analytics proxy: exporting OpenTelemetry traces and metrics to ${to}`);
+  return sdk;
+}
+
+/** Exports what is left (at most 5 s) before the process exits. */
+function flush(sdk) {
+  if (!sdk) return Promise.resolve();
+  return Promise.race([sdk.shutdown().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
 }
 
 /** A cache store in Redis at `url` (the README's store), through the optional `redis` package. */

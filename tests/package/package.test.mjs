@@ -18,6 +18,7 @@ import { registerProxyTests } from './proxy.mjs';
 import { registerProxyGuardTests } from './proxy-guard.mjs';
 import { registerHistoryStoreTests } from './history-stores.mjs';
 import { registerHistoryTests } from './history.mjs';
+import { registerTelemetryTests } from './telemetry.mjs';
 import { buildWorker } from './workerd.mjs';
 import { ENGINES, LABELS, engine, closeBrowsers, once } from './browsers.mjs';
 
@@ -1002,6 +1003,13 @@ registerHistoryStoreTests(test, {
 registerHistoryTests(test, {
   get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; },
   root, sh, run, NODES, runScript, assertAllPassed,
+});
+
+// Observability: OpenTelemetry spans and metrics, the TracingChannel, the proxy's SERVER span and
+// the CLI's OTLP export; with tracing off, nothing imported in Node, Bun, Deno and workerd.
+registerTelemetryTests(test, {
+  get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; },
+  root, sh, run, bin, NODES, runScript,
 });
 
 // Last: the browser tests of every engine, one engine after another (see browserTest).

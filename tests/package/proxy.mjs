@@ -285,11 +285,15 @@ export function readmeRedisStore(root) {
  * at once: a later `npm install --no-save` would prune the earlier ones.
  */
 export function installLockedPackages(ctx) {
-  const missing = ['express', 'hono', 'redis'].filter((n) => !fs.existsSync(path.join(ctx.project, 'node_modules', n)));
-  if (!missing.length) return;
+  const names = ['express', 'hono', 'redis', ...OTEL_PACKAGES];
+  if (names.every((n) => fs.existsSync(path.join(ctx.project, 'node_modules', n)))) return;
   const version = (n) => JSON.parse(fs.readFileSync(path.join(ctx.root, 'node_modules', n, 'package.json'), 'utf8')).version;
-  ctx.sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...missing.map((n) => `${n}@${version(n)}`)], { cwd: ctx.project });
+  // All of them again when one is missing: `--no-save` prunes what an earlier one installed.
+  ctx.sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...names.map((n) => `${n}@${version(n)}`)], { cwd: ctx.project });
 }
+
+/** The OpenTelemetry packages the telemetry tests use (exact versions from the root's lock file). */
+const OTEL_PACKAGES = ['@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-metrics', '@opentelemetry/sdk-node', '@opentelemetry/context-async-hooks'];
 
 /**
  * Registers the proxy tests: Node ones with `test`, page ones with `browserTest`. `ctx`: project,

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export async function buildWorker({ dir, source, wasmFrom, port, bindings = {}, compatibilityFlags = [] }) {
+export async function buildWorker({ dir, source, wasmFrom, port, bindings = {}, compatibilityFlags = [], extraModules = [] }) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'src.mjs'), source);
   const esbuild = await import('esbuild');
@@ -13,6 +13,12 @@ export async function buildWorker({ dir, source, wasmFrom, port, bindings = {}, 
     conditions: ['workerd', 'worker', 'browser'], external: ['*.wasm'], logLevel: 'error' });
   const wasm = path.basename(wasmFrom);
   fs.copyFileSync(wasmFrom, path.join(dir, wasm));
+  // More modules by name (`{ name, file, wasm }`): what a bare or relative import resolves to.
+  const extra = extraModules.map(({ name, file, wasm: isWasm }, i) => {
+    const local = `extra-${i}${path.extname(file)}`;
+    fs.copyFileSync(file, path.join(dir, local));
+    return `    (name = ${JSON.stringify(name)}, ${isWasm ? 'wasm' : 'esModule'} = embed "${local}"),\n`;
+  }).join('');
   const texts = Object.entries(bindings).map(([name, value]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)})`);
   fs.writeFileSync(path.join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
@@ -26,7 +32,7 @@ const worker :Workerd.Worker = (
   modules = [
     (name = "worker", esModule = embed "worker.mjs"),
     (name = "./${wasm}", wasm = embed "${wasm}"),
-  ],
+${extra}  ],
   bindings = [ ${texts.join(', ')} ],
   compatibilityDate = "2026-11-01",
   compatibilityFlags = [ ${compatibilityFlags.map((f) => JSON.stringify(f)).join(', ')} ],
