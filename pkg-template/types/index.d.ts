@@ -184,27 +184,29 @@ export declare class InvalidResponseError extends PowerPostError {
   /** A short description of what was found (never the whole body). */
   readonly received: string;
   /** HTTP status of the response (absent for `parsePostItemAnalytics`). */
-  readonly status: number | undefined;
-  readonly requestId: string | undefined;
+  readonly status?: number;
+  /** `x-request-id`, when the response had one. */
+  readonly requestId?: string;
   /** The response's headers, names in lower case (absent for `parsePostItemAnalytics`). */
-  readonly headers: Record<string, string> | undefined;
-  /** The response body as sent: parsed when it is JSON, else the text (at most 8 KiB). */
-  readonly body: unknown;
+  readonly headers?: Record<string, string>;
+  /** The response body as sent: parsed when it is JSON, else the text (at most 8 KiB; absent for `parsePostItemAnalytics`). */
+  readonly body?: unknown;
 }
 /** A non-2xx response. */
 export declare class ApiError extends PowerPostError {
   readonly kind: 'api' | 'bad_request' | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server';
   readonly status: number;
-  /** The server's `error.code`, e.g. `NOT_FOUND`. */
-  readonly code: string | undefined;
-  /** `x-request-id`: quote it to PowerPost support. */
-  readonly requestId: string | undefined;
-  readonly rateLimit: RateLimit | undefined;
+  /** The server's `error.code`, e.g. `NOT_FOUND` (absent when the body had none). */
+  readonly code?: string;
+  /** `x-request-id`: quote it to PowerPost support (absent when the response had none). */
+  readonly requestId?: string;
+  /** The response's `X-RateLimit-*` headers (absent unless it had all three). */
+  readonly rateLimit?: RateLimit;
   /** The response's headers, names in lower case. */
   readonly headers: Record<string, string>;
   /**
-   * The error body as sent: PowerPost's `{ error: { message, code } }` parsed (with any field
-   * this package does not model), or the text of a body that is not JSON (at most 8 KiB).
+   * The error body as sent: PowerPost's `{ error: { message, code } }` (an `ErrorEnvelope`) parsed
+   * (with any field this package does not model), or the text of a body that is not JSON (at most 8 KiB).
    */
   readonly body: unknown;
 }
@@ -222,8 +224,8 @@ export declare class NotFoundError extends ApiError {
 }
 export declare class RateLimitError extends ApiError {
   readonly kind: 'rate_limit';
-  /** How long the server asked to wait, when it said. */
-  readonly retryAfterMs: number | undefined;
+  /** How long the server asked to wait (absent when it did not say). */
+  readonly retryAfterMs?: number;
 }
 export declare class ServerError extends ApiError {
   readonly kind: 'server';

@@ -18,6 +18,7 @@ import { registerProxyTests } from './proxy.mjs';
 import { registerProxyGuardTests } from './proxy-guard.mjs';
 import { registerHistoryStoreTests } from './history-stores.mjs';
 import { registerHistoryTests } from './history.mjs';
+import { registerTypesRuntimeTests } from './types-runtime.mjs';
 import { buildWorker } from './workerd.mjs';
 import { ENGINES, LABELS, engine, closeBrowsers, once } from './browsers.mjs';
 
@@ -1003,6 +1004,9 @@ registerHistoryTests(test, {
   get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; },
   root, sh, run, NODES, runScript, assertAllPassed,
 });
+
+// Every value the wasm returns against the declarations' optionality (issue #33).
+registerTypesRuntimeTests(test, { get project() { return project; }, get api() { return api; }, root, sh, runScript });
 
 // Last: the browser tests of every engine, one engine after another (see browserTest).
 registerBrowserTests();
