@@ -132,7 +132,8 @@ impl TS for PostStatus {
 fn declarations() -> Vec<(String, String)> {
     fn one<T: TS + ?Sized + 'static>(cfg: &Config) -> (String, String) {
         let docs = T::docs().map(|d| without_rust_examples(&d)).unwrap_or_default();
-        let text = format!("{docs}export {}\n", T::decl(cfg));
+        // Rustdoc's links to Rust items (`[`Error`]`) as plain code in TSDoc.
+        let text = format!("{docs}export {}\n", T::decl(cfg)).replace("[`", "`").replace("`]", "`");
         (T::ident(cfg), text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n") + "\n")
     }
     let cfg = config();

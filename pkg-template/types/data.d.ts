@@ -210,7 +210,7 @@ export type RecordError = { postItemId: string, error: import('./index.js').Powe
  * What went wrong, in the categories a caller acts on.
  *
  * The JavaScript surface maps each kind to an error class (`NotFoundError` for
- * [`ErrorKind::NotFound`], …) and exposes [`ErrorKind::as_str`] as the `kind` field.
+ * `ErrorKind::NotFound`, …) and exposes `ErrorKind::as_str` as the `kind` field.
  */
 export type ErrorKind = "invalid_argument" | "connection" | "timeout" | "aborted" | "invalid_response" | "api" | "bad_request" | "authentication" | "permission_denied" | "not_found" | "rate_limit" | "server" | "store";
 
@@ -225,7 +225,7 @@ export type ErrorEnvelope = { error: ErrorBody,
 retryAfter?: number, };
 
 /**
- * What went wrong, in an [`ErrorEnvelope`].
+ * What went wrong, in an `ErrorEnvelope`.
  */
 export type ErrorBody = {
 /**
