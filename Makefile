@@ -4,7 +4,7 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 # Not node_modules/.bin: the node22/node24 packages put a `node` there; tests pick runtimes explicitly.
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup build test test-native test-size test-wasm test-rust-app test-package demo bench fuzz clean
+.PHONY: setup build test test-native test-size test-wasm test-rust-app test-package types demo bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -43,6 +43,11 @@ test-rust-app:
 # file after 30 (--test-timeout applies to the file's process too).
 test-package:
 	node --test --test-concurrency=1 --test-timeout=1800000 tests/package/package.test.mjs
+
+# Writes pkg-template/types/data.d.ts from the Rust types (src/ts.rs); `make test` fails while
+# the checked-in file differs.
+types:
+	UPDATE_TYPES=1 cargo test --quiet --lib ts::the_checked_in_declarations
 
 bench: setup
 	@test -f pkg/package.json || $(MAKE) --no-print-directory build

@@ -88,13 +88,18 @@ for (const [format, out] of [['esm', 'stores.js'], ['cjs', 'stores.cjs']]) {
 // 4. Types, dev server, bins, README, licence, package.json (version from Cargo.toml).
 const copy = (from, to) => fs.cpSync(path.join(tpl, from), path.join(pkg, to), { recursive: true });
 copy('types/index.d.ts', 'dist/index.d.ts');
-copy('types/index.d.ts', 'dist/index.d.cts');
+copy('types/data.d.ts', 'dist/data.d.ts');
+// The CommonJS declarations import each other's CommonJS twins (`.d.cts`): under node16
+// resolution a `.d.cts` importing './data.js' would reach an ES module's declarations.
+const cjsTypes = (from, to, ...names) => fs.writeFileSync(path.join(pkg, 'dist', to),
+  names.reduce((text, name) => text.replaceAll(`'./${name}.js'`, `'./${name}.cjs'`), fs.readFileSync(path.join(tpl, 'types', from), 'utf8')));
+cjsTypes('index.d.ts', 'index.d.cts', 'data');
+cjsTypes('data.d.ts', 'data.d.cts', 'index');
 copy('types/slim.d.ts', 'dist/slim.d.ts');
 copy('types/proxy.d.ts', 'dist/proxy.d.ts');
 copy('types/stores.d.ts', 'dist/stores.d.ts');
 copy('types/stores.d.ts', 'dist/stores.d.cts');
-// The CommonJS types point at the CommonJS types of the main entry.
-fs.writeFileSync(path.join(pkg, 'dist', 'proxy.d.cts'), fs.readFileSync(path.join(tpl, 'types', 'proxy.d.ts'), 'utf8').replaceAll("from './index.js'", "from './index.cjs'"));
+cjsTypes('proxy.d.ts', 'proxy.d.cts', 'index');
 copy('types/dev-server.d.ts', 'dev-server/server.d.ts');
 copy('dev-server/server.mjs', 'dev-server/server.mjs');
 copy('bin', 'bin');

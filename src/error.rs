@@ -9,7 +9,7 @@ use crate::types::RateLimit;
 /// The JavaScript surface maps each kind to an error class (`NotFoundError` for
 /// [`ErrorKind::NotFound`], …) and exposes [`ErrorKind::as_str`] as the `kind` field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "snake_case"))] #[non_exhaustive]
 pub enum ErrorKind {
     /// Bad input or configuration, detected before anything was sent.
     InvalidArgument,

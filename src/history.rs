@@ -47,7 +47,7 @@ const MAX_GAPS: usize = 90;
 
 /// One daily snapshot of one post item's counts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
+#[cfg_attr(test, derive(ts_rs::TS))] #[non_exhaustive]
 pub struct Snapshot {
     /// When PowerPost took it: RFC 3339, exactly as the API sent it.
     pub fetched_at: String,
@@ -73,7 +73,7 @@ impl Snapshot {
 
 /// The change from one snapshot to the next: negative when a platform corrected its counts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
+#[cfg_attr(test, derive(ts_rs::TS))] #[non_exhaustive]
 pub struct Gain {
     /// The later snapshot's `fetched_at`.
     pub fetched_at: String,
@@ -90,7 +90,7 @@ pub struct Gain {
 /// A daily snapshot that should be in the series and is not (PowerPost skipped a day, or nobody
 /// looked before the next one replaced it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
+#[cfg_attr(test, derive(ts_rs::TS))] #[non_exhaustive]
 pub struct Gap {
     /// When the missing snapshot was expected (RFC 3339, UTC).
     pub expected_at: String,
@@ -117,7 +117,7 @@ pub struct Gap {
 /// assert!(!h.complete);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "PostItemHistory"))] #[non_exhaustive]
 pub struct History {
     /// The item.
     pub post_item_id: String,

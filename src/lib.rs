@@ -95,3 +95,7 @@ pub use client::{BatchItem, Client, Lookup, RecordSummary, RequestOptions};
 pub use proxy::ProxyOptions;
 #[cfg(all(feature = "proxy", target_arch = "wasm32"))]
 pub use proxy::{Authorize, AuthorizeFuture, CallerKey, Proxy};
+
+// The TypeScript declarations of the data types (pkg-template/types/data.d.ts), from these types.
+#[cfg(test)]
+mod ts;

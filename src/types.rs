@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(serde_json::from_str::<PostItemAnalytics>(&json).unwrap(), item);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
+#[cfg_attr(test, derive(ts_rs::TS))] #[non_exhaustive]
 pub struct PostItemAnalytics {
     /// The id that was queried (checked to be the one that was asked for).
     pub post_item_id: String,
@@ -62,7 +62,7 @@ impl PostItemAnalytics {
 
 /// One daily snapshot of the counts of a post item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
+#[cfg_attr(test, derive(ts_rs::TS))] #[non_exhaustive]
 pub struct Metrics {
     /// Views or impressions (0 when the platform does not report them).
     pub views: u64,
@@ -161,7 +161,7 @@ impl fmt::Display for PostStatus {
 
 /// The rate-limit budget reported by the `X-RateLimit-*` headers of a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
+#[cfg_attr(test, derive(ts_rs::TS))] #[non_exhaustive]
 pub struct RateLimit {
     /// Requests allowed in the current window.
     pub limit: u64,

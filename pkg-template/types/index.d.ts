@@ -1,4 +1,16 @@
-// Type declarations of powerpost-analytics (curated by hand; the runtime is Rust/WebAssembly).
+// Type declarations of powerpost-analytics: the API surface (functions, classes, options), by hand.
+// The data types are generated from the Rust types into ./data.d.ts (src/ts.rs, `make types`).
+import type { ErrorKind, PostItemAnalytics as PostItemAnalyticsData, PostItemHistory, RateLimit, RecordSummary, BatchResult } from './data.js';
+export type {
+  BatchResult, ErrorBody, ErrorEnvelope, ErrorKind, Gain, Gap, Metrics, PostItemHistory, PostStatus, RateLimit, RecordError,
+  RecordSummary, Snapshot,
+} from './data.js';
+
+/** The analytics of one post item (field names as in the PowerPost API). */
+export interface PostItemAnalytics extends PostItemAnalyticsData {
+  /** `true` (non-enumerable) when the result was served from the client's cache. */
+  readonly cached?: true;
+}
 
 /** Where the API lives and who you are. In Node, missing values come from POWERPOST_API_KEY, POWERPOST_WORKSPACE_ID and POWERPOST_BASE_URL. */
 export interface ClientOptions {
@@ -64,48 +76,6 @@ export interface HistoryStore {
   set(key: string, value: string): unknown;
 }
 
-/** One recorded snapshot. */
-export interface Snapshot {
-  /** RFC 3339, as PowerPost sent it. */
-  fetched_at: string;
-  views: number;
-  likes: number;
-  comments: number;
-}
-
-/** The change from one snapshot to the next: negative when a platform corrected its counts. */
-export interface Gain {
-  /** The later snapshot's `fetched_at`. */
-  fetched_at: string;
-  /** The earlier snapshot's `fetched_at`. */
-  since: string;
-  views: number;
-  likes: number;
-  comments: number;
-}
-
-/** A daily snapshot that is missing between two recorded ones. */
-export interface Gap {
-  /** When it was expected (RFC 3339, UTC). */
-  expected_at: string;
-  /** `fetched_at` of the snapshot before it. */
-  after: string;
-  /** `fetched_at` of the snapshot after it. */
-  before: string;
-}
-
-/** The recorded history of one post item. */
-export interface PostItemHistory {
-  post_item_id: string;
-  /** Ascending by `fetched_at`, one per `fetched_at`. */
-  snapshots: Snapshot[];
-  /** One per snapshot after the first. */
-  gains: Gain[];
-  gaps: Gap[];
-  /** The series will not grow: it spans PowerPost's 90-day window, or `fetched_at` stopped advancing. */
-  complete: boolean;
-}
-
 /** Options of `recordSnapshots`. */
 export interface RecordOptions {
   /** Aborts the run (`RequestAbortedError`). */
@@ -114,20 +84,6 @@ export interface RecordOptions {
   maxRetries?: number;
   /** Lookups in flight at once. Default 4. */
   concurrency?: number;
-}
-
-/** What `recordSnapshots` did. */
-export interface RecordSummary {
-  /** Ids whose next snapshot was due, looked up once each. */
-  lookedUp: string[];
-  /** Ids not due (fetched less than a snapshot interval ago, or complete and checked this week). */
-  skipped: string[];
-  /** New snapshots the store acknowledged. */
-  recorded: number;
-  /** Snapshots waiting in memory for a failing store. */
-  pending: number;
-  /** Ids whose lookup failed, and why; the others were recorded all the same. */
-  errors: { postItemId: string; error: PowerPostError }[];
 }
 
 /** Options of the client's cache. */
@@ -182,48 +138,8 @@ export interface BatchOptions extends RequestOptions {
   concurrency?: number;
 }
 
-/** Documented statuses; new server values are passed through unchanged. */
-export type PostStatus = 'draft' | 'posting' | 'posted' | 'failed' | (string & {});
-
-/** The analytics of one post item (field names as in the PowerPost API). */
-export interface PostItemAnalytics {
-  post_item_id: string;
-  /** e.g. `instagram-reel`, `tiktok-video`. */
-  post_type: string;
-  /** e.g. `instagram`. */
-  platform: string;
-  status: PostStatus;
-  /** `null` while the item has not been posted or polled. */
-  metrics: Metrics | null;
-  /** `true` (non-enumerable) when the result was served from the client's cache. */
-  readonly cached?: true;
-}
-
-/** One daily snapshot. Counts a platform does not report are 0. */
-export interface Metrics {
-  views: number;
-  likes: number;
-  comments: number;
-  /** RFC 3339 time of the snapshot, as sent by the server. Stops moving 90 days after posting. */
-  fetched_at: string;
-}
-
-/** The `X-RateLimit-*` headers of a response. */
-export interface RateLimit {
-  limit: number;
-  remaining: number;
-  /** Unix epoch seconds. */
-  reset: number;
-}
-
-export type BatchResult =
-  | { postItemId: string; ok: true; analytics: PostItemAnalytics }
-  | { postItemId: string; ok: false; error: PowerPostError };
-
-export type PowerPostErrorKind =
-  | 'invalid_argument' | 'connection' | 'timeout' | 'aborted' | 'invalid_response'
-  | 'api' | 'bad_request' | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server'
-  | 'store' | 'wasm_load';
+/** The `kind` of an error: one of the Rust crate's error kinds, or `'wasm_load'` (the wasm could not be loaded). */
+export type PowerPostErrorKind = ErrorKind | 'wasm_load';
 
 /** Base of every error this package throws. */
 export declare class PowerPostError extends Error {
@@ -268,27 +184,29 @@ export declare class InvalidResponseError extends PowerPostError {
   /** A short description of what was found (never the whole body). */
   readonly received: string;
   /** HTTP status of the response (absent for `parsePostItemAnalytics`). */
-  readonly status: number | undefined;
-  readonly requestId: string | undefined;
+  readonly status?: number;
+  /** `x-request-id`, when the response had one. */
+  readonly requestId?: string;
   /** The response's headers, names in lower case (absent for `parsePostItemAnalytics`). */
-  readonly headers: Record<string, string> | undefined;
-  /** The response body as sent: parsed when it is JSON, else the text (at most 8 KiB). */
-  readonly body: unknown;
+  readonly headers?: Record<string, string>;
+  /** The response body as sent: parsed when it is JSON, else the text (at most 8 KiB; absent for `parsePostItemAnalytics`). */
+  readonly body?: unknown;
 }
 /** A non-2xx response. */
 export declare class ApiError extends PowerPostError {
   readonly kind: 'api' | 'bad_request' | 'authentication' | 'permission_denied' | 'not_found' | 'rate_limit' | 'server';
   readonly status: number;
-  /** The server's `error.code`, e.g. `NOT_FOUND`. */
-  readonly code: string | undefined;
-  /** `x-request-id`: quote it to PowerPost support. */
-  readonly requestId: string | undefined;
-  readonly rateLimit: RateLimit | undefined;
+  /** The server's `error.code`, e.g. `NOT_FOUND` (absent when the body had none). */
+  readonly code?: string;
+  /** `x-request-id`: quote it to PowerPost support (absent when the response had none). */
+  readonly requestId?: string;
+  /** The response's `X-RateLimit-*` headers (absent unless it had all three). */
+  readonly rateLimit?: RateLimit;
   /** The response's headers, names in lower case. */
   readonly headers: Record<string, string>;
   /**
-   * The error body as sent: PowerPost's `{ error: { message, code } }` parsed (with any field
-   * this package does not model), or the text of a body that is not JSON (at most 8 KiB).
+   * The error body as sent: PowerPost's `{ error: { message, code } }` (an `ErrorEnvelope`) parsed
+   * (with any field this package does not model), or the text of a body that is not JSON (at most 8 KiB).
    */
   readonly body: unknown;
 }
@@ -306,8 +224,8 @@ export declare class NotFoundError extends ApiError {
 }
 export declare class RateLimitError extends ApiError {
   readonly kind: 'rate_limit';
-  /** How long the server asked to wait, when it said. */
-  readonly retryAfterMs: number | undefined;
+  /** How long the server asked to wait (absent when it did not say). */
+  readonly retryAfterMs?: number;
 }
 export declare class ServerError extends ApiError {
   readonly kind: 'server';

@@ -19,6 +19,7 @@ import { registerProxyGuardTests } from './proxy-guard.mjs';
 import { registerHistoryStoreTests } from './history-stores.mjs';
 import { registerHistoryTests } from './history.mjs';
 import { registerTelemetryTests } from './telemetry.mjs';
+import { registerTypesRuntimeTests } from './types-runtime.mjs';
 import { buildWorker } from './workerd.mjs';
 import { ENGINES, LABELS, engine, closeBrowsers, once } from './browsers.mjs';
 
@@ -1011,6 +1012,9 @@ registerTelemetryTests(test, {
   get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; },
   root, sh, run, bin, NODES, runScript,
 });
+
+// Every value the wasm returns against the declarations' optionality (issue #33).
+registerTypesRuntimeTests(test, { get project() { return project; }, get api() { return api; }, root, sh, runScript });
 
 // Last: the browser tests of every engine, one engine after another (see browserTest).
 registerBrowserTests();

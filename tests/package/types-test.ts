@@ -119,3 +119,17 @@ try { void 0; } catch (e) {
     void k;
   }
 }
+
+// The data types generated from the Rust types (#33) are exported by name, from ESM and CommonJS.
+import type { ErrorEnvelope, ErrorKind, PostStatus, RecordError } from 'powerpost-analytics';
+const envelope: ErrorEnvelope = { error: { message: 'Post item not found', code: 'NOT_FOUND' } };
+const crateKind: ErrorKind = 'not_found';
+const laterStatus: PostStatus = 'archived';
+const recordError: RecordError | undefined = undefined;
+void envelope; void crateKind; void laterStatus; void recordError;
+// @ts-expect-error retryAfter is a number of seconds
+const badEnvelope: ErrorEnvelope = { error: { message: 'm', code: 'X' }, retryAfter: '1' };
+void badEnvelope;
+// @ts-expect-error 'wasm_load' is the JS side's own kind, not the crate's
+const notCrateKind: ErrorKind = 'wasm_load';
+void notCrateKind;
