@@ -50,6 +50,27 @@ export interface ClientOptions {
    * in SQLite, Redis (`powerpost-analytics/stores`) or a store of your own.
    */
   history?: boolean | HistoryConfig;
+  /**
+   * OpenTelemetry: the `TracerProvider` whose tracer records each lookup as a CLIENT span (default:
+   * the globally registered one, when `@opentelemetry/api` is in use). Server runtimes only (the
+   * `node` export condition: Node, Deno, Bun); the browser entries do not carry telemetry.
+   */
+  tracerProvider?: OpenTelemetryTracerProvider;
+  /** OpenTelemetry: the `MeterProvider` for the client's metrics (default: the global one). */
+  meterProvider?: OpenTelemetryMeterProvider;
+}
+
+/**
+ * The part of `@opentelemetry/api`'s `TracerProvider` the package uses (structural, so the
+ * package's types do not depend on `@opentelemetry/api`).
+ */
+export interface OpenTelemetryTracerProvider {
+  getTracer(name: string, version?: string, options?: object): unknown;
+}
+
+/** The part of `@opentelemetry/api`'s `MeterProvider` the package uses. */
+export interface OpenTelemetryMeterProvider {
+  getMeter(name: string, version?: string, options?: object): unknown;
 }
 
 /** Options of snapshot history. */

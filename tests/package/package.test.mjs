@@ -115,6 +115,7 @@ after(async () => {
   await loading.close();
   await proxy.close();
   await proxyGuard.close();
+  await telemetry.close();
   await closeBrowsers();
   await api?.close();
   await pages?.close();
@@ -1008,7 +1009,7 @@ registerHistoryTests(test, {
 
 // Observability: OpenTelemetry spans and metrics, the TracingChannel, the proxy's SERVER span and
 // the CLI's OTLP export; with tracing off, nothing imported in Node, Bun, Deno and workerd.
-registerTelemetryTests(test, {
+const telemetry = registerTelemetryTests(test, {
   get project() { return project; }, get work() { return work; }, get startDevServer() { return startDevServer; },
   root, sh, run, bin, NODES, runScript,
 });

@@ -446,4 +446,6 @@ export function registerTelemetryTests(test, ctx) {
       child.kill('SIGKILL');
     }
   });
+
+  return { close: async () => { await upstream?.close(); } };
 }

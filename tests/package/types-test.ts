@@ -14,6 +14,10 @@ const rl: RateLimit | null = client.rateLimit;
 const batch: Promise<BatchResult[]> = client.getPostItemAnalyticsBatch(['a', 'b'], { concurrency: 2 });
 const ready: Promise<void> = init();
 void p; void q; void rl; void ready;
+// OpenTelemetry providers, typed structurally (no dependency on @opentelemetry/api's types).
+new PowerPost({ tracerProvider: { getTracer: () => ({}) }, meterProvider: { getMeter: (name: string) => ({ name }) } });
+// @ts-expect-error a tracer provider has getTracer()
+new PowerPost({ tracerProvider: {} });
 
 async function use(): Promise<number> {
   const a = await client.getPostItemAnalytics('x');
