@@ -224,6 +224,9 @@ try {
   const size = sizes();
   const proxy = await (await import('./proxy.mjs')).benchProxy({ pkg, devServer: { url: base, key: KEY, workspace: WS }, quick: QUICK });
   const history = await (await import('./history.mjs')).benchHistory({ pkg, devServer: { url: base, key: KEY, workspace: WS }, quick: QUICK });
+  // The entries' sizes at c56efbf, before the observer (#32), for the comparison.
+  const telemetry = await (await import('./telemetry.mjs')).benchTelemetry({ pkg, devServer: { url: base, key: KEY, workspace: WS }, quick: QUICK,
+    sizes: size, before: { default: 105_411, slim: 94_635, proxy: 148_350 } });
   const floor1 = seq[0];
   const robust1 = seq[1];
   const mine1 = seq[MINE];
@@ -307,6 +310,7 @@ the first call ${cold.parts.call.toFixed(2)} ms (mostly compiling the functions 
 
 ${proxy.markdown}
 ${history.markdown}
+${telemetry.markdown}
 ## Budgets
 
 | budget | measured | |

@@ -108,7 +108,7 @@ copy('bin', 'bin');
 const repoReadme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
 const userPart = repoReadme.slice(repoReadme.indexOf('## Install'), repoReadme.indexOf('## Layout'));
 if (!userPart.startsWith('## Install')) throw new Error('README.md: expected "## Install" … "## Layout" sections');
-fs.writeFileSync(path.join(pkg, 'README.md'), fs.readFileSync(path.join(tpl, 'README.md'), 'utf8') + '\n' + userPart.replace(/```js (test(-cjs)?|redis-store)\n/g, '```js\n'));
+fs.writeFileSync(path.join(pkg, 'README.md'), fs.readFileSync(path.join(tpl, 'README.md'), 'utf8') + '\n' + userPart.replace(/```js (test(-cjs)?|redis-store|otel)\n/g, '```js\n'));
 fs.copyFileSync(path.join(root, 'LICENSE'), path.join(pkg, 'LICENSE'));
 const version = /^version = "([^"]+)"/m.exec(fs.readFileSync(path.join(root, 'Cargo.toml'), 'utf8'))[1];
 const manifest = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf8'));

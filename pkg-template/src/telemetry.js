@@ -63,8 +63,18 @@ function channelOn() {
  */
 export function telemetryOptions(options, createError) {
   const state = { tracerProvider: undefined, meterProvider: undefined, tracer: undefined, instruments: undefined, remaining: undefined, server: undefined };
-  if (options === null || typeof options !== 'object' || (!('tracerProvider' in options) && !('meterProvider' in options))) return [options, state];
-  const { tracerProvider, meterProvider, ...rest } = options;
+  if (options === null || typeof options !== 'object') return [options, state];
+  let tracerProvider;
+  let meterProvider;
+  let rest;
+  try {
+    if (!('tracerProvider' in options) && !('meterProvider' in options)) return [options, state];
+    ({ tracerProvider, meterProvider, ...rest } = options);
+  } catch {
+    // Options that throw when read (a hostile Proxy, a getter): the wasm reads them again and
+    // reports that as the typed error it makes of any option it cannot read.
+    return [options, state];
+  }
   for (const [name, value, method] of [['tracerProvider', tracerProvider, 'getTracer'], ['meterProvider', meterProvider, 'getMeter']]) {
     if (value === undefined) continue;
     if (value === null || typeof value[method] !== 'function') {

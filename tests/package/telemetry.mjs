@@ -377,6 +377,25 @@ export function registerTelemetryTests(test, ctx) {
     }
   });
 
+  test('telemetry: the README\'s Node setup (NodeSDK, OTLP from OTEL_* variables) exports the lookup\'s span', async () => {
+    const api = await setUp();
+    const readme = fs.readFileSync(path.join(ctx.root, 'README.md'), 'utf8');
+    const block = /```js otel\n([\s\S]*?)```/.exec(readme);
+    assert.ok(block, 'README.md has a ```js otel block');
+    const receiver = await otlpReceiver();
+    try {
+      await ctx.runScript(ctx.NODES[20], write('readme-otel.mjs', block[1]), {
+        env: { POWERPOST_API_KEY: api.apiKey, POWERPOST_WORKSPACE_ID: api.workspaceId, POWERPOST_BASE_URL: api.url,
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+      });
+      const traces = receiver.bodies.filter((b) => b.path === '/v1/traces').map((b) => b.body).join('\n');
+      assert.ok(traces.includes('"dashboard"'), 'the service name the snippet gives');
+      assert.ok(traces.includes('GET /api/v1/post-items/{post_item_id}/analytics') && traces.includes('550e8400-e29b-41d4-a716-446655440000'));
+    } finally {
+      await receiver.close();
+    }
+  });
+
   // ---- Tracing off: no import of @opentelemetry/api anywhere -----------------------------------
   let offDir;
   const offProject = () => {
