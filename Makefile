@@ -22,6 +22,8 @@ test: setup
 
 test-native:
 	cargo test --quiet
+	# The README's proxy defaults against the proxy's constants (they exist with the feature).
+	cargo test --quiet --features proxy --test readme_defaults
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown --all-features -- -D warnings
