@@ -149,14 +149,16 @@ async function inFlightRun(n, inFlight, fn) {
  * distinct ids 32 in flight, in rounds alternating which server goes first (req/s, CPU per call).
  * `cpuProf`: a directory for `node --cpu-prof` profiles of both servers.
  */
-export async function benchContender({ pkg, devServer, quick, cpuProf }) {
+export async function benchContender({ pkg, devServer, quick, cpuProf, against }) {
   const calls = quick ? 300 : 2000;
   const rounds = 4;
   const env = { POWERPOST_API_KEY: devServer.key, POWERPOST_WORKSPACE_ID: devServer.workspace, POWERPOST_BASE_URL: devServer.url };
   const prof = (name) => (cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
   const servers = [
     ['powerpost-analytics/proxy', await startProxy(pkg, env, prof('proxy'))],
-    ['hand-written: fetch + JSON.parse + zod', await startProxy(pkg, { ...env, BENCH_HANDLER: 'handwritten' }, prof('handwritten'))],
+    against
+      ? [`the proxy of ${against}`, await startProxy(against, env, prof('against'))]
+      : ['hand-written: fetch + JSON.parse + zod', await startProxy(pkg, { ...env, BENCH_HANDLER: 'handwritten' }, prof('handwritten'))],
   ];
   const cpuUs = async (s) => (await (await fetch(`${s.url}/__stats`)).json()).cpuUs;
   const lookup = async (s, id) => {
@@ -275,15 +277,16 @@ ${runs.map((r, i) => `| ${i + 1} | ${r.peakInFlight} | ${r.count} | ${r.ok.lengt
   }
 }
 
-// `node --expose-gc bench/proxy.mjs [contender|ids] [--quick] [--cpu-prof DIR]`: only these
-// parts, with their own dev server (for A/B steps; make bench runs all of it).
+// `node --expose-gc bench/proxy.mjs [contender|ids] [--quick] [--cpu-prof DIR] [--pkg DIR]
+// [--against DIR]`: only these parts, with their own dev server (make bench runs all of it).
+// `--against` puts another built package's proxy in the contender's place: an A/B of two builds.
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
-  const pkg = path.join(here, '..', 'pkg');
-  const profAt = args.indexOf('--cpu-prof');
+  const arg = (name) => (args.includes(name) ? path.resolve(args[args.indexOf(name) + 1]) : undefined);
+  const pkg = arg('--pkg') ?? path.join(here, '..', 'pkg');
   const server = spawn(process.execPath, [path.join(pkg, 'bin', 'powerpost-dev-server.mjs'), '--port', '0', '--quiet', '--rate-limit', '1000000000'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(String(d).trim())));
-  const opts = { pkg, devServer: { url, key: 'pp_test_sk_local_dev', workspace: 'ws_local_dev' }, quick: args.includes('--quick'), cpuProf: profAt >= 0 ? path.resolve(args[profAt + 1]) : undefined };
+  const opts = { pkg, devServer: { url, key: 'pp_test_sk_local_dev', workspace: 'ws_local_dev' }, quick: args.includes('--quick'), cpuProf: arg('--cpu-prof'), against: arg('--against') };
   try {
     if (!args.includes('ids')) console.log((await benchContender(opts)).markdown);
     if (!args.includes('contender')) console.log((await benchConcurrentIds(opts)).markdown);
