@@ -4,7 +4,7 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 # Not node_modules/.bin: the node22/node24 packages put a `node` there; tests pick runtimes explicitly.
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup build test test-native test-size test-wasm test-rust-app test-package demo bench fuzz clean
+.PHONY: setup build test test-native test-size test-wasm test-rust-app test-package test-frameworks demo bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -44,6 +44,12 @@ test-rust-app:
 # file after 30 (--test-timeout applies to the file's process too).
 test-package:
 	node --test --test-concurrency=1 --test-timeout=1800000 tests/package/package.test.mjs
+
+# The README's proxy snippets in real Next.js, SvelteKit, Astro and Nuxt apps, built without the
+# key and served with it. Not part of `make test`: it installs the frameworks from the npm registry.
+test-frameworks: setup
+	$(MAKE) --no-print-directory build
+	node tests/frameworks/check.mjs
 
 bench: setup
 	@test -f pkg/package.json || $(MAKE) --no-print-directory build
