@@ -4,7 +4,7 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 # Not node_modules/.bin: the node22/node24 packages put a `node` there; tests pick runtimes explicitly.
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup build test test-native test-size test-wasm test-rust-app test-package types demo bench fuzz clean
+.PHONY: setup build test test-native test-size test-wasm test-rust-app test-package test-frameworks types demo bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,8 @@ test: setup
 test-native:
 	cargo test --quiet
 	cargo test --quiet --doc --features observe
+	# The README's proxy defaults against the proxy's constants (they exist with the feature).
+	cargo test --quiet --features proxy --test readme_defaults
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown --all-features -- -D warnings
@@ -48,6 +50,12 @@ test-package:
 # the checked-in file differs.
 types:
 	UPDATE_TYPES=1 cargo test --quiet --lib ts::the_checked_in_declarations
+
+# The README's proxy snippets in real Next.js, SvelteKit, Astro and Nuxt apps, built without the
+# key and served with it. Not part of `make test`: it installs the frameworks from the npm registry.
+test-frameworks: setup
+	$(MAKE) --no-print-directory build
+	node tests/frameworks/check.mjs
 
 bench: setup
 	@test -f pkg/package.json || $(MAKE) --no-print-directory build

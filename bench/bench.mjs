@@ -49,16 +49,7 @@ const headers = { 'x-api-key': KEY, 'x-workspace-id': WS, accept: 'application/j
 const url = `${base}/api/v1/post-items/${ID}/analytics`;
 
 const pp = await import(pathToFileURL(path.join(pkg, 'dist', 'index.js')).href);
-const { z } = await import('zod');
-const schema = z.object({
-  post_item_id: z.string().min(1), post_type: z.string().min(1), platform: z.string().min(1), status: z.string(),
-  metrics: z.object({
-    views: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish().transform((v) => v ?? 0),
-    likes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish().transform((v) => v ?? 0),
-    comments: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish().transform((v) => v ?? 0),
-    fetched_at: z.iso.datetime({ offset: true }),
-  }).nullable(),
-});
+const { analyticsSchema: schema } = await import('./zod-schema.mjs');
 
 const client = new pp.PowerPost({ baseUrl: base, apiKey: KEY, workspaceId: WS });
 // The snapshot-aware cache: after the first call every call is a hit (the sample's fetched_at
@@ -222,7 +213,11 @@ try {
   const cold = coldStart();
   const mem = await memoryCheck(pp, { baseUrl: base, apiKey: KEY, workspaceId: WS, calls: MEMORY_CALLS });
   const size = sizes();
-  const proxy = await (await import('./proxy.mjs')).benchProxy({ pkg, devServer: { url: base, key: KEY, workspace: WS }, quick: QUICK });
+  const proxyBench = await import('./proxy.mjs');
+  const proxyArgs = { pkg, devServer: { url: base, key: KEY, workspace: WS }, quick: QUICK };
+  const proxy = await proxyBench.benchProxy(proxyArgs);
+  const contender = await proxyBench.benchContender(proxyArgs);
+  const manyIds = await proxyBench.benchConcurrentIds(proxyArgs);
   const history = await (await import('./history.mjs')).benchHistory({ pkg, devServer: { url: base, key: KEY, workspace: WS }, quick: QUICK });
   // The entries' sizes at c56efbf, before the observer (#32), for the comparison.
   const telemetry = await (await import('./telemetry.mjs')).benchTelemetry({ pkg, devServer: { url: base, key: KEY, workspace: WS }, quick: QUICK,
@@ -251,6 +246,9 @@ try {
     ['default entry gzipped ≤ 83 KiB (KiB)', size.default / 1024, 83],
     ['slim entry gzipped ≤ 75 KiB (KiB)', size.slim / 1024, 75],
     ['proxy entry gzipped ≤ 111 KiB (KiB)', size.proxy / 1024, 111],
+    ['proxy median latency ≤ 1.05× a hand-written handler (#29)', contender.ratios.latency, 1.05],
+    ['proxy CPU per forwarded call ≤ 1.05× a hand-written handler (#29)', contender.ratios.cpu, 1.05],
+    ['proxy req/s at 32 in flight ≥ 0.90× a hand-written handler (#29)', contender.ratios.rps, 0.9, true],
     ['JS heap growth ≤ 1 MiB over the memory run (flat)', (mem.heap1 - mem.heap0) / 2 ** 20, 1],
     ['wasm memory growth after warm-up = 0 (flat)', mem.wasm1 - mem.wasm0, 0],
   ];
@@ -309,6 +307,8 @@ the first call ${cold.parts.call.toFixed(2)} ms (mostly compiling the functions 
 | server side: the proxy entry (\`dist/proxy.js\`, its own wasm build embedded; not in the browser entries) | ${kib(proxy.proxyEntry)} |
 
 ${proxy.markdown}
+${contender.markdown}
+${manyIds.markdown}
 ${history.markdown}
 ${telemetry.markdown}
 ## Budgets

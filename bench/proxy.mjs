@@ -9,8 +9,8 @@ import { entrySizes } from '../scripts/sizes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function startProxy(pkg, env) {
-  const child = spawn(process.execPath, ['--expose-gc', path.join(here, 'proxy-server.mjs')], {
+function startProxy(pkg, env, nodeArgs = []) {
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, path.join(here, 'proxy-server.mjs')], {
     env: { ...process.env, ...env, PROXY_ENTRY: path.join(pkg, 'dist', 'proxy.js') }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -122,5 +122,175 @@ the browser entries do not carry it.
 ` };
   } finally {
     proxy.child.kill();
+  }
+}
+
+/** Calls `fn(i)` for i in 0..n with `inFlight` at once; resolves the latencies (ms) and the wall time. */
+async function inFlightRun(n, inFlight, fn) {
+  const lat = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < n) {
+      const i = next++;
+      const t = performance.now();
+      await fn(i);
+      lat.push(performance.now() - t);
+    }
+  }));
+  return { lat, ms: performance.now() - t0 };
+}
+
+/**
+ * Issue #29, item 9: the proxy against a hand-written Fetch-API handler doing the same job
+ * (bench/handwritten-proxy.mjs), each in its own process behind the same toNodeListener, the
+ * proxy's maxConcurrentUpstream raised. First `calls` sequential lookups of one id interleaved
+ * call by call (latency, and each process's CPU over its own calls), then `calls` lookups of
+ * distinct ids 32 in flight, in rounds alternating which server goes first (req/s, CPU per call).
+ * `cpuProf`: a directory for `node --cpu-prof` profiles of both servers.
+ */
+export async function benchContender({ pkg, devServer, quick, cpuProf, against }) {
+  const calls = quick ? 300 : 2000;
+  const rounds = 4;
+  const env = { POWERPOST_API_KEY: devServer.key, POWERPOST_WORKSPACE_ID: devServer.workspace, POWERPOST_BASE_URL: devServer.url };
+  const prof = (name) => (cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+  const servers = [
+    ['powerpost-analytics/proxy', await startProxy(pkg, env, prof('proxy'))],
+    against
+      ? [`the proxy of ${against}`, await startProxy(against, env, prof('against'))]
+      : ['hand-written: fetch + JSON.parse + zod', await startProxy(pkg, { ...env, BENCH_HANDLER: 'handwritten' }, prof('handwritten'))],
+  ];
+  const cpuUs = async (s) => (await (await fetch(`${s.url}/__stats`)).json()).cpuUs;
+  const lookup = async (s, id) => {
+    const res = await fetch(`${s.url}/direct/api/v1/post-items/${encodeURIComponent(id)}/analytics`);
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`bench: ${res.status} ${text.slice(0, 200)}`);
+    return text;
+  };
+  try {
+    const ID = '550e8400-e29b-41d4-a716-446655440000';
+    // Same answer from both (the snapshot rule's max-age aside, which moves with the clock).
+    const [a, b] = await Promise.all(servers.map(([, s]) => lookup(s, ID)));
+    if (a !== b) throw new Error(`bench: the two servers answer differently:\n${a}\n${b}`);
+    for (const [, s] of servers) for (let i = 0; i < 300; i++) await lookup(s, `gen-warm-${i % 50}`);
+    const seq = servers.map(() => ({ lat: [], cpu: 0 }));
+    const before = await Promise.all(servers.map(([, s]) => cpuUs(s)));
+    for (let i = 0; i < calls; i++) {
+      for (let k = 0; k < servers.length; k++) {
+        const j = (i + k) % servers.length; // who goes first alternates
+        const t = performance.now();
+        await lookup(servers[j][1], ID);
+        seq[j].lat.push(performance.now() - t);
+      }
+    }
+    const after = await Promise.all(servers.map(([, s]) => cpuUs(s)));
+    seq.forEach((r, j) => (r.cpu = (after[j] - before[j]) / calls));
+    const par = servers.map(() => ({ lat: [], ms: 0, cpu: 0 }));
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < servers.length; k++) {
+        const j = (r + k) % servers.length;
+        const s = servers[j][1];
+        const c0 = await cpuUs(s);
+        const run = await inFlightRun(calls / rounds, 32, (i) => lookup(s, `gen-par-${j}-${r}-${i}`));
+        par[j].cpu += (await cpuUs(s)) - c0;
+        par[j].ms += run.ms;
+        par[j].lat.push(...run.lat);
+      }
+    }
+    const rows = servers.map(([name], j) => ({
+      name, median: pct(seq[j].lat, 50), p99: pct(seq[j].lat, 99), cpu: seq[j].cpu,
+      p50at32: pct(par[j].lat, 50), rps: calls / (par[j].ms / 1000), cpuAt32: par[j].cpu / calls,
+    }));
+    const [p, h] = rows;
+    const ratios = { latency: p.median / h.median, cpu: p.cpu / h.cpu, cpuAt32: p.cpuAt32 / h.cpuAt32, rps: p.rps / h.rps };
+    const ok = (v, budget, atMost = true) => `${v.toFixed(2)}× ${(atMost ? v <= budget : v >= budget) ? '✅' : '❌'} (budget ${atMost ? '≤' : '≥'} ${budget.toFixed(2)}×)`;
+    return { rows, ratios, markdown: `### The proxy against a hand-written handler (#29)
+
+What a developer would write instead (\`bench/handwritten-proxy.mjs\`: the path and id checks, \`fetch\` with the
+key and a timeout, \`JSON.parse\`, zod, the same headers passed on, \`Cache-Control\` from the snapshot rule), in
+the same \`toNodeListener\`, each server in its own process, the proxy without a cache and with
+\`maxConcurrentUpstream: 1024\` (the comparison measures the work, not the queue). ${calls} lookups of one id
+interleaved call by call (median, p99, each process's CPU over its own calls), then ${calls} lookups of
+distinct ids 32 in flight, in ${rounds} rounds alternating which server goes first.
+
+| server | median | p99 | CPU per call | p50 at 32 in flight | req/s at 32 | CPU per call at 32 |
+|---|---|---|---|---|---|---|
+${rows.map((r) => `| ${r.name} | ${us(r.median)} | ${us(r.p99)} | ${r.cpu.toFixed(0)} µs | ${us(r.p50at32)} | ${r.rps.toFixed(0)} | ${r.cpuAt32.toFixed(0)} µs |`).join('\n')}
+
+The proxy against it: median latency ${ok(ratios.latency, 1.05)}, CPU per forwarded call ${ok(ratios.cpu, 1.05)}
+(${ratios.cpuAt32.toFixed(2)}× at 32 in flight), req/s at 32 in flight ${ok(ratios.rps, 0.9, false)}.
+` };
+  } finally {
+    // SIGINT, so that --cpu-prof writes its profile on the way out.
+    await Promise.all(servers.map(([, s]) => new Promise((r) => { s.child.once('exit', r); s.child.kill(cpuProf ? 'SIGINT' : 'SIGTERM'); })));
+  }
+}
+
+/**
+ * Issue #29, item 10: 2,000 lookups of distinct ids at once through the proxy with its defaults
+ * (maxConcurrentUpstream 8, maxQueue 256, no cache): the most upstream requests in flight at
+ * once (counted at the dev server), the answers (200, or 503 PROXY_BUSY), p50/p99 of each, and
+ * the proxy process's heap after GC and RSS around it.
+ */
+export async function benchConcurrentIds({ pkg, devServer, quick }) {
+  const n = quick ? 500 : 2000;
+  const proxy = await startProxy(pkg, { POWERPOST_API_KEY: devServer.key, POWERPOST_WORKSPACE_ID: devServer.workspace, POWERPOST_BASE_URL: devServer.url });
+  const stats = async (gc = false) => (await fetch(`${proxy.url}/__stats${gc ? '?gc' : ''}`)).json();
+  try {
+    for (let i = 0; i < 200; i++) await (await fetch(`${proxy.url}/guarded/api/v1/post-items/gen-warm-${i}/analytics`)).text();
+    const runs = [];
+    for (const tag of ['a', 'b']) {
+      const before = await stats(true);
+      await fetch(`${devServer.url}/__dev/reset`);
+      const answers = await Promise.all(Array.from({ length: n }, async (_, i) => {
+        const t = performance.now();
+        try {
+          const res = await fetch(`${proxy.url}/guarded/api/v1/post-items/fault-slow-20--c${tag}${i}/analytics`);
+          await res.text();
+          return { status: res.status, retryAfter: res.headers.get('retry-after'), ms: performance.now() - t };
+        } catch {
+          return { status: 'no answer', ms: performance.now() - t };
+        }
+      }));
+      const peak = await stats();
+      const { peakInFlight, count } = await (await fetch(`${devServer.url}/__dev/requests`)).json();
+      const after = await stats(true);
+      const of = (st) => answers.filter((a) => a.status === st).map((a) => a.ms);
+      runs.push({ tag, peakInFlight, count, ok: of(200), busy: of(503), busyWithRetryAfter: answers.filter((a) => a.status === 503 && Number(a.retryAfter) >= 1).length,
+        other: answers.length - of(200).length - of(503).length, before, peak, after });
+    }
+    const mib = (x) => `${(x / 2 ** 20).toFixed(2)} MiB`;
+    const lat = (xs) => (xs.length ? `${pct(xs, 50).toFixed(0)} / ${pct(xs, 99).toFixed(0)} ms` : '–');
+    return { runs, markdown: `### ${n.toLocaleString('en-US')} lookups of distinct ids at once (#29)
+
+All sent at once to the proxy with its defaults (\`maxConcurrentUpstream\` 8, \`maxQueue\` 256, no cache,
+\`callerLimit: false\`: one client address), twice with fresh ids; each upstream answer takes 20 ms (the dev server's \`fault-slow-20\` ids). Upstream
+requests counted at the dev server. The heap's second reading still holds the ${n.toLocaleString('en-US')} clients' idle
+keep-alive connections; flat from the first run to the second is the check.
+
+| run | most upstream at once | upstream requests | 200 (p50 / p99) | 503 \`PROXY_BUSY\` (p50 / p99) | with \`Retry-After\` | other | proxy heap after GC | RSS |
+|---|---|---|---|---|---|---|---|---|
+${runs.map((r, i) => `| ${i + 1} | ${r.peakInFlight} | ${r.count} | ${r.ok.length} (${lat(r.ok)}) | ${r.busy.length} (${lat(r.busy)}) | ${r.busyWithRetryAfter} | ${r.other} | ${mib(r.before.heap)} → ${mib(r.after.heap)} | ${mib(r.before.rss)} → ${mib(r.peak.rss)} |`).join('\n')}
+` };
+  } finally {
+    proxy.child.kill();
+  }
+}
+
+// `node --expose-gc bench/proxy.mjs [contender|ids] [--quick] [--cpu-prof DIR] [--pkg DIR]
+// [--against DIR]`: only these parts, with their own dev server (make bench runs all of it).
+// `--against` puts another built package's proxy in the contender's place: an A/B of two builds.
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const arg = (name) => (args.includes(name) ? path.resolve(args[args.indexOf(name) + 1]) : undefined);
+  const pkg = arg('--pkg') ?? path.join(here, '..', 'pkg');
+  const server = spawn(process.execPath, [path.join(pkg, 'bin', 'powerpost-dev-server.mjs'), '--port', '0', '--quiet', '--rate-limit', '1000000000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(String(d).trim())));
+  const opts = { pkg, devServer: { url, key: 'pp_test_sk_local_dev', workspace: 'ws_local_dev' }, quick: args.includes('--quick'), cpuProf: arg('--cpu-prof'), against: arg('--against') };
+  try {
+    if (!args.includes('ids')) console.log((await benchContender(opts)).markdown);
+    if (!args.includes('contender')) console.log((await benchConcurrentIds(opts)).markdown);
+  } finally {
+    server.kill();
   }
 }

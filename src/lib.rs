@@ -92,7 +92,9 @@ pub use validate::{parse_post_item_analytics, MAX_BODY_BYTES};
 #[cfg(target_arch = "wasm32")]
 pub use client::{BatchItem, Client, Lookup, RecordSummary, RequestOptions};
 #[cfg(feature = "proxy")]
-pub use proxy::ProxyOptions;
+pub use proxy::{
+    ProxyOptions, DEFAULT_CACHE_NOT_FOUND_MS, DEFAULT_CALLER_PER_MINUTE, DEFAULT_MAX_CONCURRENT_UPSTREAM, DEFAULT_MAX_QUEUE,
+};
 #[cfg(all(feature = "proxy", target_arch = "wasm32"))]
 pub use proxy::{Authorize, AuthorizeFuture, CallerKey, Proxy};
 

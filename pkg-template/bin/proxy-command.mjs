@@ -89,7 +89,7 @@ export async function runProxy(argv, fail) {
   let stopping = false;
   const server = http.createServer((req, res) => {
     // A load balancer's probe: outside basePath, no upstream request, nothing secret in it.
-    if (req.url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (req.url === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
       const body = JSON.stringify({ status: stopping ? 'stopping' : 'ok' });
       res.writeHead(stopping ? 503 : 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(stopping ? { connection: 'close' } : {}) });
       return res.end(req.method === 'HEAD' ? undefined : body);
@@ -178,3 +178,5 @@ async function redisStore(url, fail) {
 
 /** How long answers in flight may take to finish after SIGTERM or SIGINT. */
 export const GRACE_MS = 10_000;
+/** The health check's path, outside the base path (tests/readme_defaults.rs checks the README's). */
+export const HEALTH_PATH = '/healthz';
