@@ -67,6 +67,8 @@ embedBytes(path.join(pkg, 'dist', 'index.cjs'), wasmLiteral);
 await entry('workerd.js', 'esm', 'workerd.js', plugin, { external: ['./powerpost_analytics_bg.wasm'] });
 await entry('node.js', 'esm', 'node.js', nodePlugin);
 await entry('node.js', 'cjs', 'node.cjs', nodePlugin);
+keepOptionalImport('node.js');
+keepOptionalImport('node.cjs');
 const nodeLiteral = wasmTextLiteral(node.wasmBytes);
 embedBytes(path.join(pkg, 'dist', 'node.js'), nodeLiteral);
 embedBytes(path.join(pkg, 'dist', 'node.cjs'), nodeLiteral);
@@ -79,6 +81,7 @@ const proxyLiteral = wasmTextLiteral(proxy.wasmBytes);
 embedBytes(path.join(pkg, 'dist', 'proxy.js'), proxyLiteral);
 embedBytes(path.join(pkg, 'dist', 'proxy.cjs'), proxyLiteral);
 await entry('proxy-workerd.js', 'esm', 'proxy-workerd.js', proxyPlugin, { external: ['./powerpost_analytics_proxy_bg.wasm'] });
+for (const f of ['proxy.js', 'proxy.cjs', 'proxy-workerd.js']) keepOptionalImport(f);
 fs.copyFileSync(proxy.optWasm, path.join(pkg, 'dist', 'powerpost_analytics_proxy_bg.wasm'));
 // History stores (Node only; no wasm): `redis` is the user's optional peer dependency, loaded when used.
 for (const [format, out] of [['esm', 'stores.js'], ['cjs', 'stores.cjs']]) {
@@ -122,6 +125,29 @@ console.log(`\npkg/ built (version ${version}). Gzipped bytes a browser download
 console.log(`  default entry (dist/index.js, wasm embedded): ${kb(size.default)} (${size.default} B)`);
 console.log(`  slim entry (dist/slim.js + .wasm):            ${kb(size.slim)} (${size.slim} B: ${kb(size.slimJs)} + ${kb(size.slimWasm)})`);
 console.log(`  proxy entry, server side (dist/proxy.js, wasm embedded): ${kb(size.proxy)} (${size.proxy} B)`);
+
+/**
+ * Gives the optional `import('@opentelemetry/api')` of pkg-template/src/telemetry.js back the
+ * comments that make webpack and Vite leave it to the runtime (the minifier drops comments): a
+ * server bundle (Next.js, SvelteKit) then imports the user's copy when it is installed, instead
+ * of an empty webpack context that always fails. Its specifier stays a variable, so no bundler
+ * tries to resolve a package that may not be there.
+ */
+function keepOptionalImport(name) {
+  const file = path.join(pkg, 'dist', name);
+  const text = fs.readFileSync(file, 'utf8');
+  // `X="@opentelemetry/api"`: the minified name of the specifier's constant (found by string
+  // search, not a regex over the embedded wasm text).
+  const marker = '="@opentelemetry/api"';
+  const at = text.indexOf(marker);
+  if (at < 0 || text.indexOf(marker, at + 1) >= 0) throw new Error(`${name}: expected the @opentelemetry/api specifier once`);
+  let start = at;
+  while (start > 0 && /[\w$]/.test(text[start - 1])) start--;
+  const call = `import(${text.slice(start, at)})`;
+  const parts = text.split(call);
+  if (start === at || parts.length !== 2) throw new Error(`${name}: expected ${call} once, found it ${parts.length - 1} times`);
+  fs.writeFileSync(file, parts.join(`import(/* webpackIgnore: true */ /* @vite-ignore */ ${text.slice(start, at)})`));
+}
 
 /** Puts `literal` (the wasm as a string) into a bundle in place of the placeholder. */
 function embedBytes(file, literal) {

@@ -374,7 +374,8 @@ impl Client {
     async fn traced<T>(&self, id: &str, trace: &Trace, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
         trace.emit(|lookup| {
             let (url_template, server_address, server_port) = crate::observe::target_of(self.inner.config.base_url());
-            Event::LookupStart { lookup, post_item_id: id.to_owned(), url_template, server_address, server_port }
+            let url_full = self.inner.config.analytics_url(id).unwrap_or_default();
+            Event::LookupStart { lookup, post_item_id: id.to_owned(), url_full, url_template, server_address, server_port }
         });
         let result = work.await;
         trace.emit(|lookup| Event::LookupEnd {
@@ -686,7 +687,6 @@ impl Client {
                 if crate::history::next_check_ms(last, checked, complete, interval) > now {
                     return Ok(None);
                 }
-                #[cfg(feature = "observe")]
                 #[cfg(feature = "observe")]
                 let trace = self.trace(options);
                 #[cfg(feature = "observe")]

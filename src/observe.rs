@@ -7,32 +7,59 @@
 //! and `diagnostics_channel` messages; a Rust app can feed its own `tracing` subscriber:
 //!
 //! ```
+//! use std::cell::RefCell;
+//! use std::collections::HashMap;
 //! use powerpost_analytics::{Event, Observer};
 //!
-//! /// Each event as a `tracing`-style line (here: to standard error).
-//! struct Lines;
+//! /// Each lookup as a `tracing` span (kind client, named by the template), its attempts and
+//! /// waits as events in it.
+//! #[derive(Default)]
+//! struct Traced {
+//!     spans: RefCell<HashMap<u32, tracing::Span>>,
+//! }
 //!
-//! impl Observer for Lines {
+//! impl Observer for Traced {
 //!     fn event(&self, event: &Event) {
+//!         let mut spans = self.spans.borrow_mut();
 //!         match event {
-//!             Event::AttemptEnd { attempt, status: Some(status), duration_ms, .. } => {
-//!                 eprintln!("attempt {attempt}: HTTP {status} in {duration_ms} ms")
+//!             Event::LookupStart { lookup, post_item_id, url_template, .. } => {
+//!                 let span = tracing::info_span!("lookup", otel.name = %format!("GET {url_template}"), otel.kind = "client",
+//!                     powerpost.post_item_id = %post_item_id, http.response.status_code = tracing::field::Empty);
+//!                 spans.insert(*lookup, span);
 //!             }
-//!             Event::Wait { ms, reason, .. } => eprintln!("waiting {ms} ms ({})", reason.as_str()),
-//!             other => eprintln!("{other:?}"),
+//!             Event::AttemptEnd { lookup, attempt, status, duration_ms, .. } => {
+//!                 if let Some(span) = spans.get(lookup) {
+//!                     span.record("http.response.status_code", status.unwrap_or(0));
+//!                     tracing::info!(parent: span, attempt, duration_ms, "attempt");
+//!                 }
+//!             }
+//!             Event::Wait { lookup, ms, reason, .. } => {
+//!                 if let Some(span) = spans.get(lookup) {
+//!                     tracing::info!(parent: span, ms, reason = reason.as_str(), "wait");
+//!                 }
+//!             }
+//!             Event::LookupEnd { lookup, error_type, .. } => {
+//!                 if let (Some(span), Some(error)) = (spans.remove(lookup), error_type) {
+//!                     tracing::warn!(parent: &span, error.r#type = %error, "lookup failed");
+//!                 }
+//!             }
+//!             _ => {}
 //!         }
 //!     }
 //! }
 //!
 //! // With the crate's `observe` feature, on wasm32:
-//! // let client = Client::new(ClientOptions::new().observer(std::rc::Rc::new(Lines)))?;
-//! # Lines.event(&Event::Wait { lookup: 0, attempt: 1, ms: 500, reason: powerpost_analytics::WaitReason::Backoff });
+//! // let client = Client::new(ClientOptions::new().observer(std::rc::Rc::new(Traced::default())))?;
+//! let traced = Traced::default();
+//! traced.event(&Event::LookupStart { lookup: 0, post_item_id: "p1".into(), url_full: "https://powerpost.ai/api/v1/post-items/p1/analytics".into(),
+//!     url_template: powerpost_analytics::URL_TEMPLATE.into(), server_address: Some("powerpost.ai".into()), server_port: Some(443) });
+//! traced.event(&Event::Wait { lookup: 0, attempt: 2, ms: 500, reason: powerpost_analytics::WaitReason::Backoff });
+//! traced.event(&Event::LookupEnd { lookup: 0, error_type: None, status: None });
+//! assert!(traced.spans.borrow().is_empty());
 //! ```
 //!
-//! With `tracing`, `event` would open a span on [`Event::LookupStart`] (named [`SPAN_NAME`],
-//! kind client), record attributes and `tracing::event!`s on the others, and close it on
-//! [`Event::LookupEnd`]; [`Observer::propagation`] returns the `traceparent` of that span, so
-//! PowerPost's side (or your proxy) continues the trace.
+//! [`Observer::propagation`] returns the `traceparent` of the lookup's span (from your tracing
+//! layer's OpenTelemetry context), so PowerPost's side (or your proxy) continues the trace.
 //!
 //! The events never hold the API key, a header value or a response body.
 
@@ -48,7 +75,8 @@ pub const URL_TEMPLATE: &str = "/api/v1/post-items/{post_item_id}/analytics";
 /// The name of a lookup's span: the method and [`URL_TEMPLATE`], never the raw path.
 pub const SPAN_NAME: &str = "GET /api/v1/post-items/{post_item_id}/analytics";
 
-/// How a lookup was served by the client's cache (only clients with a cache, or a proxy, say).
+/// How a lookup was served: by the client's cache, or by a request another lookup of the same id
+/// made (only clients with a cache, and proxies, which share requests, say).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CacheResult {
@@ -112,6 +140,8 @@ pub enum Event {
         lookup: u32,
         /// The id looked up.
         post_item_id: String,
+        /// The URL requested (`url.full`: the base URL, which holds no credentials, and the path).
+        url_full: String,
         /// The path template requested, with the base URL's path in front
         /// (`url.template`).
         url_template: String,

@@ -269,12 +269,12 @@ fn json_headers() -> Vec<(&'static str, String)> {
 }
 
 impl Rules {
-    /// Checks the base path and the origins.
     /// The template of the routes the proxy forwards (OpenTelemetry's `http.route`).
     pub(crate) fn route_template(&self, history: bool) -> String {
         format!("{}{}{}", self.base_path, crate::observe::URL_TEMPLATE, if history { "/history" } else { "" })
     }
 
+    /// Checks the base path and the origins.
     pub(crate) fn new(base_path: &str, allowed_origins: &[String]) -> Result<Rules, Error> {
         let base = base_path.trim_end_matches('/');
         let bad = |why: &str| {

@@ -134,15 +134,19 @@ async function startTelemetry(stderr) {
   const set = OTLP_ENDPOINTS.find((name) => process.env[name]);
   if (!set) return undefined;
   let NodeSDK;
+  let resources;
   try {
-    ({ NodeSDK } = await import('@opentelemetry/sdk-node'));
+    ({ NodeSDK, resources } = await import('@opentelemetry/sdk-node'));
   } catch {
     stderr(`powerpost-analytics proxy: ${set} is set, but the OpenTelemetry SDK is not installed, so nothing is exported: `
       + 'npm install @opentelemetry/api @opentelemetry/sdk-node');
     return undefined;
   }
   // OTEL_SERVICE_NAME, when set, names the service (the SDK reads it); otherwise this default.
-  const sdk = new NodeSDK(process.env.OTEL_SERVICE_NAME ? {} : { serviceName: 'powerpost-analytics-proxy' });
+  // Not the process detector unless asked for (OTEL_NODE_RESOURCE_DETECTORS): it exports the
+  // command line, and a --redis URL can hold a password.
+  const detectors = process.env.OTEL_NODE_RESOURCE_DETECTORS ? {} : { resourceDetectors: [resources.envDetector, resources.hostDetector, resources.osDetector] };
+  const sdk = new NodeSDK({ ...detectors, ...(process.env.OTEL_SERVICE_NAME ? {} : { serviceName: 'powerpost-analytics-proxy' }) });
   sdk.start();
   // Where to: the endpoint without its credentials (a URL's userinfo, query or fragment).
   const to = (() => { try { const u = new URL(process.env[set]); return `${u.protocol}//${u.host}${u.pathname}`; } catch { return 'the configured endpoint'; } })();

@@ -19,7 +19,12 @@ const CHANNEL = 'powerpost-analytics:lookup';
 const API_MODULE = '@opentelemetry/api';
 /** OpenTelemetry's recommended buckets for HTTP durations, in seconds. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+// W3C trace context: version 00 exactly; a later version's first four fields (never `ff`).
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+/** The methods the HTTP conventions name; any other is `_OTHER` (callers cannot make span names). */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+/** Instruments and the last rate limit, once per MeterProvider (instances and one-off calls share them). */
+const meters = new WeakMap();
 
 let api; // undefined: not tried; null: not installed; else the module
 let apiLoading;
@@ -62,7 +67,7 @@ function channelOn() {
  * unchanged for the wasm to refuse.
  */
 export function telemetryOptions(options, createError) {
-  const state = { tracerProvider: undefined, meterProvider: undefined, tracer: undefined, instruments: undefined, remaining: undefined, server: undefined };
+  const state = { tracerProvider: undefined, meterProvider: undefined };
   if (options === null || typeof options !== 'object') return [options, state];
   let tracerProvider;
   let meterProvider;
@@ -103,29 +108,36 @@ async function tools(state) {
 }
 
 function tracerOf(state, otel) {
-  state.tracer ??= (state.tracerProvider ?? otel.trace.getTracerProvider()).getTracer(SCOPE);
-  return state.tracer;
+  return (state.tracerProvider ?? otel.trace.getTracerProvider()).getTracer(SCOPE);
 }
 
-/** The client's (or proxy's) instruments, made once. */
+/**
+ * The instruments of a MeterProvider, made once for it (a gauge callback per client would pile
+ * up in the provider): shared by every client and proxy using it, with the last rate limit seen.
+ */
 function instrumentsOf(state, otel) {
-  if (state.instruments) return state.instruments;
-  const meter = (state.meterProvider ?? otel.metrics.getMeterProvider()).getMeter(SCOPE);
+  const provider = state.meterProvider ?? otel.metrics.getMeterProvider();
+  let m = meters.get(provider);
+  if (m) return m;
+  const meter = provider.getMeter(SCOPE);
   const advice = { explicitBucketBoundaries: DURATION_BUCKETS };
-  const gauge = meter.createObservableGauge('powerpost.rate_limit.remaining', {
-    description: 'Requests left in the API key\'s rate-limit window, as the last response said (X-RateLimit-Remaining).',
-    unit: '{request}',
-  });
-  gauge.addCallback((result) => {
-    if (state.remaining) result.observe(state.remaining.value, state.remaining.attributes);
-  });
-  state.instruments = {
+  m = {
+    remaining: undefined,
     duration: meter.createHistogram('http.client.request.duration', { description: 'Duration of HTTP client requests.', unit: 's', advice }),
     lookups: meter.createCounter('powerpost.client.lookups', { description: 'Lookups, by how the cache served them.', unit: '{lookup}' }),
     requests: meter.createCounter('powerpost.client.requests', { description: 'HTTP requests sent to the API (each attempt).', unit: '{request}' }),
     server: meter.createHistogram('http.server.request.duration', { description: 'Duration of HTTP server requests (the proxy).', unit: 's', advice }),
   };
-  return state.instruments;
+  const gauge = meter.createObservableGauge('powerpost.rate_limit.remaining', {
+    description: 'Requests left in the API key\'s rate-limit window, as the last response said (X-RateLimit-Remaining).',
+    unit: '{request}',
+  });
+  const last = m;
+  gauge.addCallback((result) => {
+    if (last.remaining) result.observe(last.remaining.value, last.remaining.attributes);
+  });
+  meters.set(provider, m);
+  return m;
 }
 
 /** Attributes without the unset ones. */
@@ -161,7 +173,7 @@ function observer(state, { otel, ch }, parent, { onRoute, single } = {}) {
       if (tracer) {
         rec.span = tracer.startSpan(`GET ${e.url_template}`, {
           kind: otel.SpanKind.CLIENT,
-          attributes: attrs({ 'http.request.method': 'GET', ...rec.server, 'url.template': e.url_template, 'powerpost.post_item_id': e.post_item_id }),
+          attributes: attrs({ 'http.request.method': 'GET', ...rec.server, 'url.full': e.url_full, 'url.template': e.url_template, 'powerpost.post_item_id': e.post_item_id }),
         }, parent);
       }
       // A single call's context is published by tracePromise around the call itself.
@@ -195,7 +207,7 @@ function observer(state, { otel, ch }, parent, { onRoute, single } = {}) {
           m.requests.add(1, a);
         }
         if (e.rate_limit) {
-          state.remaining = { value: e.rate_limit.remaining, attributes: rec.server };
+          if (m) m.remaining = { value: e.rate_limit.remaining, attributes: rec.server };
           rec.span?.setAttribute('powerpost.rate_limit.remaining', e.rate_limit.remaining);
         }
         break;
@@ -206,6 +218,11 @@ function observer(state, { otel, ch }, parent, { onRoute, single } = {}) {
       case 'lookup_end': {
         const status = e.status ?? rec.status;
         if (rec.ctx) Object.assign(rec.ctx, attrs({ attempts: rec.attempts, status, cache: rec.cache, errorType: e.error_type }));
+        // A lookup of a batch or of the proxy ends here (a single call's, when its promise settles).
+        if (ch && !single && rec.ctx) {
+          const error = e.error_type ? Object.assign(new Error(`${e.error_type}${status ? ` (HTTP ${status})` : ''}`), { name: e.error_type, status }) : undefined;
+          settleChannel(ch, rec.ctx, error, undefined);
+        }
         if (rec.span) {
           if (status !== undefined) rec.span.setAttribute('http.response.status_code', status);
           if (rec.attempts > 1) rec.span.setAttribute('http.request.resend_count', rec.attempts - 1);
@@ -258,52 +275,64 @@ function settleChannel(ch, ctx, error, result) {
 
 /** One lookup, observed: `call(options)` is the wasm call. */
 async function observeLookup(state, postItemId, options, call) {
-  const t = await tools(state);
-  if (!t.otel && !t.ch) return call(options);
-  const parent = t.otel?.context.active();
-  if (t.ch) {
-    const ctx = { postItemId };
-    return t.ch.tracePromise(() => call(withObserver(options, observer(state, t, parent, { single: ctx }))), ctx);
+  let t;
+  let obs;
+  let ctx;
+  try {
+    t = await tools(state);
+    if (!t.otel && !t.ch) return call(options);
+    ctx = t.ch ? { postItemId } : undefined;
+    obs = observer(state, t, t.otel?.context.active(), { single: ctx });
+  } catch {
+    // A provider that throws (getTracer, getMeter): the lookup goes on, unobserved.
+    return call(options);
   }
-  return call(withObserver(options, observer(state, t, parent)));
+  if (ctx) return t.ch.tracePromise(() => call(withObserver(options, obs)), ctx);
+  return call(withObserver(options, obs));
 }
 
 /** A call over many ids, observed: one parent span (`name`) over its lookups. */
-async function observeMany(state, name, ids, options, call, outcome) {
-  const t = await tools(state);
-  if (!t.otel && !t.ch) return call(options);
-  let parent = t.otel?.context.active();
+async function observeMany(state, name, ids, options, call) {
+  let t;
   let span;
-  if (t.otel) {
-    span = tracerOf(state, t.otel).startSpan(name, {
-      kind: t.otel.SpanKind.INTERNAL,
-      attributes: { 'powerpost.batch.size': Array.isArray(ids) ? ids.length : 0 },
-    }, parent);
-    parent = t.otel.trace.setSpan(parent, span);
-  }
-  const obs = observer(state, t, parent);
+  let obs;
   try {
-    const result = await call(withObserver(options, obs));
-    const byId = outcome(result);
-    for (const rec of obs.lookups.values()) {
-      const o = byId.get(rec.id);
-      settleChannel(t.ch, rec.ctx, o?.error, o?.result);
+    t = await tools(state);
+    if (!t.otel && !t.ch) return call(options);
+    let parent = t.otel?.context.active();
+    if (t.otel) {
+      span = tracerOf(state, t.otel).startSpan(name, {
+        kind: t.otel.SpanKind.INTERNAL,
+        attributes: { 'powerpost.batch.size': Array.isArray(ids) ? ids.length : 0 },
+      }, parent);
+      parent = t.otel.trace.setSpan(parent, span);
     }
-    return result;
+    obs = observer(state, t, parent);
+  } catch {
+    quietly(() => span?.end());
+    return call(options);
+  }
+  try {
+    return await call(withObserver(options, obs));
   } catch (e) {
-    for (const rec of obs.lookups.values()) settleChannel(t.ch, rec.ctx, e);
-    if (span) {
-      span.setAttribute('error.type', e?.name ?? 'Error');
-      span.setStatus({ code: t.otel.SpanStatusCode.ERROR });
-    }
+    quietly(() => {
+      span?.setAttribute('error.type', e?.name ?? 'Error');
+      span?.setStatus({ code: t.otel.SpanStatusCode.ERROR });
+    });
     throw e;
   } finally {
-    span?.end();
+    quietly(() => span?.end());
   }
 }
 
-const batchOutcome = (items) => new Map((Array.isArray(items) ? items : []).map((i) => [i.postItemId, i.ok ? { result: i.analytics } : { error: i.error }]));
-const recordOutcome = (summary) => new Map((summary?.errors ?? []).map((e) => [e.postItemId, { error: e.error }]));
+/** Runs `f`, dropping what it throws: an exporter or subscriber must not change a call's outcome. */
+function quietly(f) {
+  try {
+    f();
+  } catch {
+    // dropped
+  }
+}
 
 /**
  * The Node entry's API: the shared one (api.js) with each lookup observed when asked for.
@@ -324,12 +353,12 @@ export function withTelemetry({ PowerPost: Base, getPostItemAnalytics: getOnce, 
     getPostItemAnalyticsBatch(postItemIds, options) {
       if (!wanted(this.#telemetry)) return super.getPostItemAnalyticsBatch(postItemIds, options);
       return observeMany(this.#telemetry, 'PowerPost getPostItemAnalyticsBatch', postItemIds, options,
-        (o) => super.getPostItemAnalyticsBatch(postItemIds, o), batchOutcome);
+        (o) => super.getPostItemAnalyticsBatch(postItemIds, o));
     }
     recordSnapshots(postItemIds, options) {
       if (!wanted(this.#telemetry)) return super.recordSnapshots(postItemIds, options);
       return observeMany(this.#telemetry, 'PowerPost recordSnapshots', postItemIds, options,
-        (o) => super.recordSnapshots(postItemIds, o), recordOutcome);
+        (o) => super.recordSnapshots(postItemIds, o));
     }
   }
 
@@ -354,12 +383,12 @@ function remoteParent(otel, headers) {
   // A framework that made its own server span already continued the caller's trace.
   if (otel.trace.getSpan(active)) return active;
   const match = TRACEPARENT.exec(headers.get('traceparent') ?? '');
-  if (!match || /^0+$/.test(match[1]) || /^0+$/.test(match[2])) return active;
+  if (!match || match[1] === 'ff' || (match[1] === '00' && match[5] !== undefined) || /^0+$/.test(match[2]) || /^0+$/.test(match[3])) return active;
   const ts = headers.get('tracestate');
   return otel.trace.setSpanContext(active, {
-    traceId: match[1],
-    spanId: match[2],
-    traceFlags: parseInt(match[3], 16) & 1,
+    traceId: match[2],
+    spanId: match[3],
+    traceFlags: parseInt(match[4], 16) & 1,
     isRemote: true,
     traceState: ts && typeof otel.createTraceState === 'function' ? otel.createTraceState(ts) : undefined,
   });
@@ -372,50 +401,66 @@ function remoteParent(otel, headers) {
  */
 export async function observeRequest(state, request, handle) {
   if (!wanted(state)) return handle(undefined);
-  const t = await tools(state);
-  if (!t.otel && !t.ch) return handle(undefined);
-  const method = request.method;
-  const started = performance.now();
-  let route;
+  let t;
   let server;
-  let parent;
-  if (t.otel) {
-    const remote = remoteParent(t.otel, request.headers);
-    server = tracerOf(state, t.otel).startSpan(method, { kind: t.otel.SpanKind.SERVER, attributes: { 'http.request.method': method } }, remote);
-    parent = t.otel.trace.setSpan(remote, server);
+  let obs;
+  let route;
+  let scheme;
+  const raw = request.method;
+  const method = METHODS.has(raw) ? raw : '_OTHER';
+  const started = performance.now();
+  try {
+    t = await tools(state);
+    if (!t.otel && !t.ch) return handle(undefined);
+    let parent;
+    if (t.otel) {
+      const url = new URL(request.url);
+      scheme = url.protocol.replace(':', '');
+      const remote = remoteParent(t.otel, request.headers);
+      server = tracerOf(state, t.otel).startSpan(method, {
+        kind: t.otel.SpanKind.SERVER,
+        attributes: attrs({ 'http.request.method': method, 'http.request.method_original': method === raw ? undefined : raw,
+          'url.scheme': scheme, 'url.path': url.pathname }),
+      }, remote);
+      parent = t.otel.trace.setSpan(remote, server);
+    }
+    obs = observer(state, t, parent, {
+      onRoute(r) {
+        route = r;
+        server?.updateName(`${method} ${r}`);
+        server?.setAttribute('http.route', r);
+      },
+    });
+  } catch {
+    quietly(() => server?.end());
+    return handle(undefined);
   }
-  const obs = observer(state, t, parent, {
-    onRoute(r) {
-      route = r;
-      server?.updateName(`${method} ${r}`);
-      server?.setAttribute('http.route', r);
-    },
-  });
   let status;
   let errorType;
   try {
     const response = await handle(obs);
     status = response.status;
     if (status >= 500) errorType = String(status);
-    for (const rec of obs.lookups.values()) settleChannel(t.ch, rec.ctx, undefined, status);
     return response;
   } catch (e) {
     errorType = e?.name ?? 'Error';
-    for (const rec of obs.lookups.values()) settleChannel(t.ch, rec.ctx, e);
     throw e;
   } finally {
-    if (server) {
-      if (status !== undefined) server.setAttribute('http.response.status_code', status);
-      if (errorType) {
-        server.setAttribute('error.type', errorType);
-        server.setStatus({ code: t.otel.SpanStatusCode.ERROR });
+    quietly(() => {
+      if (server) {
+        if (status !== undefined) server.setAttribute('http.response.status_code', status);
+        if (errorType) {
+          server.setAttribute('error.type', errorType);
+          server.setStatus({ code: t.otel.SpanStatusCode.ERROR });
+        }
+        server.end();
       }
-      server.end();
-    }
-    if (t.otel) {
-      instrumentsOf(state, t.otel).server.record((performance.now() - started) / 1000,
-        attrs({ 'http.request.method': method, 'http.route': route, 'http.response.status_code': status, 'error.type': errorType }));
-    }
+      if (t.otel) {
+        instrumentsOf(state, t.otel).server.record((performance.now() - started) / 1000, attrs({
+          'http.request.method': method, 'url.scheme': scheme, 'http.route': route, 'http.response.status_code': status, 'error.type': errorType,
+        }));
+      }
+    });
   }
 }
 

@@ -53,7 +53,8 @@ export interface ClientOptions {
   /**
    * OpenTelemetry: the `TracerProvider` whose tracer records each lookup as a CLIENT span (default:
    * the globally registered one, when `@opentelemetry/api` is in use). Server runtimes only (the
-   * `node` export condition: Node, Deno, Bun); the browser entries do not carry telemetry.
+   * `node` export condition: Node, Deno, Bun) and the proxy; the browser and Workers entries do not
+   * carry telemetry and refuse the option (`InvalidArgumentError`, unknown option).
    */
   tracerProvider?: OpenTelemetryTracerProvider;
   /** OpenTelemetry: the `MeterProvider` for the client's metrics (default: the global one). */

@@ -55,8 +55,13 @@ channel.subscribe({ start: record('start'), end: record('end'), asyncStart: reco
 const plain = new PowerPost(opts);
 await plain.getPostItemAnalytics('gen-chan-' + TAG);
 await plain.getPostItemAnalytics('missing-chan-' + TAG).catch(() => {});
-await plain.getPostItemAnalyticsBatch(['gen-chan-b-' + TAG]);
+await plain.getPostItemAnalyticsBatch(['gen-chan-b-' + TAG, 'missing-chan-b-' + TAG]);
+seen.push({ name: 'batch resolved' });
 out.channel = seen;
+
+// A provider that throws: the lookup goes on, unobserved.
+const broken = new PowerPost({ ...opts, tracerProvider: { getTracer() { throw new Error('broken provider'); } } });
+out.brokenProvider = (await broken.getPostItemAnalytics('gen-broken-' + TAG)).post_item_id;
 
 await reader.forceFlush();
 out.spans = exporter.getFinishedSpans().map((s) => ({
@@ -65,7 +70,7 @@ out.spans = exporter.getFinishedSpans().map((s) => ({
 }));
 out.metrics = metricExporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => ({
   name: m.descriptor.name, unit: m.descriptor.unit,
-  points: m.dataPoints.map((d) => ({ attributes: d.attributes, value: typeof d.value === 'object' ? d.value.count : d.value })),
+  points: m.dataPoints.map((d) => ({ attributes: d.attributes, value: typeof d.value === 'object' ? d.value.count : d.value, boundaries: d.value?.buckets?.boundaries })),
 }))));
 out.ids = ids;
 console.log(JSON.stringify(out));
@@ -96,6 +101,8 @@ for (const id of ['gen-px-' + TAG, 'missing-px-' + TAG]) {
   const r = await fetch(base + encodeURIComponent(id) + '/analytics', { headers });
   answers.push(r.status);
 }
+// A method the conventions do not name: the span says _OTHER (a caller cannot choose span names).
+answers.push((await fetch(base + 'gen-px-m/analytics', { method: 'PROPFIND' })).status);
 await reader.forceFlush();
 server.close();
 console.log(JSON.stringify({
@@ -208,6 +215,7 @@ export function registerTelemetryTests(test, ctx) {
     const { port } = new URL(api.url);
     assert.deepEqual(first.attributes, {
       'http.request.method': 'GET', 'server.address': '127.0.0.1', 'server.port': Number(port),
+      'url.full': `${api.url}/api/v1/post-items/${out.ids.ok}/analytics`,
       'url.template': '/api/v1/post-items/{post_item_id}/analytics', 'powerpost.post_item_id': out.ids.ok,
       'powerpost.cache': 'miss', 'powerpost.rate_limit.remaining': first.attributes['powerpost.rate_limit.remaining'], 'http.response.status_code': 200,
     });
@@ -237,7 +245,9 @@ export function registerTelemetryTests(test, ctx) {
     assert.ok(wait.attributes['powerpost.wait.ms'] >= 500 && wait.attributes['powerpost.wait.ms'] <= 1500, `waited ${wait.attributes['powerpost.wait.ms']} ms for Retry-After: 1`);
     assert.equal(waited.attributes['http.request.resend_count'], 1);
     // Each attempt carried the same trace context.
-    for (const r of await received(api, out.ids.retry)) assert.equal(r.traceparent, `00-${retried.traceId}-${retried.spanId}-01`);
+    const attempts = await received(api, out.ids.retry);
+    assert.equal(attempts.length, 2, 'the 503 and the retry reached the dev server');
+    for (const r of attempts) assert.equal(r.traceparent, `00-${retried.traceId}-${retried.spanId}-01`);
   });
 
   test('telemetry: a 404 sets error.type to the error class and the error status; a cache hit makes no request and says so', async () => {
@@ -269,6 +279,7 @@ export function registerTelemetryTests(test, ctx) {
     const metric = (name) => out.metrics.find((m) => m.name === name);
     const duration = metric('http.client.request.duration');
     assert.equal(duration.unit, 's');
+    assert.deepEqual(duration.points[0].boundaries, [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10], 'the convention\'s buckets');
     const by = (m, attrs) => m.points.filter((p) => Object.entries(attrs).every(([k, v]) => p.attributes[k] === v)).reduce((n, p) => n + p.value, 0);
     assert.ok(by(duration, { 'http.response.status_code': 200, 'http.request.method': 'GET', 'server.address': '127.0.0.1' }) >= 5);
     assert.equal(by(duration, { 'http.response.status_code': 503, 'error.type': 'ServerError' }), 1);
@@ -284,9 +295,14 @@ export function registerTelemetryTests(test, ctx) {
     assert.ok(remaining.points[0].value > 0 && remaining.points[0].value < 1000, `X-RateLimit-Remaining ${remaining.points[0].value}`);
   });
 
+  test('telemetry: a tracer provider that throws does not break a lookup', async () => {
+    const { out } = await runLookups();
+    assert.equal(out.brokenProvider, `gen-broken-${lookups.tag}`);
+  });
+
   test('telemetry: the key is in no span, event or metric attribute; no header value is', async () => {
     const { out } = await runLookups();
-    const text = JSON.stringify({ spans: out.spans, metrics: out.metrics });
+    const text = JSON.stringify({ spans: out.spans, metrics: out.metrics, channel: out.channel });
     assert.ok(text.length > 1000, 'there is something to search');
     for (const secret of [KEY, 'ws_local_dev', 'x-api-key', 'req_']) assert.ok(!text.includes(secret), `${secret} appears in the telemetry`);
   });
@@ -304,6 +320,11 @@ export function registerTelemetryTests(test, ctx) {
     assert.equal(done.status, 200);
     assert.equal(done.attempts, 1);
     assert.deepEqual(ofId(`gen-chan-b-${lookups.tag}`), ['start', 'end', 'asyncStart', 'asyncEnd'], 'a batch\'s lookups too');
+    assert.deepEqual(ofId(`missing-chan-b-${lookups.tag}`), ['start', 'end', 'error', 'asyncStart', 'asyncEnd']);
+    const resolved = out.channel.findIndex((e) => e.name === 'batch resolved');
+    const ended = out.channel.findIndex((e) => e.id === `gen-chan-b-${lookups.tag}` && e.name === 'asyncEnd');
+    assert.ok(ended >= 0 && ended < resolved, 'each batch lookup ends when it ends, not when the batch does');
+    assert.equal(out.channel.find((e) => e.id === `missing-chan-b-${lookups.tag}` && e.name === 'error').error, 'NotFoundError');
   });
 
   test('telemetry through the proxy: the caller\'s traceparent continues in the proxy\'s SERVER span, its lookup is a child, and the trace reaches PowerPost; nothing else is passed on', async () => {
@@ -312,8 +333,12 @@ export function registerTelemetryTests(test, ctx) {
     const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
     const PARENT = '00f067aa0ba902b7';
     const out = lastLine(await ctx.runScript(ctx.NODES[20], write('otel-proxy.mjs', PROXIED), { env: { API: api.url, TAG: tag, TRACE, PARENT } }));
-    assert.deepEqual(out.answers, [200, 404]);
-    const servers = out.spans.filter((s) => s.kind === 1);
+    assert.deepEqual(out.answers, [200, 404, 405]);
+    const other = out.spans.find((s) => s.kind === 1 && s.attributes['http.request.method'] === '_OTHER');
+    assert.ok(other, 'the PROPFIND request\'s span');
+    assert.equal(other.name, '_OTHER');
+    assert.equal(other.attributes['http.request.method_original'], 'PROPFIND');
+    const servers = out.spans.filter((s) => s.kind === 1 && s !== other);
     assert.equal(servers.length, 2, 'one SERVER span a request');
     for (const s of servers) {
       assert.equal(s.traceId, TRACE, 'the caller\'s trace continues');
@@ -322,6 +347,8 @@ export function registerTelemetryTests(test, ctx) {
       assert.equal(s.name, 'GET /pp/api/v1/post-items/{post_item_id}/analytics');
       assert.equal(s.attributes['http.route'], '/pp/api/v1/post-items/{post_item_id}/analytics');
       assert.equal(s.attributes['http.request.method'], 'GET');
+      assert.equal(s.attributes['url.scheme'], 'http');
+      assert.match(s.attributes['url.path'], /^\/pp\/api\/v1\/post-items\/(gen|missing)-px-/);
     }
     assert.deepEqual(servers.map((s) => s.attributes['http.response.status_code']).sort(), [200, 404]);
     const client = out.spans.find((s) => s.kind === 2 && s.attributes['powerpost.post_item_id'] === `gen-px-${tag}`);
@@ -331,8 +358,9 @@ export function registerTelemetryTests(test, ctx) {
     assert.equal(request.traceparent, `00-${TRACE}-${client.spanId}-01`, 'the trace reached PowerPost, from the lookup span');
     assert.ok(!request.headerNames.includes('baggage') && !request.headerNames.includes('x-custom'), `passed on: ${request.headerNames}`);
     const serverDuration = out.metrics.find((m) => m.name === 'http.server.request.duration');
-    assert.deepEqual(serverDuration.points.map((p) => p.attributes['http.response.status_code']).sort(), [200, 404]);
-    assert.ok(serverDuration.points.every((p) => p.attributes['http.route'] === '/pp/api/v1/post-items/{post_item_id}/analytics'));
+    const routed = serverDuration.points.filter((p) => p.attributes['http.request.method'] === 'GET');
+    assert.deepEqual(routed.map((p) => p.attributes['http.response.status_code']).sort(), [200, 404]);
+    assert.ok(routed.every((p) => p.attributes['http.route'] === '/pp/api/v1/post-items/{post_item_id}/analytics'));
     assert.ok(!JSON.stringify(out).includes(KEY), 'the key is in no span or metric');
   });
 
@@ -371,6 +399,7 @@ export function registerTelemetryTests(test, ctx) {
       const metrics = receiver.bodies.filter((b) => b.path === '/v1/metrics').map((b) => b.body).join('\n');
       assert.ok(metrics.includes('http.server.request.duration') && metrics.includes('http.client.request.duration'), 'metrics exported at shutdown');
       assert.ok(!traces.includes(api.apiKey) && !metrics.includes(api.apiKey), 'the key is in nothing exported');
+      assert.ok(!traces.includes('process.command_args') && !metrics.includes('process.command_args'), 'the command line (a --redis URL can hold a password) is not exported');
     } finally {
       child.kill('SIGKILL');
       await receiver.close();
@@ -396,6 +425,18 @@ export function registerTelemetryTests(test, ctx) {
     }
   });
 
+  test('telemetry: the optional import of @opentelemetry/api is left to the runtime by webpack and Vite in every entry that has it; the browser entries have none', () => {
+    const dist = path.join(ctx.project, 'node_modules', 'powerpost-analytics', 'dist');
+    for (const f of ['node.js', 'node.cjs', 'proxy.js', 'proxy.cjs', 'proxy-workerd.js']) {
+      const text = fs.readFileSync(path.join(dist, f), 'utf8');
+      assert.match(text, /import\(\/\* webpackIgnore: true \*\/ \/\* @vite-ignore \*\/ [\w$]+\)/, `${f}: the import keeps its comments`);
+      assert.equal(text.split('import(').length - 1, 1, `${f}: one dynamic import`);
+    }
+    for (const f of ['index.js', 'index.cjs', 'slim.js', 'workerd.js']) {
+      assert.ok(!fs.readFileSync(path.join(dist, f), 'utf8').includes('@opentelemetry'), `${f} (browser and Workers entries) carries no telemetry`);
+    }
+  });
+
   // ---- Tracing off: no import of @opentelemetry/api anywhere -----------------------------------
   let offDir;
   const offProject = () => {
@@ -413,7 +454,6 @@ export function registerTelemetryTests(test, ctx) {
     return offDir;
   };
   const assertOff = (out, label) => {
-    assert.equal(out.lookup ?? 'gen-wk', out.lookup ?? 'gen-wk');
     assert.equal(out.proxied, 200, `${label}: the proxy answered`);
     assert.equal(out.offImports, 0, `${label}: @opentelemetry/api was imported with tracing off`);
     assert.equal(out.onImports, 1, `${label}: the control: with a provider it is imported (once)`);
@@ -422,7 +462,10 @@ export function registerTelemetryTests(test, ctx) {
   test('telemetry off: Node imports no @opentelemetry/api (a counting stand-in is installed), and does once asked', async () => {
     const api = await setUp();
     const dir = offProject();
-    const out = lastLine(await ctx.runScript(ctx.NODES[20], path.join(dir, 'off.mjs'), { cwd: dir, env: { API: api.url } }));
+    const r = await ctx.run(ctx.NODES[20], [path.join(dir, 'off.mjs')], { cwd: dir, env: { ...process.env, API: api.url } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '', 'nothing printed (no warning about OpenTelemetry)');
+    const out = lastLine(r.stdout);
     assert.equal(out.lookup, 'gen-off');
     assertOff(out, 'Node');
   });
@@ -431,12 +474,14 @@ export function registerTelemetryTests(test, ctx) {
     const api = await setUp();
     const dir = offProject();
     const bun = lastLine(await ctx.runScript(ctx.bin('bun'), path.join(dir, 'off.mjs'), { cwd: dir, env: { API: api.url } }));
+    assert.equal(bun.lookup, 'gen-off');
     assertOff(bun, 'Bun');
     const deno = lastLine(await ctx.runScript(ctx.bin('deno'), path.join(dir, 'off.mjs'), {
       cwd: dir,
       args: ['run', '--quiet', '--node-modules-dir=manual', '--allow-net=127.0.0.1', '--allow-read', '--allow-env'],
       env: { API: api.url, DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(ctx.work, 'deno-cache') },
     }));
+    assert.equal(deno.lookup, 'gen-off');
     assertOff(deno, 'Deno');
   });
 
