@@ -7,6 +7,13 @@ import { createProxyHandler, toNodeListener } from 'powerpost-analytics/proxy';
 import { mountProxies } from './proxy-mounts.mjs';
 
 const env = (name) => (globalThis.Deno ? globalThis.Deno.env.get(name) : process.env[name]);
+// PP_OTEL=1: an OpenTelemetry tracer provider registered globally, as an app's SDK would (the
+// proxy then continues a caller's trace upstream).
+if (env('PP_OTEL') === '1') {
+  const { trace } = await import('@opentelemetry/api');
+  const { BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base');
+  trace.setGlobalTracerProvider(new BasicTracerProvider());
+}
 const spec = JSON.parse(env('PROXY_SPEC') ?? '{"mounts":{"/":{"allowAnonymous":true}}}');
 const store = spec.redis ? (await import('./redis-store.mjs')).store : undefined;
 const handler = mountProxies(createProxyHandler, spec, store);

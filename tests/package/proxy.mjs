@@ -581,7 +581,11 @@ console.log(JSON.stringify({ port: server.port }));
   browserTest('proxy end to end: the browser client (baseUrl = the proxy) → the proxy → the dev server, no key in the page', async ({ engineName, runPage }) => {
     await setUp();
     const pagesOrigin = new URL(ctx.pages.url).origin;
-    const h = await host(ctx.NODES[20], ['proxy-host.mjs'], { mounts: { '/web': { allowAnonymous: true, allowedOrigins: [pagesOrigin], maxRetries: 0 } } }, 'Node host');
+    installLockedPackages(ctx);
+    // The host has OpenTelemetry registered (PP_OTEL): a traced page's request continues upstream.
+    const h = await host(ctx.NODES[20], ['proxy-host.mjs'], { mounts: { '/web': { allowAnonymous: true, allowedOrigins: [pagesOrigin], maxRetries: 0 } } }, 'Node host',
+      { PP_OTEL: '1' });
+    const traceId = `${engineName === 'chromium' ? 'c' : engineName === 'firefox' ? 'f' : 'e'}${'0af7651916cd43dd8448eb211c8031'}9`;
     try {
       fs.writeFileSync(path.join(ctx.project, `proxy-page-${engineName}.html`), `<!doctype html><meta charset="utf-8"><title>proxy</title>
 <script type="module">
@@ -598,6 +602,11 @@ console.log(JSON.stringify({ port: server.port }));
       ['fault-429--web${engineName}', 'RateLimitError', 'RATE_LIMIT_EXCEEDED', 429]];
     const batch = await client.getPostItemAnalyticsBatch(['gen-a', 'gen-b', 'nope']);
     check('a batch', batch.map((r) => r.ok).join() === 'true,true,false', JSON.stringify(batch.map((r) => r.ok)));
+    // A page traced by its own instrumentation sends its trace context to the proxy (a CORS
+    // preflight asks for the header); the proxy continues that trace to PowerPost.
+    const traced = await fetch(${JSON.stringify(`${h.url}/web/api/v1/post-items/gen-trace-${engineName}/analytics`)},
+      { headers: { traceparent: '00-${traceId}-b7ad6b7169203331-01' } });
+    check('a traced request through the proxy', traced.status === 200, String(traced.status));
     for (const [id, cls, code, status] of failing) {
       try { await client.getPostItemAnalytics(id); check(id, false, 'resolved'); }
       catch (e) { check(id, e.name === cls && e.code === code && e.status === status && /^req_/.test(e.requestId ?? 'req_') && (status !== 429 || e.retryAfterMs >= 1000), e.name + ' ' + e.code + ' ' + e.status + ' ' + e.message); }
@@ -611,6 +620,9 @@ console.log(JSON.stringify({ port: server.port }));
       ctx.assertAllPassed(`proxy from a page (${engineName})`, results, 6);
       const seen = (await (await fetch(`${upstream.url}/__dev/requests`)).json()).requests.filter((r) => r.path.startsWith('/api/'));
       assert.ok(seen.length >= 6, `the proxy forwarded the page's lookups (${seen.length})`);
+      const traced = seen.find((r) => r.id === `gen-trace-${engineName}`);
+      assert.ok(traced, 'the traced request reached the dev server');
+      assert.match(traced.traceparent ?? '', new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`), 'the page\'s trace id reached PowerPost through the proxy');
       for (const r of seen) {
         assert.equal(r.origin, null, 'no request reached the API from the page itself');
         assert.deepEqual(NEVER_FORWARDED.filter((n) => r.headerNames.includes(n)), [], `forwarded headers: ${r.headerNames}`);
