@@ -842,7 +842,8 @@ impl Client {
             #[cfg(feature = "observe")]
             trace.emit(|lookup| {
                 let error_type = outcome.as_ref().err().map(|(e, _)| e.kind().class_name().to_owned());
-                Event::AttemptEnd { lookup, attempt, status: seen.0, error_type, rate_limit: seen.1, duration_ms: now_ms() - started }
+                let rate_limit = seen.1.map(crate::observe::js_safe);
+                Event::AttemptEnd { lookup, attempt, status: seen.0, error_type, rate_limit, duration_ms: now_ms() - started }
             });
             // A proxy learns from every answer whether the key's budget is spent.
             #[cfg(feature = "proxy")]

@@ -84,7 +84,7 @@ pub use history::{
 pub use log::{LogLevel, Logger};
 #[cfg(any(test, feature = "observe"))]
 pub use observe::{
-    propagated, target_of, CacheResult, Event, Observer, ObserverRef, WaitReason, PROPAGATED_HEADERS, SPAN_NAME, URL_TEMPLATE,
+    js_safe, propagated, target_of, CacheResult, Event, Observer, ObserverRef, WaitReason, PROPAGATED_HEADERS, SPAN_NAME, URL_TEMPLATE,
 };
 pub use types::{Metrics, PostItemAnalytics, PostStatus, RateLimit};
 pub use validate::{parse_post_item_analytics, MAX_BODY_BYTES};

@@ -223,6 +223,15 @@ pub trait Observer {
     }
 }
 
+/// The largest integer a JavaScript number holds exactly (2^53 - 1).
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// `rate_limit` with each count at most 2^53 - 1, so an event carrying it always converts to a
+/// JavaScript object (a larger `X-RateLimit-*` value would make the whole event unconvertible).
+pub fn js_safe(rate_limit: RateLimit) -> RateLimit {
+    RateLimit::new(rate_limit.limit.min(MAX_SAFE_INTEGER), rate_limit.remaining.min(MAX_SAFE_INTEGER), rate_limit.reset.min(MAX_SAFE_INTEGER))
+}
+
 /// An [`Observer`] as options hold it: shared, compared by identity, shown as `Observer(..)`.
 #[derive(Clone)]
 pub struct ObserverRef {
@@ -392,6 +401,13 @@ mod tests {
             let line = format!("  {}: {},", kind.as_str(), kind.class_name());
             assert!(js.contains(&line), "js/errors.js maps {} to another class than {}", kind.as_str(), kind.class_name());
         }
+    }
+
+    #[test]
+    fn rate_limits_in_events_fit_a_javascript_number() {
+        let huge = RateLimit::new(u64::MAX, 1 << 60, (1 << 53) - 1);
+        assert_eq!(js_safe(huge), RateLimit::new((1 << 53) - 1, (1 << 53) - 1, (1 << 53) - 1));
+        assert_eq!(js_safe(RateLimit::new(1000, 3, 1_780_000_000)), RateLimit::new(1000, 3, 1_780_000_000));
     }
 
     #[test]
