@@ -223,13 +223,12 @@ pub trait Observer {
     }
 }
 
-/// The largest integer a JavaScript number holds exactly (2^53 - 1).
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
 /// `rate_limit` with each count at most 2^53 - 1, so an event carrying it always converts to a
 /// JavaScript object (a larger `X-RateLimit-*` value would make the whole event unconvertible).
 pub fn js_safe(rate_limit: RateLimit) -> RateLimit {
-    RateLimit::new(rate_limit.limit.min(MAX_SAFE_INTEGER), rate_limit.remaining.min(MAX_SAFE_INTEGER), rate_limit.reset.min(MAX_SAFE_INTEGER))
+    // The validator's bound for counts (2^53 - 1, the largest integer a JS number holds exactly).
+    const MAX: u64 = crate::validate::MAX_SAFE_INTEGER as u64;
+    RateLimit::new(rate_limit.limit.min(MAX), rate_limit.remaining.min(MAX), rate_limit.reset.min(MAX))
 }
 
 /// An [`Observer`] as options hold it: shared, compared by identity, shown as `Observer(..)`.
